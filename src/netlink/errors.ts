@@ -36,6 +36,7 @@ export const ERRNO = Object.freeze({
   ENETDOWN: 100,
   ENETUNREACH: 101,
   ENOBUFS: 105,
+  ETIMEDOUT: 110,
   ECONNREFUSED: 111,
   EHOSTUNREACH: 113,
 });

@@ -1,0 +1,378 @@
+/**
+ * {@linkcode Conn}: request/reply logic over a {@linkcode Transport} — sequence numbers,
+ * multipart dumps (with `NLM_F_DUMP_INTR` retries), batches of acknowledged requests matched to
+ * their ACKs, and draining multicast events. Pure logic: tests drive it with a fake kernel.
+ *
+ * Only datagrams sent by the kernel (port id 0) are accepted; others are dropped and counted in
+ * {@linkcode Conn.droppedForeign}. Replies are recognised by their sequence number and our port
+ * id; multicast datagrams that arrive during a request are kept for {@linkcode Conn.drainEvents}.
+ *
+ * @module
+ */
+
+import { decodeAck, decodeDone } from "./ack.ts";
+import { NLM_F, NLMSG, RTM } from "./constants.ts";
+import { ERRNO, NetlinkError } from "./errors.ts";
+import { align, concatMessages, decodeMessages, encodeMessage, type Message } from "./message.ts";
+import type { Datagram, Transport, WaitResult } from "./transport.ts";
+
+/** `ETIMEDOUT`: the kernel did not answer in time. */
+export const ETIMEDOUT = 110;
+
+/**
+ * Receive-buffer cost of one queued ACK, in bytes: the skb's truesize (about 768 bytes for a
+ * capped ACK on x86-64 Linux 6.x) plus headroom for extended-ack messages on errors.
+ */
+export const ACK_RECEIVE_COST = 1024;
+
+/** Options of {@linkcode Conn}. */
+export interface ConnOptions {
+  /** How long to wait for the kernel's next reply before failing with `ETIMEDOUT`. Default 5000. */
+  timeoutMs?: number;
+  /** How often a dump cut by a concurrent change (`NLM_F_DUMP_INTR`) is repeated. Default 8. */
+  dumpRetries?: number;
+  /** Largest datagram of batched requests. Default `transport.maxSendBytes`, at most 64 KiB. */
+  maxBatchBytes?: number;
+  /**
+   * Most requests in one datagram, so that their ACKs fit the receive buffer. Default
+   * `receiveBufferBytes / ACK_RECEIVE_COST`, less a quarter for headroom.
+   */
+  maxBatchMessages?: number;
+  /** First sequence number. Default: random. */
+  firstSeq?: number;
+}
+
+/** One request of {@linkcode Conn.execute}. */
+export interface NetlinkRequest {
+  /** Message type (`RTM_NEWROUTE`, ...). */
+  type: number;
+  /** Extra `NLM_F_*` flags (`CREATE`, `EXCL`, `REPLACE`, ...); `REQUEST | ACK` are added. */
+  flags?: number;
+  /** The message payload (e.g. an encoded `rtmsg` and its attributes). */
+  payload: Uint8Array;
+  /** What the request does, for error messages, e.g. `"add route 10.0.0.0/24"`. */
+  op?: string;
+}
+
+/** What {@linkcode Conn.drainEvents} read. */
+export interface EventBatch {
+  /** Messages of kernel datagrams, in arrival order; control messages (`NLMSG_*`) left out. */
+  messages: Message[];
+  /** Whether events were lost to a receive-buffer overrun (`ENOBUFS`): the caller must resync. */
+  overrun: boolean;
+}
+
+/** Most multicast messages kept aside while a request runs, before they count as lost. */
+const MAX_STASHED_EVENTS = 65536;
+/** Smallest message type that is not a control message. */
+const NLMSG_MIN_TYPE = 0x10;
+
+const RTM_NAMES = new Map<number, string>(Object.entries(RTM).map(([k, v]) => [v, `RTM_${k}`]));
+
+function typeName(type: number): string {
+  return RTM_NAMES.get(type) ?? `message type ${type}`;
+}
+
+/**
+ * A netlink connection: requests, dumps, batches and events over one {@linkcode Transport}.
+ * Requests are synchronous (they block the thread until the kernel answered, at most
+ * `timeoutMs` per reply); {@linkcode Conn.wait} is the asynchronous way to await events.
+ *
+ * @example
+ * ```ts ignore
+ * import { Conn } from "./conn.ts";
+ * import { NetlinkSocket } from "./socket.ts";
+ * import { RTM } from "./constants.ts";
+ * const conn = new Conn(NetlinkSocket.open());
+ * const links = conn.dump(RTM.GETLINK, new Uint8Array(16));
+ * const [error] = conn.execute([{ type: RTM.NEWROUTE, flags: 0x600, payload, op: "add route" }]);
+ * ```
+ */
+export class Conn {
+  /** The transport this connection speaks over. */
+  readonly transport: Transport;
+  readonly #timeoutMs: number;
+  readonly #dumpRetries: number;
+  readonly #maxBatchBytes: number;
+  #maxBatchMessages: number;
+  #seq: number;
+  #droppedForeign = 0;
+  #stash: Message[] = [];
+  #stashOverrun = false;
+
+  /** Creates a connection over `transport`. */
+  constructor(transport: Transport, options: ConnOptions = {}) {
+    this.transport = transport;
+    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#dumpRetries = options.dumpRetries ?? 8;
+    this.#maxBatchBytes = options.maxBatchBytes ?? Math.min(transport.maxSendBytes, 64 << 10);
+    this.#maxBatchMessages = Math.max(
+      1,
+      options.maxBatchMessages ??
+        Math.floor((transport.receiveBufferBytes / ACK_RECEIVE_COST) * 0.75),
+    );
+    this.#seq = (options.firstSeq ?? Math.floor(Math.random() * 0x7fffffff) + 1) >>> 0;
+  }
+
+  /** Datagrams dropped because another socket, not the kernel, sent them. */
+  get droppedForeign(): number {
+    return this.#droppedForeign;
+  }
+
+  /** The current limit of requests per datagram in {@linkcode Conn.execute}. */
+  get maxBatchMessages(): number {
+    return this.#maxBatchMessages;
+  }
+
+  #nextSeq(): number {
+    const seq = this.#seq;
+    this.#seq = (this.#seq + 1) >>> 0 || 1;
+    return seq;
+  }
+
+  /**
+   * Receives the next datagram from the kernel, waiting until `deadline` (a `performance.now()`
+   * time). Foreign datagrams are dropped and counted; multicast ones are stashed for
+   * {@linkcode drainEvents}. Returns the messages of a unicast kernel datagram, `"overrun"` after
+   * `ENOBUFS`, or `null` at the deadline.
+   */
+  #receiveUnicast(deadline: number): Message[] | "overrun" | null {
+    for (;;) {
+      let datagram: Datagram | null;
+      try {
+        datagram = this.transport.tryReceive();
+      } catch (e) {
+        if (e instanceof NetlinkError && e.errno === ERRNO.ENOBUFS) {
+          this.#stashOverrun = true;
+          return "overrun";
+        }
+        throw e;
+      }
+      if (datagram === null) {
+        const remaining = deadline - performance.now();
+        if (remaining <= 0 || !this.transport.waitSync(Math.ceil(remaining))) return null;
+        continue;
+      }
+      if (datagram.pid !== 0) {
+        this.#droppedForeign++;
+        continue;
+      }
+      const messages = decodeMessages(datagram.data);
+      if (datagram.groups !== 0) {
+        this.#keep(messages);
+        continue;
+      }
+      return messages;
+    }
+  }
+
+  #keep(messages: Message[]): void {
+    for (const m of messages) {
+      if (m.header.type < NLMSG_MIN_TYPE) continue;
+      if (this.#stash.length >= MAX_STASHED_EVENTS) this.#stashOverrun = true;
+      else this.#stash.push(m);
+    }
+  }
+
+  #isReply(m: Message, seq: number): boolean {
+    return m.header.seq === seq && m.header.pid === this.transport.pid;
+  }
+
+  /**
+   * Dumps all objects of a kind: sends `type` with `NLM_F_REQUEST | NLM_F_DUMP | flags` and
+   * returns the reply messages up to `NLMSG_DONE`. A dump the kernel marks interrupted
+   * (`NLM_F_DUMP_INTR`) is repeated, up to `dumpRetries` times, then fails with `EINTR`.
+   * Throws {@linkcode NetlinkError} for an error reply, and `ETIMEDOUT` when the kernel stops
+   * answering. Note: a route dump filtered by a table that does not exist (yet) fails with
+   * `ENOENT` ("ipv4: FIB table does not exist"); callers treat that as an empty table.
+   *
+   * @example
+   * ```ts ignore
+   * const routes = conn.dump(RTM.GETROUTE, rtmsgWithTableAttribute); // filtered by strict check
+   * ```
+   */
+  dump(type: number, payload: Uint8Array, flags = 0): Message[] {
+    const op = `dump ${typeName(type)}`;
+    for (let attempt = 0;; attempt++) {
+      const seq = this.#nextSeq();
+      const header = {
+        type,
+        flags: NLM_F.REQUEST | NLM_F.DUMP | flags,
+        seq,
+        pid: this.transport.pid,
+      };
+      this.transport.send(encodeMessage(header, payload));
+      const { messages, interrupted } = this.#collectDump(seq, op);
+      if (!interrupted) return messages;
+      if (attempt >= this.#dumpRetries) {
+        throw new NetlinkError(
+          op,
+          ERRNO.EINTR,
+          `interrupted by concurrent changes ${attempt + 1} times`,
+        );
+      }
+    }
+  }
+
+  #collectDump(seq: number, op: string): { messages: Message[]; interrupted: boolean } {
+    const messages: Message[] = [];
+    let interrupted = false;
+    let deadline = performance.now() + this.#timeoutMs;
+    for (;;) {
+      const received = this.#receiveUnicast(deadline);
+      if (received === null) {
+        throw new NetlinkError(op, ETIMEDOUT, `no reply within ${this.#timeoutMs} ms`);
+      }
+      if (received === "overrun") continue; // Dump parts are paced by reads: only events were lost.
+      deadline = performance.now() + this.#timeoutMs;
+      for (const m of received) {
+        if (!this.#isReply(m, seq)) continue;
+        if (m.header.flags & NLM_F.DUMP_INTR) interrupted = true;
+        switch (m.header.type) {
+          case NLMSG.DONE: {
+            const done = decodeDone(m.payload, m.header.flags);
+            if (done.errno > 0) throw new NetlinkError(op, done.errno, done.extAck?.msg);
+            return { messages, interrupted };
+          }
+          case NLMSG.ERROR: {
+            const ack = decodeAck(m.payload, m.header.flags);
+            if (ack.errno === 0) continue; // The ACK of a dump sent with NLM_F_ACK follows DONE.
+            throw new NetlinkError(op, ack.errno, ack.extAck?.msg);
+          }
+          case NLMSG.NOOP:
+          case NLMSG.OVERRUN:
+            continue;
+          default:
+            messages.push(m);
+        }
+      }
+    }
+  }
+
+  /**
+   * Sends requests with `NLM_F_REQUEST | NLM_F_ACK`, many per datagram, and checks every ACK:
+   * the result at index `i` is `null` when request `i` succeeded, or a {@linkcode NetlinkError}
+   * (`op`, errno, the kernel's extended-ack message) when it failed. A request whose ACK was lost
+   * to a receive-buffer overrun gets `ENOBUFS` (its outcome is unknown) and later batches are
+   * made smaller. Throws `ETIMEDOUT` when the kernel stops answering, and send errors.
+   *
+   * Use a socket not subscribed to multicast groups: events compete with ACKs for the buffer.
+   */
+  execute(requests: readonly NetlinkRequest[]): (NetlinkError | null)[] {
+    const results: (NetlinkError | null)[] = new Array(requests.length).fill(null);
+    let next = 0;
+    while (next < requests.length) {
+      const pending = new Map<number, number>(); // seq → request index
+      const parts: Uint8Array[] = [];
+      let bytes = 0;
+      while (next < requests.length && parts.length < this.#maxBatchMessages) {
+        const r = requests[next];
+        const size = align(16 + r.payload.length);
+        if (parts.length > 0 && bytes + size > this.#maxBatchBytes) break;
+        const seq = this.#nextSeq();
+        const flags = (r.flags ?? 0) | NLM_F.REQUEST | NLM_F.ACK;
+        parts.push(encodeMessage({ type: r.type, flags, seq, pid: this.transport.pid }, r.payload));
+        pending.set(seq, next);
+        bytes += size;
+        next++;
+      }
+      this.transport.send(parts.length === 1 ? parts[0] : concatMessages(parts));
+      if (this.#collectAcks(pending, requests, results)) {
+        this.#maxBatchMessages = Math.max(1, Math.floor(this.#maxBatchMessages / 2));
+      }
+    }
+    return results;
+  }
+
+  /** Reads the ACKs of one batch into `results`; returns whether some were lost to an overrun. */
+  #collectAcks(
+    pending: Map<number, number>,
+    requests: readonly NetlinkRequest[],
+    results: (NetlinkError | null)[],
+  ): boolean {
+    const opOf = (i: number) => requests[i].op ?? typeName(requests[i].type);
+    let overrun = false;
+    let deadline = performance.now() + this.#timeoutMs;
+    while (pending.size > 0) {
+      // After an overrun, whatever is not queued yet was dropped: stop at the first empty read.
+      const received = this.#receiveUnicast(overrun ? 0 : deadline);
+      if (received === "overrun") {
+        overrun = true;
+        continue;
+      }
+      if (received === null) {
+        if (!overrun) {
+          const [first] = pending.values();
+          throw new NetlinkError(
+            opOf(first),
+            ETIMEDOUT,
+            `no ACK within ${this.#timeoutMs} ms (${pending.size} requests unanswered)`,
+          );
+        }
+        for (const i of pending.values()) {
+          results[i] = new NetlinkError(
+            opOf(i),
+            ERRNO.ENOBUFS,
+            "ACK lost to a receive buffer overrun",
+          );
+        }
+        pending.clear();
+        break;
+      }
+      deadline = performance.now() + this.#timeoutMs;
+      for (const m of received) {
+        if (m.header.type !== NLMSG.ERROR || m.header.pid !== this.transport.pid) continue;
+        const index = pending.get(m.header.seq);
+        if (index === undefined) continue;
+        pending.delete(m.header.seq);
+        const ack = decodeAck(m.payload, m.header.flags);
+        if (ack.errno !== 0) {
+          results[index] = new NetlinkError(opOf(index), ack.errno, ack.extAck?.msg);
+        }
+      }
+    }
+    return overrun;
+  }
+
+  /**
+   * Reads every queued datagram without blocking and returns the kernel's messages: multicast
+   * events of the groups the socket joined (and any kept aside during requests). `ENOBUFS` sets
+   * `overrun` (events were lost; resync by dumping) and reading goes on. Foreign datagrams are
+   * dropped and counted.
+   */
+  drainEvents(): EventBatch {
+    const messages = this.#stash;
+    let overrun = this.#stashOverrun;
+    this.#stash = [];
+    this.#stashOverrun = false;
+    for (;;) {
+      let datagram: Datagram | null;
+      try {
+        datagram = this.transport.tryReceive();
+      } catch (e) {
+        if (e instanceof NetlinkError && e.errno === ERRNO.ENOBUFS) {
+          overrun = true;
+          continue;
+        }
+        throw e;
+      }
+      if (datagram === null) return { messages, overrun };
+      if (datagram.pid !== 0) {
+        this.#droppedForeign++;
+        continue;
+      }
+      for (const m of decodeMessages(datagram.data)) {
+        if (m.header.type >= NLMSG_MIN_TYPE) messages.push(m);
+      }
+    }
+  }
+
+  /**
+   * Waits without blocking the event loop until events can be drained (`"readable"`), the
+   * transport is woken (`"woken"`), or `timeoutMs` passed (`"timeout"`).
+   */
+  wait(timeoutMs?: number): Promise<WaitResult> {
+    if (this.#stash.length > 0 || this.#stashOverrun) return Promise.resolve("readable");
+    return this.transport.wait(timeoutMs);
+  }
+}

@@ -1,0 +1,315 @@
+import { deepEqual, equal, ok, throws } from "node:assert/strict";
+import { Conn, ETIMEDOUT } from "../../src/netlink/conn.ts";
+import { NLM_F, RTM } from "../../src/netlink/constants.ts";
+import { ERRNO, NetlinkError } from "../../src/netlink/errors.ts";
+import type { Message } from "../../src/netlink/message.ts";
+import { FakeKernel } from "./fake_kernel.ts";
+
+const ROUTE_GROUP_MASK = 1 << 6; // RTNLGRP_IPV4_ROUTE (7) as an nl_groups bit
+
+function bytes(...values: number[]): Uint8Array {
+  return Uint8Array.from(values);
+}
+
+function payloads(messages: Message[]): number[][] {
+  return messages.map((m) => [...m.payload]);
+}
+
+function isNetlinkError(errno: number, extAck?: string) {
+  return (e: unknown) => {
+    ok(e instanceof NetlinkError, `expected a NetlinkError, got ${e}`);
+    equal(e.errno, errno);
+    if (extAck !== undefined) equal(e.extAck, extAck);
+    return true;
+  };
+}
+
+/** A kernel answering every dump with `parts`: one datagram each, a message per payload. */
+function dumpKernel(parts: number[][][], flagsOf: (attempt: number) => number = () => 0) {
+  let attempt = 0;
+  return new FakeKernel((req, k) => {
+    const flags = NLM_F.MULTI | flagsOf(attempt++);
+    const datagrams = parts.map((datagram) =>
+      FakeKernel.datagram(datagram.map((p) => k.reply(req, RTM.NEWLINK, bytes(...p), flags)))
+    );
+    datagrams.push(FakeKernel.datagram([k.done(req, { flags: flags & NLM_F.DUMP_INTR })]));
+    return datagrams;
+  });
+}
+
+Deno.test("dump reads multipart replies across datagrams until NLMSG_DONE", () => {
+  const kernel = dumpKernel([[[1], [2]], [[3], [4]]]);
+  const conn = new Conn(kernel, { firstSeq: 7 });
+  const messages = conn.dump(RTM.GETLINK, new Uint8Array(16));
+  deepEqual(payloads(messages), [[1], [2], [3], [4]]);
+  equal(kernel.datagramsSent, 1);
+  const [request] = kernel.requests;
+  equal(request.header.type, RTM.GETLINK);
+  equal(request.header.flags, NLM_F.REQUEST | NLM_F.DUMP);
+  equal(request.header.seq, 7);
+  equal(kernel.queued, 0);
+});
+
+Deno.test("dump returns nothing for an empty dump (DONE only)", () => {
+  const conn = new Conn(dumpKernel([]));
+  deepEqual(conn.dump(RTM.GETROUTE, new Uint8Array(12)), []);
+});
+
+Deno.test("dump repeats a dump marked NLM_F_DUMP_INTR", () => {
+  const kernel = dumpKernel([[[5]]], (attempt) => (attempt === 0 ? NLM_F.DUMP_INTR : 0));
+  const conn = new Conn(kernel);
+  deepEqual(payloads(conn.dump(RTM.GETROUTE, new Uint8Array(12))), [[5]]);
+  equal(kernel.requests.length, 2);
+  ok(kernel.requests[1].header.seq !== kernel.requests[0].header.seq);
+});
+
+Deno.test("dump gives up with EINTR after dumpRetries interrupted attempts", () => {
+  const kernel = dumpKernel([[[5]]], () => NLM_F.DUMP_INTR);
+  const conn = new Conn(kernel, { dumpRetries: 3 });
+  throws(() => conn.dump(RTM.GETROUTE, new Uint8Array(12)), isNetlinkError(ERRNO.EINTR));
+  equal(kernel.requests.length, 4);
+});
+
+Deno.test("dump turns an NLMSG_ERROR reply into a NetlinkError with the extended ack", () => {
+  const kernel = new FakeKernel((req, k) => [
+    FakeKernel.datagram([
+      k.ack(req, ERRNO.EINVAL, { msg: "Invalid header for route dump request" }),
+    ]),
+  ]);
+  const conn = new Conn(kernel);
+  throws(
+    () => conn.dump(RTM.GETROUTE, new Uint8Array(12)),
+    (e) => {
+      isNetlinkError(ERRNO.EINVAL, "Invalid header for route dump request")(e);
+      equal((e as NetlinkError).code, "EINVAL");
+      equal((e as NetlinkError).op, "dump RTM_GETROUTE");
+      return true;
+    },
+  );
+});
+
+Deno.test("dump reports an error carried by NLMSG_DONE", () => {
+  const kernel = new FakeKernel((req, k) => [
+    FakeKernel.datagram([
+      k.reply(req, RTM.NEWROUTE, bytes(1), NLM_F.MULTI),
+      k.done(req, { errno: ERRNO.EMSGSIZE, msg: "too big" }),
+    ]),
+  ]);
+  throws(
+    () => new Conn(kernel).dump(RTM.GETROUTE, new Uint8Array(12)),
+    isNetlinkError(ERRNO.EMSGSIZE, "too big"),
+  );
+});
+
+Deno.test("dump fails with ETIMEDOUT instead of hanging when the kernel never answers", () => {
+  const kernel = new FakeKernel(() => []);
+  const started = performance.now();
+  throws(
+    () => new Conn(kernel, { timeoutMs: 50 }).dump(RTM.GETLINK, new Uint8Array(16)),
+    isNetlinkError(ETIMEDOUT),
+  );
+  ok(performance.now() - started < 1000);
+});
+
+Deno.test("dump drops and counts foreign datagrams, even ones that look like replies", () => {
+  const kernel = new FakeKernel((req, k) => [
+    FakeKernel.datagram([k.done(req)], { pid: 999 }),
+    FakeKernel.datagram([k.reply(req, RTM.NEWLINK, bytes(9), NLM_F.MULTI)], { pid: 999 }),
+    FakeKernel.datagram([k.reply(req, RTM.NEWLINK, bytes(1), NLM_F.MULTI), k.done(req)]),
+  ]);
+  const conn = new Conn(kernel);
+  deepEqual(payloads(conn.dump(RTM.GETLINK, new Uint8Array(16))), [[1]]);
+  equal(conn.droppedForeign, 2);
+});
+
+Deno.test("a multicast event during a request is not a reply; drainEvents returns it later", () => {
+  const kernel = new FakeKernel((req, k) => [
+    // Same seq and pid as the request, but multicast: an event, not a reply.
+    FakeKernel.datagram([k.reply(req, RTM.NEWROUTE, bytes(42))], { groups: ROUTE_GROUP_MASK }),
+    FakeKernel.datagram([k.reply(req, RTM.NEWROUTE, bytes(1), NLM_F.MULTI), k.done(req)]),
+  ]);
+  const conn = new Conn(kernel);
+  deepEqual(payloads(conn.dump(RTM.GETROUTE, new Uint8Array(12))), [[1]]);
+  const events = conn.drainEvents();
+  deepEqual(payloads(events.messages), [[42]]);
+  equal(events.overrun, false);
+});
+
+Deno.test("dump skips unicast messages of another sequence number (a stale reply)", () => {
+  const kernel = new FakeKernel((req, k) => {
+    const stale = { ...req, header: { ...req.header, seq: req.header.seq - 1 } };
+    return [
+      FakeKernel.datagram([k.reply(stale, RTM.NEWLINK, bytes(8), NLM_F.MULTI), k.done(stale)]),
+      FakeKernel.datagram([k.reply(req, RTM.NEWLINK, bytes(1), NLM_F.MULTI), k.done(req)]),
+    ];
+  });
+  deepEqual(payloads(new Conn(kernel).dump(RTM.GETLINK, new Uint8Array(16))), [[1]]);
+});
+
+Deno.test("execute turns a NACK with an extended ack into a NetlinkError naming the op", () => {
+  const kernel = new FakeKernel((req, k) => [
+    FakeKernel.datagram([k.ack(req, ERRNO.EEXIST, { msg: "File exists", offset: 20 })]),
+  ]);
+  const [error] = new Conn(kernel).execute([
+    {
+      type: RTM.NEWROUTE,
+      flags: NLM_F.CREATE | NLM_F.EXCL,
+      payload: new Uint8Array(12),
+      op: "add route 10.0.0.0/24",
+    },
+  ]);
+  ok(error instanceof NetlinkError);
+  equal(error.errno, ERRNO.EEXIST);
+  equal(error.code, "EEXIST");
+  equal(error.extAck, "File exists");
+  equal(error.op, "add route 10.0.0.0/24");
+  equal(kernel.requests[0].header.flags, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL);
+});
+
+Deno.test("execute decodes ACKs that echo the whole request (no NETLINK_CAP_ACK)", () => {
+  const kernel = new FakeKernel((req, k) => [
+    FakeKernel.datagram([
+      k.ack(req, req.payload[0] === 1 ? ERRNO.ENODEV : 0, { full: true, msg: "no dev" }),
+    ]),
+  ]);
+  const results = new Conn(kernel).execute([
+    { type: RTM.NEWROUTE, payload: bytes(0, 0, 0, 0, 0, 0, 0) },
+    { type: RTM.NEWROUTE, payload: bytes(1, 0, 0, 0, 0) },
+  ]);
+  equal(results[0], null);
+  ok(results[1] instanceof NetlinkError);
+  equal(results[1].extAck, "no dev");
+  equal(results[1].op, "RTM_NEWROUTE");
+});
+
+Deno.test("execute batches requests and matches every ACK, with a failure in the middle", () => {
+  const kernel = new FakeKernel((req, k) => [
+    FakeKernel.datagram([k.ack(req, req.payload[0] === 2 ? ERRNO.EEXIST : 0)]),
+  ]);
+  const conn = new Conn(kernel, { maxBatchMessages: 2 });
+  const requests = [0, 1, 2, 3, 4].map((i) => ({
+    type: RTM.NEWROUTE,
+    payload: bytes(i),
+    op: `add ${i}`,
+  }));
+  const results = conn.execute(requests);
+  deepEqual(results.map((r) => r?.code ?? null), [null, null, "EEXIST", null, null]);
+  equal(results[2]?.op, "add 2");
+  equal(kernel.datagramsSent, 3);
+  equal(kernel.requests.length, 5);
+  equal(new Set(kernel.requests.map((r) => r.header.seq)).size, 5);
+});
+
+Deno.test("execute matches ACKs that arrive in another order and in one datagram", () => {
+  const held: Uint8Array[] = [];
+  const kernel = new FakeKernel((req, k) => {
+    held.unshift(k.ack(req, req.payload[0] === 0 ? ERRNO.ENETDOWN : 0));
+    return held.length === 3 ? [FakeKernel.datagram(held)] : [];
+  });
+  const results = new Conn(kernel).execute(
+    [0, 1, 2].map((i) => ({ type: RTM.DELROUTE, payload: bytes(i) })),
+  );
+  deepEqual(results.map((r) => r?.code ?? null), ["ENETDOWN", null, null]);
+  equal(kernel.datagramsSent, 1);
+});
+
+Deno.test("execute splits batches by size", () => {
+  const kernel = new FakeKernel((req, k) => [FakeKernel.datagram([k.ack(req)])]);
+  const conn = new Conn(kernel, { maxBatchBytes: 100 });
+  // Each message: 16 header + 32 payload = 48 bytes; two fit in 100.
+  const results = conn.execute(
+    Array.from({ length: 5 }, () => ({ type: RTM.NEWROUTE, payload: new Uint8Array(32) })),
+  );
+  deepEqual(results, [null, null, null, null, null]);
+  equal(kernel.datagramsSent, 3);
+});
+
+Deno.test("execute checks every ACK: a missing one is a timeout, not a success", () => {
+  const kernel = new FakeKernel((
+    req,
+    k,
+  ) => (req.payload[0] === 1 ? [] : [FakeKernel.datagram([k.ack(req)])]));
+  throws(
+    () =>
+      new Conn(kernel, { timeoutMs: 20 }).execute(
+        [0, 1, 2].map((i) => ({ type: RTM.NEWROUTE, payload: bytes(i) })),
+      ),
+    isNetlinkError(ETIMEDOUT),
+  );
+});
+
+Deno.test("execute ignores an ACK of a seq it did not send and messages of foreign ports", () => {
+  const kernel = new FakeKernel((req, k) => {
+    const other = { ...req, header: { ...req.header, seq: req.header.seq + 1000 } };
+    return [
+      FakeKernel.datagram([k.ack(req, ERRNO.EPERM)], { pid: 77 }),
+      FakeKernel.datagram([k.ack(other, ERRNO.EPERM)]),
+      FakeKernel.datagram([k.ack(req)]),
+    ];
+  });
+  const conn = new Conn(kernel);
+  deepEqual(conn.execute([{ type: RTM.NEWROUTE, payload: bytes(0) }]), [null]);
+  equal(conn.droppedForeign, 1);
+});
+
+Deno.test("execute reports ACKs lost to ENOBUFS as ENOBUFS and shrinks later batches", () => {
+  let sent = 0;
+  const kernel = new FakeKernel((req, k) => {
+    sent++;
+    // The first batch overflows after two ACKs: the kernel reports ENOBUFS and drops the rest.
+    if (sent <= 2) return [FakeKernel.datagram([k.ack(req)])];
+    if (sent === 3) return [{ errno: ERRNO.ENOBUFS }];
+    if (sent === 4) return [];
+    return [FakeKernel.datagram([k.ack(req)])];
+  });
+  const conn = new Conn(kernel, { maxBatchMessages: 4 });
+  const results = conn.execute(
+    [0, 1, 2, 3, 4, 5].map((i) => ({ type: RTM.NEWROUTE, payload: bytes(i) })),
+  );
+  deepEqual(results.map((r) => r?.code ?? null), [null, null, "ENOBUFS", "ENOBUFS", null, null]);
+  equal(conn.maxBatchMessages, 2);
+  equal(kernel.datagramsSent, 2);
+});
+
+Deno.test("drainEvents returns queued events, flags ENOBUFS as overrun and keeps reading", () => {
+  const kernel = new FakeKernel(() => []);
+  const event = (b: number) =>
+    kernel.reply(
+      { header: { type: 0, flags: 0, seq: 0, pid: 0 }, payload: bytes() },
+      RTM.NEWROUTE,
+      bytes(b),
+    );
+  kernel.inject(
+    FakeKernel.datagram([event(1), event(2)], { groups: ROUTE_GROUP_MASK }),
+    { errno: ERRNO.ENOBUFS },
+    FakeKernel.datagram([event(66)], { pid: 31337, groups: ROUTE_GROUP_MASK }),
+    FakeKernel.datagram([event(3)], { groups: ROUTE_GROUP_MASK }),
+  );
+  const conn = new Conn(kernel);
+  const batch = conn.drainEvents();
+  deepEqual(payloads(batch.messages), [[1], [2], [3]]);
+  equal(batch.overrun, true);
+  equal(conn.droppedForeign, 1);
+  deepEqual(conn.drainEvents(), { messages: [], overrun: false });
+});
+
+Deno.test("drainEvents rethrows socket errors other than ENOBUFS", () => {
+  const kernel = new FakeKernel(() => []);
+  kernel.inject({ errno: ERRNO.EBADF });
+  throws(() => new Conn(kernel).drainEvents(), isNetlinkError(ERRNO.EBADF));
+});
+
+Deno.test("wait resolves readable for kept events, woken on wake, timeout otherwise", async () => {
+  const kernel = new FakeKernel((req, k) => [
+    FakeKernel.datagram([k.reply(req, RTM.NEWLINK, bytes(5))], { groups: 1 }),
+    FakeKernel.datagram([k.done(req)]),
+  ]);
+  const conn = new Conn(kernel);
+  equal(await conn.wait(10), "timeout");
+  conn.dump(RTM.GETLINK, new Uint8Array(16));
+  equal(await conn.wait(10), "readable");
+  equal(conn.drainEvents().messages.length, 1);
+  const pending = conn.wait();
+  kernel.wake();
+  equal(await pending, "woken");
+});

@@ -1,0 +1,343 @@
+import assert from "node:assert/strict";
+import routesIp from "./testdata/routes.ip.json" with { type: "json" };
+import {
+  fromHex,
+  GOLDEN,
+  IFINDEX,
+  named,
+  PREF_NAMES,
+  PROTOCOL_NAMES,
+  SCOPE_NAMES,
+  TABLE_NAMES,
+  toHex,
+  TYPE_NAMES,
+} from "./testdata/golden.ts";
+import { AttributeEncoder, decodeAttributes } from "../../src/netlink/attributes.ts";
+import { AF, RT_SCOPE, RT_TABLE, RTA, RTN, RTNH_F, RTPROT } from "../../src/netlink/constants.ts";
+import { DecodeError } from "../../src/netlink/errors.ts";
+import { InvalidAddressError } from "../../src/netlink/ip.ts";
+import {
+  cacheExpires,
+  decodeRoute,
+  encodeRoute,
+  type Route,
+  RTMSG_LEN,
+} from "../../src/netlink/route.ts";
+
+/** A route as `ip -j -d route show table all` prints it. */
+interface IpRoute {
+  type: string;
+  dst: string;
+  table: string;
+  protocol: string;
+  scope: string;
+  flags: string[];
+  dev?: string;
+  gateway?: string;
+  metric?: number;
+  prefsrc?: string;
+  tos?: string;
+  pref?: string;
+  expires?: number;
+  nhid?: number;
+  metrics?: { mtu?: number; advmss?: number }[];
+  nexthops?: { gateway: string; dev: string; weight: number; flags: string[] }[];
+}
+
+const IP_ROUTES = routesIp as IpRoute[];
+const DECODED = GOLDEN.routes.map((g) => decodeRoute(g.message.payload));
+
+function ipDst(route: Route): string {
+  if (route.dstLen === 0) return "default";
+  return route.dstLen === (route.family === AF.INET ? 32 : 128)
+    ? route.dst
+    : `${route.dst}/${route.dstLen}`;
+}
+
+function metrics(route: Route): Record<string, number> {
+  const attr = route.other?.find((a) => a.type === RTA.METRICS);
+  if (attr === undefined) return {};
+  const names: Record<number, string> = { 2: "mtu", 8: "advmss" }; // RTAX_MTU, RTAX_ADVMSS
+  const out: Record<string, number> = {};
+  for (const m of decodeAttributes(attr.data)) {
+    out[names[m.type] ?? String(m.type)] = new DataView(m.data.buffer, m.data.byteOffset)
+      .getUint32(0, true);
+  }
+  return out;
+}
+
+Deno.test("golden routes: the capture covers the cases the codec must handle", () => {
+  assert.equal(DECODED.length, IP_ROUTES.length);
+  assert.ok(DECODED.some((r) => r.family === AF.INET && r.multipath !== undefined));
+  assert.ok(DECODED.some((r) => r.family === AF.INET6 && r.multipath !== undefined));
+  assert.ok(DECODED.some((r) => r.table === 539098368 && r.family === AF.INET));
+  assert.ok(DECODED.some((r) => r.table === 539098368 && r.family === AF.INET6));
+  assert.ok(DECODED.some((r) => r.type === RTN.BLACKHOLE));
+  assert.ok(DECODED.some((r) => r.type === RTN.UNREACHABLE && r.family === AF.INET6));
+  assert.ok(DECODED.some((r) => r.nhId !== undefined));
+  assert.ok(DECODED.some((r) => r.pref === 1 && cacheExpires(r) !== undefined));
+});
+
+Deno.test("golden routes decode to what ip -j printed", () => {
+  DECODED.forEach((route, i) => {
+    const ip = IP_ROUTES[i];
+    const where = `route ${i} (${ip.dst} table ${ip.table})`;
+    assert.equal(route.type, TYPE_NAMES[ip.type], where);
+    assert.equal(ipDst(route), ip.dst, where);
+    assert.equal(route.table, named(TABLE_NAMES, ip.table), where);
+    assert.equal(route.protocol, named(PROTOCOL_NAMES, ip.protocol), where);
+    assert.equal(route.scope, SCOPE_NAMES[ip.scope], where);
+    assert.equal(route.oif, ip.dev === undefined ? undefined : IFINDEX.get(ip.dev), where);
+    assert.equal(route.gateway, ip.gateway, where);
+    assert.equal(route.priority, ip.metric, where);
+    assert.equal(route.prefsrc, ip.prefsrc, where);
+    assert.equal(route.tos, ip.tos === undefined ? 0 : Number(ip.tos), where);
+    assert.equal(route.pref, ip.pref === undefined ? undefined : PREF_NAMES[ip.pref], where);
+    assert.equal(route.nhId, ip.nhid, where);
+    assert.equal((route.flags & RTNH_F.ONLINK) !== 0, ip.flags.includes("onlink"), where);
+    assert.deepEqual(metrics(route), ip.metrics?.[0] ?? {}, where);
+    assert.deepEqual(
+      route.multipath?.map((h) => ({ gateway: h.gateway, oif: h.oif, weight: h.hops + 1 })),
+      ip.nexthops?.map((h) => ({ gateway: h.gateway, oif: IFINDEX.get(h.dev), weight: h.weight })),
+      where,
+    );
+    // ip ran just after the dump: its countdown is at most a second or two behind ours.
+    const expires = cacheExpires(route);
+    if (ip.expires === undefined) assert.equal(expires, undefined, where);
+    else assert.ok(expires! - ip.expires >= 0 && expires! - ip.expires <= 2, where);
+  });
+});
+
+Deno.test("golden routes re-encode to the kernel's bytes", () => {
+  GOLDEN.routes.forEach((g, i) => {
+    assert.equal(toHex(encodeRoute(DECODED[i])), toHex(g.message.payload), `route ${i}`);
+  });
+});
+
+Deno.test("a table above 255 is 252 in rtm_table and whole in RTA_TABLE", () => {
+  const golden = GOLDEN.routes.find((g) => decodeRoute(g.message.payload).table === 539098368)!;
+  assert.equal(golden.message.payload[4], RT_TABLE.COMPAT);
+  const route: Route = {
+    family: AF.INET,
+    table: 539098368,
+    dst: "192.168.1.0",
+    dstLen: 24,
+    srcLen: 0,
+    tos: 0,
+    protocol: 77,
+    scope: RT_SCOPE.LINK,
+    type: RTN.UNICAST,
+    flags: 0,
+    oif: 3,
+  };
+  const bytes = encodeRoute(route);
+  assert.equal(bytes[4], RT_TABLE.COMPAT);
+  assert.deepEqual(decodeRoute(bytes), route);
+  const main = encodeRoute({ ...route, table: RT_TABLE.MAIN });
+  assert.equal(main[4], RT_TABLE.MAIN);
+  const tableAttr = decodeAttributes(main.subarray(RTMSG_LEN)).find((a) => a.type === RTA.TABLE);
+  assert.equal(toHex(tableAttr!.data), "fe000000"); // RTA_TABLE is written for small ids too
+});
+
+Deno.test("without RTA_TABLE the table is rtm_table", () => {
+  const payload = fromHex("02180000fe02fd0100000000" + "080001000a000000");
+  assert.equal(decodeRoute(payload).table, RT_TABLE.MAIN);
+});
+
+Deno.test("encodeRoute writes exactly the fields that are set", () => {
+  const route: Route = {
+    family: AF.INET,
+    table: RT_TABLE.MAIN,
+    dst: "0.0.0.0",
+    dstLen: 0,
+    srcLen: 0,
+    tos: 0,
+    protocol: RTPROT.STATIC,
+    scope: RT_SCOPE.UNIVERSE,
+    type: RTN.UNICAST,
+    flags: 0,
+  };
+  // A default route has no RTA_DST: just the header and RTA_TABLE.
+  assert.equal(toHex(encodeRoute(route)), "02000000fe04000100000000" + "08000f00fe000000");
+  const full = encodeRoute({
+    ...route,
+    family: AF.INET6,
+    dst: "2001:db8::",
+    dstLen: 32,
+    src: "2001:db8:1::",
+    srcLen: 48,
+    gateway: "fe80::1",
+    oif: 3,
+    priority: 1024,
+    prefsrc: "2001:db8::5",
+    pref: 1,
+    expires: 300,
+    nhId: 9,
+  });
+  const types = decodeAttributes(full.subarray(RTMSG_LEN)).map((a) => a.type);
+  assert.deepEqual(types, [
+    RTA.TABLE,
+    RTA.DST,
+    RTA.SRC,
+    RTA.PREFSRC,
+    RTA.PRIORITY,
+    RTA.NH_ID,
+    RTA.GATEWAY,
+    RTA.OIF,
+    RTA.EXPIRES,
+    RTA.PREF,
+  ]);
+  const back = decodeRoute(full);
+  assert.equal(back.expires, 300);
+  assert.equal(back.pref, 1);
+  assert.equal(back.src, "2001:db8:1::");
+  assert.equal(back.srcLen, 48);
+});
+
+Deno.test("multipath next hops round-trip, with the kernel's layout", () => {
+  const route: Route = {
+    family: AF.INET,
+    table: RT_TABLE.MAIN,
+    dst: "10.3.0.0",
+    dstLen: 24,
+    srcLen: 0,
+    tos: 0,
+    protocol: RTPROT.BOOT,
+    scope: RT_SCOPE.UNIVERSE,
+    type: RTN.UNICAST,
+    flags: 0,
+    multipath: [
+      { oif: 3, flags: 0, hops: 0, gateway: "10.0.0.1" },
+      { oif: 4, flags: RTNH_F.ONLINK, hops: 2, gateway: "192.168.7.2" },
+      { oif: 5, flags: 0, hops: 0, other: [{ type: RTA.FLOW, data: Uint8Array.of(1, 0, 0, 0) }] },
+    ],
+  };
+  const bytes = encodeRoute(route);
+  assert.deepEqual(decodeRoute(bytes), route);
+  const attr = decodeAttributes(bytes.subarray(RTMSG_LEN)).find((a) => a.type === RTA.MULTIPATH)!;
+  assert.equal(attr.flags, undefined); // no NLA_F_NESTED, like the kernel and ip
+  assert.equal(toHex(attr.data.subarray(0, 16)), "10000000030000000800050" + "00a000001");
+});
+
+Deno.test("unmodelled attributes keep their bytes and order", () => {
+  const metricsAttr = new AttributeEncoder().u32(2, 1400).finish();
+  const route: Route = {
+    family: AF.INET6,
+    table: RT_TABLE.MAIN,
+    dst: "2001:db8::",
+    dstLen: 64,
+    srcLen: 0,
+    tos: 0,
+    protocol: RTPROT.BOOT,
+    scope: RT_SCOPE.UNIVERSE,
+    type: RTN.UNICAST,
+    flags: 0,
+    oif: 2,
+    other: [
+      { type: 200, data: Uint8Array.of(1, 2, 3) },
+      { type: RTA.METRICS, data: metricsAttr },
+      { type: 201, data: Uint8Array.of(), flags: 0x8000 },
+    ],
+  };
+  assert.deepEqual(decodeRoute(encodeRoute(route)), route);
+});
+
+Deno.test("encodeRoute rejects addresses of the other family and bad prefix lengths", () => {
+  const route: Route = {
+    family: AF.INET,
+    table: RT_TABLE.MAIN,
+    dst: "10.0.0.0",
+    dstLen: 8,
+    srcLen: 0,
+    tos: 0,
+    protocol: RTPROT.BOOT,
+    scope: RT_SCOPE.UNIVERSE,
+    type: RTN.UNICAST,
+    flags: 0,
+  };
+  assert.throws(() => encodeRoute({ ...route, gateway: "fe80::1" }), InvalidAddressError);
+  assert.throws(() => encodeRoute({ ...route, dst: "::" }), InvalidAddressError);
+  assert.throws(() => encodeRoute({ ...route, dstLen: 33 }), InvalidAddressError);
+  assert.throws(() => encodeRoute({ ...route, prefsrc: "10.0.0.256" }), InvalidAddressError);
+  assert.throws(
+    () => encodeRoute({ ...route, multipath: [{ oif: 1, flags: 0, hops: 0, gateway: "::1" }] }),
+    InvalidAddressError,
+  );
+  assert.throws(() => encodeRoute({ ...route, family: 7 }), InvalidAddressError);
+});
+
+Deno.test("cacheExpires reads rta_expires in USER_HZ ticks", () => {
+  const info = new Uint8Array(32);
+  new DataView(info.buffer).setInt32(8, 29950, true);
+  const route = decodeRoute(GOLDEN.routes[0].message.payload);
+  assert.equal(cacheExpires({ ...route, other: [{ type: RTA.CACHEINFO, data: info }] }), 299);
+  assert.equal(
+    cacheExpires({ ...route, other: [{ type: RTA.CACHEINFO, data: info.fill(0) }] }),
+    undefined,
+  );
+  assert.equal(cacheExpires(route), undefined);
+});
+
+// --- Malformed input: always DecodeError. ---
+
+const V4_HEAD = "02180000fe030001" + "00000000";
+const V6_HEAD = "0a400000fe030001" + "00000000";
+
+function rejects(hex: string, pattern: RegExp): void {
+  assert.throws(() => decodeRoute(fromHex(hex)), (error: unknown) => {
+    assert.ok(error instanceof DecodeError, `${error}`);
+    assert.match(error.message, pattern);
+    return true;
+  });
+}
+
+Deno.test("a short rtmsg is a DecodeError", () => {
+  for (let n = 0; n < RTMSG_LEN; n++) rejects(V4_HEAD.slice(0, 2 * n), /struct rtmsg needs 12/);
+});
+
+Deno.test("an unknown family or an impossible prefix length is a DecodeError", () => {
+  rejects("07180000fe03000100000000", /family 7/);
+  rejects("02210000fe03000100000000", /destination prefix length 33 exceeds 32/);
+  rejects("0a008100fe03000100000000", /source prefix length 129 exceeds 128/);
+});
+
+Deno.test("addresses of the wrong length are a DecodeError", () => {
+  rejects(V4_HEAD + "0900010001020304050000", /attribute 1 has 5 bytes/); // RTA_DST, 5 bytes
+  rejects(V4_HEAD + "14000500" + "00".repeat(16), /attribute 5 has 16 bytes/); // v6 gateway
+  rejects(V6_HEAD + "08000500fe800000", /attribute 5 has 4 bytes/); // v4 gateway
+  rejects(V6_HEAD + "04000700", /attribute 7 has 0 bytes/); // empty RTA_PREFSRC
+});
+
+Deno.test("attributes that overrun the message are a DecodeError", () => {
+  rejects(V4_HEAD + "0c0001000a000000", /runs past/);
+  rejects(V4_HEAD + "02000100", /shorter than its header/);
+  rejects(V4_HEAD + "0600040001000000", /attribute 4 has 2 bytes, expected 4/); // short RTA_OIF
+  rejects(V4_HEAD + "0400140000", /attribute 20 has 0 bytes, expected 1/); // empty RTA_PREF
+});
+
+Deno.test("multipath garbage is a DecodeError", () => {
+  const mp = (body: string) => {
+    const len = 4 + body.length / 2;
+    return V4_HEAD + len.toString(16).padStart(2, "0") + "000900" + body + "00".repeat(-len & 3);
+  };
+  rejects(mp("040000000300"), /truncated rtnexthop/); // fewer than 8 bytes
+  rejects(mp("0400000003000000"), /rtnexthop length 4 shorter than its header/);
+  rejects(mp("1000000003000000"), /rtnexthop length 16 runs past/);
+  rejects(mp("0800000003000000" + "0102"), /truncated rtnexthop/); // trailing garbage
+  rejects(mp("1000000003000000" + "0c0005000a000001"), /runs past/); // hop attribute overrun
+  rejects(mp("1000000003000000" + "0600050001020000"), /attribute 5 has 2 bytes/);
+  rejects(mp("0c00000003000000" + "02000000"), /attribute 0 length 2 shorter than its header/);
+});
+
+Deno.test("truncating or corrupting any golden route never throws anything but DecodeError", () => {
+  for (const g of GOLDEN.routes) {
+    const payload = g.message.payload;
+    for (let n = 0; n < payload.length; n++) {
+      try {
+        decodeRoute(payload.subarray(0, n));
+      } catch (error) {
+        assert.ok(error instanceof DecodeError, `${error}`);
+      }
+    }
+  }
+});

@@ -1,0 +1,185 @@
+/**
+ * A mutation fuzzer for the rtnetlink decoders, shared by tests/netlink/fuzz.test.ts (bounded) and
+ * scripts/fuzz.ts (long runs). It mutates the captured kernel messages and checks that decoding
+ * either succeeds or throws DecodeError, and that whatever decodes re-encodes to bytes that
+ * decode to the same value.
+ *
+ * @module
+ */
+
+import { deepStrictEqual } from "node:assert/strict";
+import acks from "./acks.json" with { type: "json" };
+import { ALL_GOLDEN, fromHex, toHex } from "./golden.ts";
+import { decodeAck, decodeDone } from "../../../src/netlink/ack.ts";
+import { decodeAddress, encodeAddress } from "../../../src/netlink/address.ts";
+import { NLMSG } from "../../../src/netlink/constants.ts";
+import { DecodeError } from "../../../src/netlink/errors.ts";
+import { decodeLink, encodeLink } from "../../../src/netlink/link.ts";
+import { decodeMessages } from "../../../src/netlink/message.ts";
+import { decodeRtnlMessage, type RtnlMessage } from "../../../src/netlink/rtnl_message.ts";
+import { decodeRoute, encodeRoute } from "../../../src/netlink/route.ts";
+import { decodeRule, encodeRule } from "../../../src/netlink/rule.ts";
+
+/** The seed corpus: every captured message, ACKs included. */
+export const CORPUS: readonly Uint8Array[] = [
+  ...ALL_GOLDEN.map((g) => fromHex(g.hex)),
+  ...acks.acks.map((a) => fromHex(a.reply)),
+];
+
+/** A small seeded PRNG (mulberry32): returns floats in [0, 1). */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One mutant: a corpus entry (or two, concatenated) with 1 to 4 random mutations. */
+export function mutate(random: () => number): Uint8Array {
+  const pick = (n: number) => Math.floor(random() * n);
+  let buf = CORPUS[pick(CORPUS.length)].slice();
+  if (random() < 0.1) {
+    const second = CORPUS[pick(CORPUS.length)];
+    const both = new Uint8Array(buf.length + second.length);
+    both.set(buf);
+    both.set(second, buf.length);
+    buf = both;
+  }
+  const rounds = 1 + pick(4);
+  for (let r = 0; r < rounds && buf.length > 0; r++) {
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const choice = pick(6);
+    if (choice === 0) {
+      // Flip one bit.
+      const i = pick(buf.length);
+      buf[i] ^= 1 << pick(8);
+    } else if (choice === 1) {
+      // Overwrite one byte.
+      buf[pick(buf.length)] = pick(256);
+    } else if (choice === 2) {
+      // Truncate (keeping the outer length, so inner structures overrun).
+      buf = buf.slice(0, pick(buf.length + 1));
+    } else if (choice === 3 && buf.length >= 4) {
+      // Corrupt a 16-bit length at a 4-byte boundary: an attribute's or an rtnexthop's.
+      const at = 4 * pick(Math.floor(buf.length / 4));
+      const values = [0, 1, 3, 4, 7, 8, 0xffff, pick(0x10000), view.getUint16(at, true) + 4];
+      view.setUint16(at, values[pick(values.length)] & 0xffff, true);
+    } else if (choice === 4 && buf.length >= 4) {
+      // Corrupt nlmsg_len to near the real length.
+      const len = Math.max(0, buf.length + pick(9) - 4);
+      view.setUint32(0, len, true);
+    } else {
+      // Shorten a message body by removing a slice, then fix nlmsg_len so framing still holds.
+      const from = 16 + pick(Math.max(1, buf.length - 16));
+      const to = Math.min(buf.length, from + 1 + pick(8));
+      const cut = new Uint8Array(buf.length - (to - from));
+      cut.set(buf.subarray(0, from));
+      cut.set(buf.subarray(to), from);
+      buf = cut;
+      if (buf.length >= 4) new DataView(buf.buffer).setUint32(0, buf.length, true);
+    }
+  }
+  return buf;
+}
+
+function reencode(event: RtnlMessage): unknown {
+  switch (event.kind) {
+    case "route":
+      return decodeRoute(encodeRoute(event.route));
+    case "link":
+      return decodeLink(encodeLink(event.link));
+    case "address":
+      return decodeAddress(encodeAddress(event.address));
+    case "rule":
+      return decodeRule(encodeRule(event.rule));
+    default:
+      return undefined;
+  }
+}
+
+function value(event: RtnlMessage): unknown {
+  switch (event.kind) {
+    case "route":
+      return event.route;
+    case "link":
+      return event.link;
+    case "address":
+      return event.address;
+    case "rule":
+      return event.rule;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Decodes every message of a datagram. Returns normally, throws DecodeError, or throws an Error
+ * that says which property broke (anything else escaping a decoder, or a lossy round trip).
+ */
+export function decodeDatagram(datagram: Uint8Array): void {
+  for (const message of decodeMessages(datagram)) {
+    if (message.header.type === NLMSG.ERROR) {
+      decodeAck(message.payload, message.header.flags);
+      continue;
+    }
+    if (message.header.type === NLMSG.DONE) {
+      decodeDone(message.payload, message.header.flags);
+      continue;
+    }
+    const event = decodeRtnlMessage(message);
+    let again: unknown;
+    try {
+      again = reencode(event);
+    } catch (error) {
+      throw new Error(`re-encoding a decoded ${event.kind} failed: ${error}`);
+    }
+    deepStrictEqual(again, value(event), `${event.kind} changed in a decode-encode-decode trip`);
+  }
+}
+
+/** What a fuzzing run did. */
+export interface FuzzReport {
+  /** Inputs tried. */
+  inputs: number;
+  /** Inputs rejected with DecodeError. */
+  decodeErrors: number;
+  /** Milliseconds taken. */
+  ms: number;
+}
+
+/** Options of {@linkcode fuzz}. */
+export interface FuzzOptions {
+  /** How many mutants to try. */
+  inputs: number;
+  /** PRNG seed; the same seed tries the same inputs. */
+  seed: number;
+}
+
+/**
+ * Tries `inputs` mutants. Throws an Error naming the seed, the input index and its hex when a
+ * decoder throws anything but DecodeError or a round trip is lossy.
+ */
+export function fuzz(options: FuzzOptions): FuzzReport {
+  const random = prng(options.seed);
+  const start = performance.now();
+  let decodeErrors = 0;
+  for (let i = 0; i < options.inputs; i++) {
+    const input = mutate(random);
+    try {
+      decodeDatagram(input);
+    } catch (error) {
+      if (error instanceof DecodeError) {
+        decodeErrors++;
+        continue;
+      }
+      throw new Error(
+        `input ${i} of seed ${options.seed} (${toHex(input)}): ${(error as Error).stack}`,
+      );
+    }
+  }
+  return { inputs: options.inputs, decodeErrors, ms: performance.now() - start };
+}
