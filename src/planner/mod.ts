@@ -1,0 +1,33 @@
+/**
+ * linkmirror's planner: a pure function from the source table, the target tables and the links
+ * to the deletes and adds that make each target table hold exactly the wanted copies.
+ *
+ * @example
+ * ```ts
+ * import { isEmptyPlan, planOptions, planSync } from "./mod.ts";
+ * const plan = planSync({ source: [], targets: new Map([[51820, []]]), links: [],
+ *   options: planOptions() });
+ * isEmptyPlan(plan); // true
+ * ```
+ *
+ * @module
+ */
+
+export {
+  EXCLUSION_REASONS,
+  type ExclusionReason,
+  sourceExclusion,
+  vpnInterfaces,
+} from "./eligibility.ts";
+export { DEFAULT_PROTOCOL, type PlanOptions, planOptions } from "./options.ts";
+export { compareAddresses, compareRoutes } from "./order.ts";
+export {
+  type Conflict,
+  type Excluded,
+  isEmptyPlan,
+  type Plan,
+  type PlanInput,
+  planSync,
+} from "./plan.ts";
+export { type CopyTarget, isSameCopy, mirrorCopy } from "./route_copy.ts";
+export { IPV6_DEFAULT_METRIC, prefixKey, routeKey, routeMetric } from "./route_key.ts";

@@ -1,0 +1,42 @@
+/**
+ * What the planner is told besides the routes: linkmirror's protocol number, the families to
+ * mirror and the user's exclusions.
+ *
+ * @module
+ */
+
+import { AF } from "../netlink/constants.ts";
+import type { Cidr } from "../netlink/ip.ts";
+
+/** linkmirror's `rtm_protocol`: every copy carries it, and only routes carrying it are touched. */
+export const DEFAULT_PROTOCOL = 77;
+
+/** Options of {@linkcode planSync}. */
+export interface PlanOptions {
+  /** linkmirror's `rtm_protocol` ({@linkcode DEFAULT_PROTOCOL} unless configured). */
+  protocol: number;
+  /** Families to mirror: `AF_INET` (2) and/or `AF_INET6` (10). */
+  families: readonly number[];
+  /** `--exclude CIDR`: source routes whose destination overlaps one of these are not mirrored. */
+  exclude: readonly Cidr[];
+  /** `--exclude-dev NAME`: source routes on these interfaces are not mirrored. */
+  excludeDevices: readonly string[];
+}
+
+/**
+ * Complete plan options from the ones given: protocol 77, both families, no exclusions.
+ *
+ * @example
+ * ```ts
+ * import { planOptions } from "./options.ts";
+ * planOptions({ families: [2] }); // { protocol: 77, families: [2], exclude: [], excludeDevices: [] }
+ * ```
+ */
+export function planOptions(given: Partial<PlanOptions> = {}): PlanOptions {
+  return {
+    protocol: given.protocol ?? DEFAULT_PROTOCOL,
+    families: given.families ?? [AF.INET, AF.INET6],
+    exclude: given.exclude ?? [],
+    excludeDevices: given.excludeDevices ?? [],
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * A total order on routes, so plans come out sorted and can be printed and compared.
+ *
+ * @module
+ */
+
+import { InvalidAddressError, parseIp } from "../netlink/ip.ts";
+import type { Route } from "../netlink/route.ts";
+import { routeMetric } from "./route_key.ts";
+
+/**
+ * Orders routes by family, table, destination (numerically), prefix length, tos, metric, output
+ * interface, preferred source, gateway, protocol, scope and type. Routes equal in all of these
+ * compare 0 (`Array.prototype.sort` is stable, so they keep their input order).
+ *
+ * @example
+ * ```ts
+ * import { compareRoutes } from "./order.ts";
+ * const r = { family: 2, table: 1, dst: "10.0.0.0", dstLen: 8, srcLen: 0, tos: 0, protocol: 77,
+ *   scope: 253, type: 1, flags: 0 };
+ * [{ ...r, dst: "11.0.0.0" }, r].sort(compareRoutes)[0].dst; // "10.0.0.0"
+ * ```
+ */
+export function compareRoutes(a: Route, b: Route): number {
+  return a.family - b.family ||
+    a.table - b.table ||
+    compareAddresses(a.dst, b.dst) ||
+    a.dstLen - b.dstLen ||
+    a.tos - b.tos ||
+    routeMetric(a) - routeMetric(b) ||
+    (a.oif ?? 0) - (b.oif ?? 0) ||
+    compareOptionalAddresses(a.prefsrc, b.prefsrc) ||
+    compareOptionalAddresses(a.gateway, b.gateway) ||
+    a.protocol - b.protocol ||
+    a.scope - b.scope ||
+    a.type - b.type;
+}
+
+/**
+ * Orders two addresses numerically (`9.0.0.0` before `10.0.0.0`); text that is not an address
+ * sorts after addresses, then as text. Returns a negative number, zero or a positive number.
+ *
+ * @example
+ * ```ts
+ * import { compareAddresses } from "./order.ts";
+ * compareAddresses("9.0.0.0", "10.0.0.0") < 0; // true (a string compare would say > 0)
+ * ```
+ */
+export function compareAddresses(a: string, b: string): number {
+  const x = addressBytes(a);
+  const y = addressBytes(b);
+  if (x && y) {
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+    return x.length - y.length;
+  }
+  if (x) return -1;
+  if (y) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function addressBytes(text: string): Uint8Array | undefined {
+  try {
+    return parseIp(text).bytes;
+  } catch (error) {
+    if (error instanceof InvalidAddressError) return undefined;
+    throw error;
+  }
+}
+
+function compareOptionalAddresses(a?: string, b?: string): number {
+  if (a === b) return 0;
+  if (a === undefined) return -1;
+  if (b === undefined) return 1;
+  return compareAddresses(a, b);
+}

@@ -1,0 +1,195 @@
+/**
+ * The planner: from the source table, the target tables and the links, compute which copies to
+ * delete and which to add. Pure: no I/O, same input → same (sorted) plan.
+ *
+ * @module
+ */
+
+import { RTM_F } from "../netlink/constants.ts";
+import type { Link } from "../netlink/link.ts";
+import type { Route } from "../netlink/route.ts";
+import { type ExclusionReason, sourceExclusion, vpnInterfaces } from "./eligibility.ts";
+import type { PlanOptions } from "./options.ts";
+import { compareRoutes } from "./order.ts";
+import { isSameCopy, mirrorCopy } from "./route_copy.ts";
+import { prefixKey, routeKey } from "./route_key.ts";
+
+/** What {@linkcode planSync} plans from. */
+export interface PlanInput {
+  /** Every route of the source table (normally `main`), in the kernel's dump order. */
+  source: readonly Route[];
+  /** Every route now in each target table, by table id. */
+  targets: ReadonlyMap<number, readonly Route[]>;
+  /** The links, by interface index or as a list (for names, `lo` and `--exclude-dev`). */
+  links: ReadonlyMap<number, Link> | readonly Link[];
+  /** Protocol, families and exclusions. */
+  options: PlanOptions;
+}
+
+/** A wanted copy that is not added because foreign routes hold its prefix in the target table. */
+export interface Conflict {
+  /** The target table. */
+  table: number;
+  /** The copy that would have been added. */
+  wanted: Route;
+  /** The foreign routes with the same family, destination and prefix length (any metric/device). */
+  existing: Route[];
+}
+
+/** A source route that is not mirrored, and why. */
+export interface Excluded {
+  /** The source route. */
+  route: Route;
+  /** Why it is not mirrored. */
+  reason: ExclusionReason;
+  /** The target table, for per-table reasons (`vpn-interface`, `duplicate`); absent otherwise. */
+  table?: number;
+}
+
+/**
+ * What to change in the target tables. Apply `deletes` first, then `adds`: a copy that changed
+ * (other metric, preferred source, device...) appears as a delete of the old copy and an add of
+ * the new one, and for IPv4 both may share a key. `deletes` only ever holds routes whose protocol
+ * is linkmirror's. Every list is sorted ({@linkcode compareRoutes}, then table and reason).
+ *
+ * For the executor: add IPv4 copies with `NLM_F_CREATE | NLM_F_EXCL`, IPv6 copies with
+ * `NLM_F_CREATE` only (with `NLM_F_EXCL` the kernel refuses a second `fe80::/64` of the same
+ * metric on another device; see {@linkcode routeKey}); send deletes with `rtm_protocol` set, so
+ * that the kernel itself refuses to remove a route of another protocol.
+ */
+export interface Plan {
+  /** Copies to create: table = the target, protocol = linkmirror's. */
+  adds: Route[];
+  /** linkmirror's routes to remove, as read from the target tables. */
+  deletes: Route[];
+  /** Wanted copies not added because a foreign route holds their prefix. */
+  conflicts: Conflict[];
+  /** Source routes not mirrored, with the reason. */
+  excluded: Excluded[];
+  /** linkmirror's routes that are already right. */
+  unchanged: Route[];
+}
+
+/**
+ * Plans the sync of every target table with the source table.
+ *
+ * Per target table: the eligible source routes (see {@linkcode sourceExclusion}) not on one of
+ * the table's own interfaces ({@linkcode vpnInterfaces}) give wanted copies
+ * ({@linkcode mirrorCopy}). A wanted copy whose prefix a foreign route in the table already has
+ * is a conflict; one whose {@linkcode routeKey} an earlier copy already took is excluded as
+ * `duplicate` (the first source route wins: in the kernel's dump order it is the one lookups
+ * use). linkmirror's routes in the table (protocol = `options.protocol`) that equal a wanted
+ * copy are unchanged (once per key); all others are deleted; wanted copies left are added.
+ * Cloned entries in target tables are ignored.
+ *
+ * @example
+ * ```ts
+ * import { planOptions, planSync } from "./mod.ts";
+ * const route = { table: 254, srcLen: 0, tos: 0, protocol: 2, scope: 253, type: 1, flags: 0 };
+ * const plan = planSync({
+ *   source: [{ ...route, family: 2, dst: "192.168.1.0", dstLen: 24, oif: 2 }],
+ *   targets: new Map([[51820, [{ ...route, family: 2, table: 51820, dst: "0.0.0.0", dstLen: 0,
+ *     protocol: 3, oif: 9 }]]]),
+ *   links: [{ index: 2, name: "eth0", flags: 0, type: 1 }, { index: 9, name: "wg0", flags: 0,
+ *     type: 65534 }],
+ *   options: planOptions(),
+ * });
+ * plan.adds; // [{ family: 2, table: 51820, dst: "192.168.1.0", dstLen: 24, oif: 2,
+ *            //    protocol: 77, scope: 253, type: 1, flags: 0, srcLen: 0, tos: 0 }]
+ * ```
+ */
+export function planSync(input: PlanInput): Plan {
+  const { options } = input;
+  const links = linksByIndex(input.links);
+  const plan: Plan = { adds: [], deletes: [], conflicts: [], excluded: [], unchanged: [] };
+
+  const eligible: Route[] = [];
+  for (const route of input.source) {
+    const reason = sourceExclusion(route, links, options);
+    if (reason === undefined) eligible.push(route);
+    else plan.excluded.push({ route, reason });
+  }
+
+  for (const [table, routes] of input.targets) {
+    const live = routes.filter((route) => (route.flags & RTM_F.CLONED) === 0);
+    const ours = live.filter((route) => route.protocol === options.protocol);
+    const foreign = live.filter((route) => route.protocol !== options.protocol);
+    const tableInterfaces = vpnInterfaces(foreign, options.protocol);
+    const foreignByPrefix = groupBy(foreign, prefixKey);
+
+    const wanted = new Map<string, Route>();
+    for (const source of eligible) {
+      if (tableInterfaces.has(source.oif ?? 0)) {
+        plan.excluded.push({ route: source, reason: "vpn-interface", table });
+        continue;
+      }
+      const copy = mirrorCopy(source, { table, protocol: options.protocol });
+      const inTheWay = foreignByPrefix.get(prefixKey(copy));
+      if (inTheWay !== undefined) {
+        plan.conflicts.push({ table, wanted: copy, existing: [...inTheWay].sort(compareRoutes) });
+        continue;
+      }
+      const key = routeKey(copy);
+      if (wanted.has(key)) {
+        plan.excluded.push({ route: source, reason: "duplicate", table });
+        continue;
+      }
+      wanted.set(key, copy);
+    }
+
+    const kept = new Set<string>();
+    for (const route of ours) {
+      const key = routeKey(route);
+      const copy = wanted.get(key);
+      if (copy !== undefined && !kept.has(key) && isSameCopy(route, copy)) {
+        kept.add(key);
+        plan.unchanged.push(route);
+      } else {
+        plan.deletes.push(route);
+      }
+    }
+    for (const [key, copy] of wanted) if (!kept.has(key)) plan.adds.push(copy);
+  }
+
+  plan.adds.sort(compareRoutes);
+  plan.deletes.sort(compareRoutes);
+  plan.unchanged.sort(compareRoutes);
+  plan.conflicts.sort((a, b) => compareRoutes(a.wanted, b.wanted));
+  plan.excluded.sort((a, b) =>
+    compareRoutes(a.route, b.route) || (a.table ?? -1) - (b.table ?? -1) ||
+    (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0)
+  );
+  return plan;
+}
+
+/**
+ * Whether a plan changes nothing (no deletes, no adds); conflicts and exclusions may remain.
+ *
+ * @example
+ * ```ts
+ * import { isEmptyPlan } from "./plan.ts";
+ * isEmptyPlan({ adds: [], deletes: [], conflicts: [], excluded: [], unchanged: [] }); // true
+ * ```
+ */
+export function isEmptyPlan(plan: Plan): boolean {
+  return plan.adds.length === 0 && plan.deletes.length === 0;
+}
+
+function isLinkList(links: PlanInput["links"]): links is readonly Link[] {
+  return Array.isArray(links);
+}
+
+function linksByIndex(links: PlanInput["links"]): ReadonlyMap<number, Link> {
+  return isLinkList(links) ? new Map(links.map((link) => [link.index, link])) : links;
+}
+
+function groupBy(routes: readonly Route[], key: (route: Route) => string): Map<string, Route[]> {
+  const groups = new Map<string, Route[]>();
+  for (const route of routes) {
+    const k = key(route);
+    const group = groups.get(k);
+    if (group === undefined) groups.set(k, [route]);
+    else group.push(route);
+  }
+  return groups;
+}

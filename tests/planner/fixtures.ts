@@ -1,0 +1,110 @@
+/**
+ * Route and link builders shared by the planner tests.
+ *
+ * @module
+ */
+
+import { AF, IFF, RT_SCOPE, RT_TABLE, RTN, RTPROT } from "../../src/netlink/constants.ts";
+import type { Link } from "../../src/netlink/link.ts";
+import type { Route } from "../../src/netlink/route.ts";
+
+/** Firezone's routing table. */
+export const FIREZONE = 539098368;
+/** wg-quick's routing table. */
+export const WG_QUICK = 51820;
+/** linkmirror's protocol in these tests. */
+export const OURS = 77;
+
+/** Interface indexes of {@linkcode LINKS}. */
+export const IF = Object.freeze({
+  lo: 1,
+  eth0: 2,
+  eth1: 3,
+  wlan0: 4,
+  tun0: 5,
+  docker0: 6,
+  loop1: 7,
+  wg0: 8,
+});
+
+/** A laptop's links: loopback, two ethernets, wifi, a tun, docker, a second loopback, wireguard. */
+export const LINKS: readonly Link[] = Object.freeze([
+  { index: IF.lo, name: "lo", flags: IFF.UP | IFF.LOOPBACK, type: 772 },
+  { index: IF.eth0, name: "eth0", flags: IFF.UP, type: 1 },
+  { index: IF.eth1, name: "eth1", flags: IFF.UP, type: 1 },
+  { index: IF.wlan0, name: "wlan0", flags: IFF.UP, type: 1 },
+  { index: IF.tun0, name: "tun0", flags: IFF.UP | IFF.POINTOPOINT | IFF.NOARP, type: 65534 },
+  { index: IF.docker0, name: "docker0", flags: IFF.UP, type: 1 },
+  { index: IF.loop1, name: "loop1", flags: IFF.UP | IFF.LOOPBACK, type: 772 },
+  { index: IF.wg0, name: "wg0", flags: IFF.UP | IFF.POINTOPOINT | IFF.NOARP, type: 65534 },
+]);
+
+function split(cidr: string): { dst: string; dstLen: number } {
+  const [dst, len] = cidr.split("/");
+  return { dst, dstLen: Number(len) };
+}
+
+/** An IPv4 on-link route in `main` (`proto kernel scope link`), overridden by `extra`. */
+export function v4(cidr: string, oif: number | undefined, extra: Partial<Route> = {}): Route {
+  const route: Route = {
+    family: AF.INET,
+    table: RT_TABLE.MAIN,
+    ...split(cidr),
+    srcLen: 0,
+    tos: 0,
+    protocol: RTPROT.KERNEL,
+    scope: RT_SCOPE.LINK,
+    type: RTN.UNICAST,
+    flags: 0,
+    ...extra,
+  };
+  if (oif !== undefined) route.oif = oif;
+  return route;
+}
+
+/** An IPv6 on-link route in `main` (`proto kernel metric 256`), overridden by `extra`. */
+export function v6(cidr: string, oif: number | undefined, extra: Partial<Route> = {}): Route {
+  const route: Route = {
+    family: AF.INET6,
+    table: RT_TABLE.MAIN,
+    ...split(cidr),
+    srcLen: 0,
+    tos: 0,
+    protocol: RTPROT.KERNEL,
+    scope: RT_SCOPE.UNIVERSE,
+    type: RTN.UNICAST,
+    flags: 0,
+    priority: 256,
+    ...extra,
+  };
+  if (oif !== undefined) route.oif = oif;
+  return route;
+}
+
+/** The copy linkmirror makes of `route` in `table`: what the planner's adds must equal. */
+export function copyOf(route: Route, table: number, protocol = OURS): Route {
+  const copy: Route = {
+    family: route.family,
+    table,
+    dst: route.dst,
+    dstLen: route.dstLen,
+    srcLen: 0,
+    tos: route.tos,
+    protocol,
+    scope: route.scope,
+    type: route.type,
+    flags: 0,
+  };
+  if (route.oif !== undefined) copy.oif = route.oif;
+  if (route.prefsrc !== undefined) copy.prefsrc = route.prefsrc;
+  if (route.priority !== undefined) copy.priority = route.priority;
+  return copy;
+}
+
+/** A VPN's default route in `table` through `oif` (`proto boot`, like `ip route add`). */
+export function vpnDefault(family: number, table: number, oif: number): Route {
+  const build = family === AF.INET ? v4 : v6;
+  const extra: Partial<Route> = { table, protocol: RTPROT.BOOT, scope: RT_SCOPE.UNIVERSE };
+  if (family === AF.INET6) extra.priority = 1024;
+  return build(family === AF.INET ? "0.0.0.0/0" : "::/0", oif, extra);
+}
