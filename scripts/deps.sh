@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs what linkmirror and its tests need on a Debian/Ubuntu machine, only where missing:
+# Deno 2 from the npm registry (the `deno` package ships the real binary) and iproute2.
+# Idempotent; needs root for apt-get and a global npm install.
+set -eu
+
+need_apt=""
+command -v ip >/dev/null 2>&1 || need_apt="$need_apt iproute2"
+if [ "${LINKMIRROR_DEPS_TEST:-}" = 1 ]; then
+  # Test extras: python3 is used by codec capture scripts only when regenerating golden bytes.
+  command -v systemd-analyze >/dev/null 2>&1 || need_apt="$need_apt systemd"
+fi
+if [ -n "$need_apt" ]; then
+  echo "deps: installing$need_apt with apt-get" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $need_apt >/dev/null
+fi
+
+deno_ok() {
+  command -v deno >/dev/null 2>&1 && deno --version 2>/dev/null | head -n1 | grep -q '^deno 2\.'
+}
+if ! deno_ok; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "deps: Deno 2 is missing and so is npm; install Node.js/npm (apt-get install npm) or Deno itself" >&2
+    exit 1
+  fi
+  echo "deps: installing Deno 2 from the npm registry (npm install -g deno@2)" >&2
+  npm install -g --no-fund --no-audit deno@2 >/dev/null 2>&1 || npm install -g deno@2
+  hash -r 2>/dev/null || true
+  deno_ok || { echo "deps: deno is still not on PATH after npm install -g deno@2" >&2; exit 1; }
+fi

@@ -1,0 +1,128 @@
+/**
+ * Validation of command-line values into the typed configuration the engine takes. Pure: raw
+ * strings in, {@linkcode MirrorConfig} out, or a {@linkcode UsageError} naming the option.
+ *
+ * @module
+ */
+
+import { AF, RT_TABLE } from "../netlink/constants.ts";
+import { parseCidr } from "../netlink/ip.ts";
+import type { MirrorConfig } from "../engine/config.ts";
+import { DEFAULT_PROTOCOL } from "../planner/options.ts";
+import { RESERVED_TABLES, resolveTable, UnknownTableError } from "../rt_tables.ts";
+
+/** Firezone's routing table, the default target. */
+export const DEFAULT_TABLE = "539098368";
+
+/** Bad command-line input: exit code 2, one line naming the option. */
+export class UsageError extends Error {
+  /** Creates the error; `option` is the flag as the user typed it, e.g. `--table`. */
+  constructor(option: string, problem: string) {
+    super(`${option}: ${problem}`);
+    this.name = "UsageError";
+  }
+}
+
+/** Raw option values as commander collects them (strings, repeated options as arrays). */
+export interface RawMirrorOptions {
+  table?: string[];
+  source?: string;
+  protocol?: string;
+  family?: string;
+  exclude?: string[];
+  excludeDev?: string[];
+}
+
+/** Splits repeated option values that may also be comma-separated (`--table a,b`, env lists). */
+export function splitList(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(/[,\s]+/)).filter((v) => v !== "");
+}
+
+/** Parses an integer option within [min, max], or throws {@linkcode UsageError}. */
+export function parseIntOption(option: string, text: string, min: number, max: number): number {
+  if (!/^[0-9]+$/.test(text.trim())) {
+    throw new UsageError(option, `"${text}" is not a whole number`);
+  }
+  const n = Number(text.trim());
+  if (n < min || n > max) throw new UsageError(option, `${n} is not between ${min} and ${max}`);
+  return n;
+}
+
+function table(option: string, spec: string, names: ReadonlyMap<string, number>): number {
+  try {
+    return resolveTable(spec, names);
+  } catch (e) {
+    if (e instanceof UnknownTableError) {
+      throw new UsageError(option, `unknown table "${spec}" (not an id, not in rt_tables)`);
+    }
+    throw e;
+  }
+}
+
+const FAMILIES: Record<string, number[]> = {
+  inet: [AF.INET],
+  ipv4: [AF.INET],
+  "4": [AF.INET],
+  inet6: [AF.INET6],
+  ipv6: [AF.INET6],
+  "6": [AF.INET6],
+  all: [AF.INET, AF.INET6],
+};
+
+/**
+ * Validates raw options into a {@linkcode MirrorConfig}.
+ *
+ * @example
+ * ```ts
+ * import { resolveMirrorConfig } from "./options.ts";
+ * const config = resolveMirrorConfig({ table: ["539098368"], exclude: ["10.0.0.0/8"] }, new Map());
+ * config.source; // 254
+ * ```
+ */
+export function resolveMirrorConfig(
+  raw: RawMirrorOptions,
+  names: ReadonlyMap<string, number>,
+): MirrorConfig {
+  const source = table("--source", raw.source ?? "main", names);
+  if (source === RT_TABLE.UNSPEC || source === RT_TABLE.LOCAL) {
+    throw new UsageError("--source", `table ${source} cannot be a source`);
+  }
+  const specs = splitList(raw.table);
+  const tables: number[] = [];
+  for (const spec of specs.length ? specs : [DEFAULT_TABLE]) {
+    const id = table("--table", spec, names);
+    const reserved = RESERVED_TABLES.get(id);
+    if (reserved !== undefined) {
+      throw new UsageError(
+        "--table",
+        `table ${id} (${reserved}) is reserved and cannot be a target`,
+      );
+    }
+    if (id === source) throw new UsageError("--table", `table ${id} is the source table`);
+    if (!tables.includes(id)) tables.push(id);
+  }
+  const protocol = parseIntOption("--protocol", raw.protocol ?? String(DEFAULT_PROTOCOL), 1, 255);
+  if (protocol <= 4) {
+    throw new UsageError(
+      "--protocol",
+      `${protocol} belongs to the kernel (redirect, kernel, boot, static)`,
+    );
+  }
+  const familyText = (raw.family ?? "all").toLowerCase();
+  const families = FAMILIES[familyText];
+  if (!families) throw new UsageError("--family", `"${raw.family}" is not inet, inet6 or all`);
+  const exclude = splitList(raw.exclude).map((text) => {
+    try {
+      return parseCidr(text);
+    } catch (e) {
+      throw new UsageError("--exclude", e instanceof Error ? e.message : String(e));
+    }
+  });
+  const excludeDevices = splitList(raw.excludeDev);
+  for (const dev of excludeDevices) {
+    if (dev.length > 15 || dev.includes("/")) {
+      throw new UsageError("--exclude-dev", `"${dev}" is not an interface name`);
+    }
+  }
+  return { tables, source, protocol, families: [...families], exclude, excludeDevices };
+}

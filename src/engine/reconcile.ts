@@ -1,0 +1,93 @@
+/**
+ * One reconciliation: read the source and target tables, plan, apply. The one-shot commands and
+ * the daemon's full resyncs share it; it talks to the kernel only through a
+ * {@linkcode RouteStore}, so tests can give it a fake one.
+ *
+ * @module
+ */
+
+import type { Link } from "../netlink/link.ts";
+import type { Route } from "../netlink/route.ts";
+import { type Plan, type PlanInput, planSync } from "../planner/plan.ts";
+import type { ChangeResult, RouteChange, RouteStore } from "../rtnl/client.ts";
+import type { MirrorConfig } from "./config.ts";
+
+/** The kernel state a plan is made from. */
+export interface TableState {
+  /** Routes of the source table, configured families only. */
+  source: Route[];
+  /** Every route of each target table, both families. */
+  targets: Map<number, Route[]>;
+  /** Every link. */
+  links: Link[];
+}
+
+/** Reads the source table, every target table and the links. */
+export function readTables(store: RouteStore, config: MirrorConfig): TableState {
+  const source = config.families.flatMap((family) =>
+    store.routes({ family, table: config.source })
+  );
+  const targets = new Map<number, Route[]>();
+  for (const table of config.tables) targets.set(table, store.routes({ table }));
+  return { source, targets, links: store.links() };
+}
+
+/** The planner's input for `state` under `config`. */
+export function planInput(state: TableState, config: MirrorConfig): PlanInput {
+  return {
+    source: state.source,
+    targets: state.targets,
+    links: state.links,
+    options: {
+      protocol: config.protocol,
+      families: config.families,
+      exclude: config.exclude,
+      excludeDevices: config.excludeDevices,
+    },
+  };
+}
+
+/** The changes of a plan in the order they must be applied: every delete, then every add. */
+export function planChanges(plan: Plan): RouteChange[] {
+  return [
+    ...plan.deletes.map((route): RouteChange => ({ op: "delete", route })),
+    ...plan.adds.map((route): RouteChange => ({ op: "add", route })),
+  ];
+}
+
+/** What {@linkcode reconcile} did. */
+export interface ReconcileResult {
+  /** The plan it made. */
+  plan: Plan;
+  /** One result per applied change (empty for a dry run). */
+  results: ChangeResult[];
+}
+
+/**
+ * Reads the tables, plans and (unless `dryRun`) applies the plan.
+ *
+ * @example
+ * ```ts ignore
+ * import { reconcile } from "./reconcile.ts";
+ * import { RtnlClient } from "../rtnl/client.ts";
+ * const { plan, results } = reconcile(RtnlClient.open(), config);
+ * ```
+ */
+export function reconcile(
+  store: RouteStore,
+  config: MirrorConfig,
+  options: { dryRun?: boolean } = {},
+): ReconcileResult {
+  const plan = planSync(planInput(readTables(store, config), config));
+  const results = options.dryRun ? [] : store.apply(planChanges(plan));
+  return { plan, results };
+}
+
+/** Every route linkmirror owns in the target tables, as delete changes. */
+export function flushChanges(store: RouteStore, config: MirrorConfig): RouteChange[] {
+  return config.tables.flatMap((table) =>
+    store.routes({ table, protocol: config.protocol })
+      .filter((route) => route.protocol === config.protocol)
+      .map((route): RouteChange => ({ op: "delete", route }))
+  );
+}

@@ -1,0 +1,183 @@
+/**
+ * {@linkcode RtnlClient}: the typed operations linkmirror needs from the kernel — dump routes of a
+ * table, links, addresses and rules; add and delete routes in batches — on top of
+ * {@linkcode Conn} and the codec. The only place where route changes become netlink requests.
+ *
+ * @module
+ */
+
+import { type Address, decodeAddress, IFADDRMSG_LEN } from "../netlink/address.ts";
+import { AttributeEncoder } from "../netlink/attributes.ts";
+import { AF, NLM_F, RTA, RTM } from "../netlink/constants.ts";
+import { Conn, type NetlinkRequest } from "../netlink/conn.ts";
+import { ERRNO, NetlinkError } from "../netlink/errors.ts";
+import { formatCidr } from "../netlink/ip.ts";
+import { decodeLink, IFINFOMSG_LEN, type Link } from "../netlink/link.ts";
+import type { Message } from "../netlink/message.ts";
+import { decodeRoute, encodeRoute, type Route, RTMSG_LEN } from "../netlink/route.ts";
+import { decodeRule, FIB_RULE_HDR_LEN, type Rule } from "../netlink/rule.ts";
+import { NetlinkSocket, type NetlinkSocketOptions } from "../netlink/socket.ts";
+
+/** One change to a routing table. */
+export interface RouteChange {
+  /** Add a copy, or delete one of ours. */
+  op: "add" | "delete";
+  /** The route, with its table set. */
+  route: Route;
+}
+
+/** The outcome of one {@linkcode RouteChange}: `error` is null when the kernel acknowledged it. */
+export interface ChangeResult {
+  /** The change. */
+  change: RouteChange;
+  /** The kernel's refusal, if any. */
+  error: NetlinkError | null;
+}
+
+/** What to dump: one family or both, one table or all. */
+export interface RouteFilter {
+  /** `AF_INET`, `AF_INET6`, or undefined for both. */
+  family?: number;
+  /** A table id, or undefined for every table. */
+  table?: number;
+  /** Only routes of this `rtm_protocol` (filtered by the kernel). */
+  protocol?: number;
+}
+
+/** The kernel operations the engine uses; {@linkcode RtnlClient} is the real one. */
+export interface RouteStore {
+  /** Routes matching `filter`, in the kernel's dump order. */
+  routes(filter: RouteFilter): Route[];
+  /** Every link. */
+  links(): Link[];
+  /** Applies `changes` in order, in as few datagrams as possible; one result per change. */
+  apply(changes: readonly RouteChange[]): ChangeResult[];
+}
+
+/** A route in `ip route` words, for error messages: `192.168.1.0/24 table 539098368`. */
+export function describeRoute(route: Route): string {
+  const dst = formatCidr({ family: route.family, address: route.dst, prefixLen: route.dstLen });
+  return `${dst}${route.oif !== undefined ? ` oif ${route.oif}` : ""} table ${route.table}`;
+}
+
+/** The request payload of a route dump: an empty `rtmsg` with the kernel-side filters set. */
+function routeDumpPayload(filter: RouteFilter): Uint8Array {
+  const attrs = new AttributeEncoder();
+  if (filter.table !== undefined) attrs.u32(RTA.TABLE, filter.table);
+  const body = attrs.finish();
+  const out = new Uint8Array(RTMSG_LEN + body.length);
+  out[0] = filter.family ?? AF.UNSPEC;
+  out[4] = filter.table !== undefined && filter.table < 256 ? filter.table : 0;
+  out[5] = filter.protocol ?? 0;
+  out.set(body, RTMSG_LEN);
+  return out;
+}
+
+/**
+ * A route as a delete request needs it: identity fields and our protocol, without the
+ * attributes a dump adds (cache info, metrics, expiry) that a request must not carry.
+ */
+function deletable(route: Route): Route {
+  const { other: _o, expires: _e, pref: _p, multipath: _m, ...rest } = route;
+  return { ...rest, flags: 0 };
+}
+
+function changeRequest(change: RouteChange): NetlinkRequest {
+  const { route } = change;
+  if (change.op === "add") {
+    // IPv6 keeps several routes with one prefix and metric on different devices; NLM_F_EXCL
+    // would refuse a second `fe80::/64`. IPv4 identity has no device: EXCL refuses a clash.
+    const flags = NLM_F.CREATE | (route.family === AF.INET ? NLM_F.EXCL : 0);
+    return {
+      type: RTM.NEWROUTE,
+      flags,
+      payload: encodeRoute(route),
+      op: `add route ${describeRoute(route)}`,
+    };
+  }
+  return {
+    type: RTM.DELROUTE,
+    payload: encodeRoute(deletable(route)),
+    op: `delete route ${describeRoute(route)}`,
+  };
+}
+
+/** The real {@linkcode RouteStore}: rtnetlink over a {@linkcode Conn}. */
+export class RtnlClient implements RouteStore {
+  /** The connection requests go over. */
+  readonly conn: Conn;
+
+  /** Wraps an open connection. */
+  constructor(conn: Conn) {
+    this.conn = conn;
+  }
+
+  /** Opens a request socket (not subscribed to events) and wraps it. */
+  static open(options: NetlinkSocketOptions = {}): RtnlClient {
+    return new RtnlClient(new Conn(NetlinkSocket.open(options)));
+  }
+
+  /**
+   * Routes matching `filter`. A table that does not exist yet (the kernel answers `ENOENT` to a
+   * dump filtered on it) is empty.
+   */
+  routes(filter: RouteFilter): Route[] {
+    const families = filter.family !== undefined ? [filter.family] : [AF.INET, AF.INET6];
+    const out: Route[] = [];
+    for (const family of families) {
+      let messages: Message[];
+      try {
+        messages = this.conn.dump(RTM.GETROUTE, routeDumpPayload({ ...filter, family }));
+      } catch (e) {
+        if (e instanceof NetlinkError && e.errno === ERRNO.ENOENT) continue;
+        throw e;
+      }
+      for (const m of messages) {
+        if (m.header.type !== RTM.NEWROUTE) continue;
+        const route = decodeRoute(m.payload);
+        // Older kernels ignore the filters; apply them here too.
+        if (filter.table !== undefined && route.table !== filter.table) continue;
+        if (filter.protocol !== undefined && route.protocol !== filter.protocol) continue;
+        out.push(route);
+      }
+    }
+    return out;
+  }
+
+  /** Every link. */
+  links(): Link[] {
+    return this.conn.dump(RTM.GETLINK, new Uint8Array(IFINFOMSG_LEN))
+      .filter((m) => m.header.type === RTM.NEWLINK)
+      .map((m) => decodeLink(m.payload));
+  }
+
+  /** Every address of `family` (both when undefined). */
+  addresses(family?: number): Address[] {
+    const payload = new Uint8Array(IFADDRMSG_LEN);
+    payload[0] = family ?? AF.UNSPEC;
+    return this.conn.dump(RTM.GETADDR, payload)
+      .filter((m) => m.header.type === RTM.NEWADDR)
+      .map((m) => decodeAddress(m.payload));
+  }
+
+  /** Every policy rule of `family`. */
+  rules(family: number): Rule[] {
+    const payload = new Uint8Array(FIB_RULE_HDR_LEN);
+    payload[0] = family;
+    return this.conn.dump(RTM.GETRULE, payload)
+      .filter((m) => m.header.type === RTM.NEWRULE)
+      .map((m) => decodeRule(m.payload));
+  }
+
+  /** Applies `changes` in order, batched; one result per change. */
+  apply(changes: readonly RouteChange[]): ChangeResult[] {
+    if (changes.length === 0) return [];
+    const errors = this.conn.execute(changes.map(changeRequest));
+    return changes.map((change, i) => ({ change, error: errors[i] }));
+  }
+
+  /** Closes the socket. */
+  close(): void {
+    this.conn.transport.close();
+  }
+}

@@ -1,0 +1,124 @@
+import { deepEqual, equal, match } from "node:assert/strict";
+import {
+  type CommandContext,
+  type Handlers,
+  runCli,
+  type WatchOptions,
+} from "../../src/cli/program.ts";
+
+interface Call {
+  command: string;
+  ctx: CommandContext;
+  extra?: unknown;
+}
+
+function fakeHandlers(calls: Call[]): Handlers {
+  return {
+    sync: (ctx) => (calls.push({ command: "sync", ctx }), Promise.resolve(0)),
+    plan: (ctx, opts) => (calls.push({ command: "plan", ctx, extra: opts }), Promise.resolve(0)),
+    flush: (ctx) => (calls.push({ command: "flush", ctx }), Promise.resolve(1)),
+    watch: (ctx, opts: WatchOptions) => (
+      calls.push({ command: "watch", ctx, extra: opts }), Promise.resolve(0)
+    ),
+  };
+}
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const calls: Call[] = [];
+  const out: string[] = [];
+  const err: string[] = [];
+  const saved = Object.keys(env).map((k) => [k, Deno.env.get(k)] as const);
+  for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
+  try {
+    const code = await runCli(args, {
+      handlers: fakeHandlers(calls),
+      print: (t) => out.push(t),
+      printError: (t) => err.push(t),
+      tableNames: new Map([["firezone", 539098368]]),
+      configureLogging: false,
+    });
+    return { code, calls, out: out.join(""), err: err.join("") };
+  } finally {
+    for (const [k, v] of saved) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+  }
+}
+
+Deno.test("sync passes the validated configuration and returns the handler's code", async () => {
+  const r = await run(["sync", "--table", "firezone", "-t", "51820", "--exclude", "10.0.0.0/8"]);
+  equal(r.code, 0);
+  equal(r.calls.length, 1);
+  deepEqual(r.calls[0].ctx.config.tables, [539098368, 51820]);
+  equal(r.calls[0].ctx.config.exclude.length, 1);
+  equal((await run(["flush"])).code, 1);
+});
+
+Deno.test("every option can come from a LINKMIRROR_* environment variable", async () => {
+  const r = await run(["plan"], {
+    LINKMIRROR_TABLE: "51820,firezone",
+    LINKMIRROR_PROTOCOL: "99",
+    LINKMIRROR_FAMILY: "inet",
+    LINKMIRROR_EXCLUDE_DEV: "docker0",
+  });
+  equal(r.code, 0);
+  const config = r.calls[0].ctx.config;
+  deepEqual(config.tables, [51820, 539098368]);
+  equal(config.protocol, 99);
+  deepEqual(config.families, [2]);
+  deepEqual(config.excludeDevices, ["docker0"]);
+});
+
+Deno.test("bad input exits 2 with one line naming the option, and runs nothing", async () => {
+  for (
+    const args of [
+      ["sync", "--table", "nosuch"],
+      ["sync", "--exclude", "10.0.0.0/99"],
+      ["sync", "--bogus"],
+      ["nosuchcommand"],
+      ["watch", "--coalesce", "abc"],
+      ["watch", "--coalesce", "600", "--max-wait", "100"],
+      ["sync", "--log-level", "loud"],
+    ]
+  ) {
+    const r = await run(args);
+    equal(r.code, 2, args.join(" "));
+    equal(r.calls.length, 0);
+    equal(r.err.trim().split("\n").length, 1, `one line for ${args.join(" ")}: ${r.err}`);
+  }
+  match((await run(["sync", "--table", "nosuch"])).err, /--table/);
+  match((await run(["watch", "--coalesce", "abc"])).err, /--coalesce/);
+});
+
+Deno.test("watch options are parsed with their defaults", async () => {
+  const r = await run(["watch"]);
+  deepEqual(r.calls[0].extra, {
+    coalesceMs: 50,
+    maxWaitMs: 500,
+    resyncIntervalS: 300,
+    flushOnExit: false,
+  });
+  const r2 = await run([
+    "watch",
+    "--coalesce",
+    "0",
+    "--max-wait",
+    "100",
+    "--resync-interval",
+    "0",
+    "--flush-on-exit",
+  ]);
+  deepEqual(r2.calls[0].extra, {
+    coalesceMs: 0,
+    maxWaitMs: 100,
+    resyncIntervalS: 0,
+    flushOnExit: true,
+  });
+});
+
+Deno.test("--version and --help exit 0", async () => {
+  const v = await run(["--version"]);
+  equal(v.code, 0);
+  match(v.out, /^\d+\.\d+\.\d+/);
+  const h = await run(["--help"]);
+  equal(h.code, 0);
+  match(h.out, /sync/);
+});
