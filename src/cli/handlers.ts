@@ -5,14 +5,8 @@
  */
 
 import { oneShotHandlers } from "./commands.ts";
-import { EXIT } from "./exit_codes.ts";
 import type { Handlers } from "./program.ts";
+import { watch } from "./watch_command.ts";
 
 /** The real handlers. */
-export const handlers: Handlers = {
-  ...oneShotHandlers,
-  watch: () => {
-    console.error("linkmirror: watch is not available yet");
-    return Promise.resolve(EXIT.FAILURE);
-  },
-};
+export const handlers: Handlers = { ...oneShotHandlers, watch };

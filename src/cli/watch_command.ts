@@ -1,0 +1,67 @@
+/**
+ * The handler of `linkmirror watch`: opens the event and request sockets, runs the
+ * {@linkcode Watcher} until SIGINT/SIGTERM, optionally flushes, and closes everything.
+ *
+ * @module
+ */
+
+import { WATCH_GROUPS, Watcher } from "../daemon/watcher.ts";
+import { log } from "../log.ts";
+import { Conn } from "../netlink/conn.ts";
+import { NetlinkSocket } from "../netlink/socket.ts";
+import { RtnlClient } from "../rtnl/client.ts";
+import { asFailure, requireNetAdmin } from "./commands.ts";
+import { EXIT } from "./exit_codes.ts";
+import type { CommandContext, WatchOptions } from "./program.ts";
+
+/** Receive buffer of the event socket: room for a burst of tens of thousands of events. */
+export const EVENT_RECEIVE_BUFFER = 32 << 20;
+
+/** `linkmirror watch`. */
+export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<number> {
+  requireNetAdmin("watch");
+  const logger = log("daemon");
+  let events: NetlinkSocket | undefined;
+  let client: RtnlClient | undefined;
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  let onSignal: (() => void) | undefined;
+  try {
+    const receiveBuffer = Number(Deno.env.get("LINKMIRROR_RECEIVE_BUFFER") ?? EVENT_RECEIVE_BUFFER);
+    // Subscribe before the first dump, so that no change in between is lost.
+    events = NetlinkSocket.open({ groups: [...WATCH_GROUPS], receiveBuffer });
+    client = RtnlClient.open();
+    const conn = new Conn(events);
+    const socket = events;
+    const watcher = new Watcher(ctx.config, opts, {
+      events: {
+        drainEvents: () => conn.drainEvents(),
+        wait: (ms) => conn.wait(ms),
+        wake: () => socket.wake(),
+        get droppedForeign() {
+          return conn.droppedForeign;
+        },
+      },
+      client,
+      log: logger,
+    });
+    onSignal = () => watcher.stop();
+    for (const s of signals) Deno.addSignalListener(s, onSignal);
+    logger.debug("Event socket open", { receiveBufferBytes: events.receiveBufferBytes });
+    await watcher.run();
+    if (opts.flushOnExit) {
+      const results = watcher.flush();
+      logger.info("Flushed on exit", {
+        deleted: results.filter((r) => !r.error).length,
+        failed: results.filter((r) => r.error).length,
+      });
+    }
+    logger.info("Stopped", { ...watcher.counters });
+    return EXIT.OK;
+  } catch (e) {
+    throw asFailure("watch", e);
+  } finally {
+    if (onSignal) { for (const s of signals) Deno.removeSignalListener(s, onSignal); }
+    events?.close();
+    client?.close();
+  }
+}

@@ -1,0 +1,453 @@
+/**
+ * The `watch` daemon's loop: events in, coalescing, plan, apply, log.
+ *
+ * One socket subscribed to the route, link and address groups brings events; a second one
+ * carries dumps and route changes. The {@linkcode TableView} keeps the source table's mirror
+ * candidates, the target tables, links and addresses current from events, so that an event costs
+ * a plan over that small view, not a dump. A full dump happens at start (after subscribing, so
+ * nothing between dump and subscription is lost), after an overrun (`ENOBUFS`), when the view
+ * cannot follow the kernel, and every `resyncIntervalS`. The {@linkcode Coalescer} decides when
+ * to apply; when idle there is no deadline and the process sleeps in `poll`.
+ *
+ * @module
+ */
+
+import type { Logger } from "@logtape/logtape";
+import type { MirrorConfig } from "../engine/config.ts";
+import { planChanges, planInput } from "../engine/reconcile.ts";
+import { NLM_F, RTNLGRP } from "../netlink/constants.ts";
+import type { Address } from "../netlink/address.ts";
+import type { EventBatch } from "../netlink/conn.ts";
+import { DecodeError } from "../netlink/errors.ts";
+import type { Route } from "../netlink/route.ts";
+import { decodeRtnlMessage } from "../netlink/rtnl_message.ts";
+import { sourceExclusion } from "../planner/eligibility.ts";
+import { type Plan, planSync } from "../planner/plan.ts";
+import type { ChangeResult, RouteStore } from "../rtnl/client.ts";
+import type { WaitResult } from "../netlink/transport.ts";
+import { Coalescer } from "./coalescer.ts";
+import { EchoSet } from "./echoes.ts";
+import { TableView } from "./table_view.ts";
+
+/** The multicast groups whose events can change the wanted copies or the copies themselves. */
+export const WATCH_GROUPS: readonly number[] = [
+  RTNLGRP.LINK,
+  RTNLGRP.IPV4_IFADDR,
+  RTNLGRP.IPV6_IFADDR,
+  RTNLGRP.IPV4_ROUTE,
+  RTNLGRP.IPV6_ROUTE,
+];
+
+/** Timing options of the daemon. */
+export interface WatchTiming {
+  /** Quiet time that ends a burst, ms. */
+  coalesceMs: number;
+  /** Longest time a change waits, ms. */
+  maxWaitMs: number;
+  /** Seconds between full resyncs, 0 = never. */
+  resyncIntervalS: number;
+}
+
+/** Counters the daemon keeps (for logs and `status`). */
+export interface WatchCounters {
+  /** Netlink messages received on the event socket. */
+  events: number;
+  /** Applies made (plans computed after events or resyncs). */
+  applies: number;
+  /** Applies that changed something in the kernel. */
+  changingApplies: number;
+  /** Receive-buffer overruns (`ENOBUFS`). */
+  overruns: number;
+  /** Full dumps made. */
+  resyncs: number;
+  /** Conflicts reported by the last apply. */
+  conflicts: number;
+  /** Applies in which at least one change failed. */
+  failedApplies: number;
+  /** Messages that did not decode. */
+  malformed: number;
+  /** Datagrams from senders other than the kernel, dropped. */
+  droppedForeign: number;
+}
+
+/** Where events come from: a connection on a socket subscribed to {@linkcode WATCH_GROUPS}. */
+export interface EventSource {
+  /** Reads every queued event without blocking. */
+  drainEvents(): EventBatch;
+  /** Waits until events are queued, `wake()` is called, or `timeoutMs` passed. */
+  wait(timeoutMs?: number): Promise<WaitResult>;
+  /** Makes a pending or the next `wait()` return `"woken"`. */
+  wake(): void;
+  /** Datagrams dropped because their sender was not the kernel. */
+  readonly droppedForeign: number;
+}
+
+/** The kernel operations the daemon uses: a {@linkcode RouteStore} that also lists addresses. */
+export interface DaemonStore extends RouteStore {
+  /** Every address of both families. */
+  addresses(): Address[];
+}
+
+/** What the daemon needs from outside: sockets, clock, log, and hooks for service managers. */
+export interface WatcherDeps {
+  /** The event socket. */
+  events: EventSource;
+  /** The request socket (separate, unsubscribed), for dumps and changes. */
+  client: DaemonStore;
+  /** Milliseconds, monotonic. Default `performance.now`. */
+  now?: () => number;
+  /** Where log lines go. */
+  log: Logger;
+  /** Called once after the first full sync (sd_notify `READY=1`). */
+  onReady?: () => void;
+  /** Called after every apply, with the counters (state file, watchdog). */
+  onApply?: (counters: Readonly<WatchCounters>, last: ApplySummary) => void;
+  /** Watchdog keep-alive interval in ms and its callback, if a service manager asks for one. */
+  watchdog?: { intervalMs: number; ping: () => void };
+}
+
+/** What one apply did. */
+export interface ApplySummary {
+  /** Copies added. */
+  added: number;
+  /** Copies deleted. */
+  deleted: number;
+  /** Changes the kernel refused. */
+  failed: number;
+  /** Wanted copies held back by foreign routes. */
+  conflicts: number;
+  /** Milliseconds from the start of planning to the last ACK. */
+  durationMs: number;
+  /** Whether it started from a full dump. */
+  resync: boolean;
+  /** Wall-clock time of the apply (ms since the epoch). */
+  at: number;
+}
+
+/** Retry delay after a failed apply grows from `maxWaitMs` up to this. */
+const MAX_RETRY_MS = 30_000;
+
+/**
+ * The daemon. `run()` resolves when {@linkcode Watcher.stop} was called (or a signal arrived
+ * through it), after the optional flush.
+ */
+export class Watcher {
+  readonly #config: MirrorConfig;
+  readonly #timing: WatchTiming;
+  readonly #deps: WatcherDeps;
+  readonly #now: () => number;
+  readonly #view: TableView;
+  readonly #coalescer: Coalescer;
+  readonly #echoes = new EchoSet();
+  readonly #counters: WatchCounters = {
+    events: 0,
+    applies: 0,
+    changingApplies: 0,
+    overruns: 0,
+    resyncs: 0,
+    conflicts: 0,
+    failedApplies: 0,
+    malformed: 0,
+    droppedForeign: 0,
+  };
+  #stopping = false;
+  #nextResync: number | undefined;
+  #retryAt: number | undefined;
+  #retryDelay: number;
+  #nextWatchdog: number | undefined;
+  #lastConflicts = "";
+
+  /** Creates the daemon; nothing happens until {@linkcode Watcher.run}. */
+  constructor(config: MirrorConfig, timing: WatchTiming, deps: WatcherDeps) {
+    this.#config = config;
+    this.#timing = timing;
+    this.#deps = deps;
+    this.#now = deps.now ?? (() => performance.now());
+    this.#view = new TableView({ tables: [config.source, ...config.tables] });
+    this.#coalescer = new Coalescer({ coalesceMs: timing.coalesceMs, maxWaitMs: timing.maxWaitMs });
+    this.#retryDelay = timing.maxWaitMs;
+  }
+
+  /** The counters so far. */
+  get counters(): Readonly<WatchCounters> {
+    return { ...this.#counters, droppedForeign: this.#deps.events.droppedForeign };
+  }
+
+  /** Asks the loop to end; safe from a signal handler. */
+  stop(): void {
+    this.#stopping = true;
+    this.#deps.events.wake();
+  }
+
+  /** Whether a source-table route can ever be mirrored, whatever the links (static checks). */
+  #candidate(route: Route): boolean {
+    const reason = sourceExclusion(route, new Map(), this.#config);
+    return reason === undefined || reason === "unknown-interface";
+  }
+
+  /** Loads links, addresses and every tracked table from full dumps. */
+  #resync(): void {
+    const { client, log } = this.#deps;
+    const started = this.#now();
+    this.#view.reset("links", client.links());
+    this.#view.reset("addresses", client.addresses());
+    const routes: Route[] = [];
+    for (const family of this.#config.families) {
+      for (const route of client.routes({ family, table: this.#config.source })) {
+        if (this.#candidate(route)) routes.push(route);
+      }
+    }
+    for (const table of this.#config.tables) routes.push(...client.routes({ table }));
+    this.#view.reset("routes", routes);
+    this.#counters.resyncs++;
+    this.#scheduleResync();
+    log.debug("Full dump loaded", {
+      routes: routes.length,
+      durationMs: round(this.#now() - started),
+    });
+  }
+
+  #scheduleResync(): void {
+    this.#nextResync = this.#timing.resyncIntervalS > 0
+      ? this.#now() + this.#timing.resyncIntervalS * 1000
+      : undefined;
+  }
+
+  #plan(): Plan {
+    const targets = new Map(this.#config.tables.map((t) => [t, this.#view.routes(t)]));
+    return planSync(planInput({
+      source: this.#view.routes(this.#config.source),
+      targets,
+      links: [...this.#view.links().values()],
+    }, this.#config));
+  }
+
+  /** Plans from the view (after a full dump if needed) and applies; never throws kernel errors. */
+  #apply(forceResync: boolean): void {
+    const { client, log } = this.#deps;
+    const started = this.#now();
+    this.#coalescer.onApplyStart(started);
+    this.#echoes.clear();
+    let summary: ApplySummary | undefined;
+    try {
+      const resync = forceResync || this.#view.needsResync !== undefined;
+      if (resync) {
+        if (this.#view.needsResync) {
+          log.debug("Resync: {reason}", { reason: this.#view.needsResync });
+        }
+        this.#resync();
+      }
+      const plan = this.#plan();
+      const changes = planChanges(plan);
+      const results = client.apply(changes);
+      this.#echoes.expect(results);
+      summary = this.#summarise(plan, results, started, resync);
+      this.#report(plan, results, summary);
+    } catch (e) {
+      this.#counters.failedApplies++;
+      this.#view.requestResync("an apply failed");
+      this.#scheduleRetry();
+      log.warn("Apply failed: {error}; will retry", { error: errorText(e) });
+    } finally {
+      this.#coalescer.onApplyEnd(this.#now());
+    }
+    if (summary) this.#deps.onApply?.(this.counters, summary);
+  }
+
+  #summarise(
+    plan: Plan,
+    results: readonly ChangeResult[],
+    started: number,
+    resync: boolean,
+  ): ApplySummary {
+    let added = 0, deleted = 0, failed = 0;
+    for (const r of results) {
+      if (r.error) failed++;
+      else if (r.change.op === "add") added++;
+      else deleted++;
+    }
+    return {
+      added,
+      deleted,
+      failed,
+      conflicts: plan.conflicts.length,
+      durationMs: round(this.#now() - started),
+      resync,
+      at: Date.now(),
+    };
+  }
+
+  #report(plan: Plan, results: readonly ChangeResult[], s: ApplySummary): void {
+    const { log } = this.#deps;
+    this.#counters.applies++;
+    this.#counters.conflicts = s.conflicts;
+    for (const r of results) {
+      const route = r.change.route;
+      const fields = {
+        op: r.change.op,
+        dst: `${route.dst}/${route.dstLen}`,
+        oif: route.oif,
+        table: route.table,
+      };
+      if (r.error) {
+        log.warn("Could not {op} {dst} in table {table}: {error}", {
+          ...fields,
+          error: r.error.message,
+          code: r.error.code,
+        });
+      } else log.debug("{op} {dst} in table {table}", fields);
+    }
+    const conflicts = plan.conflicts.map((c) => `${c.table} ${c.wanted.dst}/${c.wanted.dstLen}`)
+      .join(",");
+    if (conflicts !== this.#lastConflicts) {
+      for (const c of plan.conflicts) {
+        log.warn("Conflict: {dst} in table {table} is held by a route linkmirror did not make", {
+          dst: `${c.wanted.dst}/${c.wanted.dstLen}`,
+          table: c.table,
+          existing: c.existing.map((r) => ({ oif: r.oif, protocol: r.protocol })),
+        });
+      }
+      this.#lastConflicts = conflicts;
+    }
+    if (s.failed > 0) {
+      this.#counters.failedApplies++;
+      // The view may be wrong about what failed (e.g. a link went down in between): re-read.
+      this.#view.requestResync("a change failed");
+      this.#scheduleRetry();
+    } else {
+      this.#retryAt = undefined;
+      this.#retryDelay = this.#timing.maxWaitMs;
+    }
+    if (s.added + s.deleted + s.failed > 0) {
+      this.#counters.changingApplies++;
+      log.info("Applied: {added} added, {deleted} deleted, {conflicts} conflicts", { ...s });
+    } else {
+      log.debug("Nothing to change", { ...s });
+    }
+  }
+
+  #scheduleRetry(): void {
+    this.#retryAt = this.#now() + this.#retryDelay;
+    this.#retryDelay = Math.min(this.#retryDelay * 2, MAX_RETRY_MS);
+  }
+
+  /** Reads every queued event into the view; tells the coalescer about the ones that matter. */
+  #drain(): void {
+    const { events, log } = this.#deps;
+    const batch = events.drainEvents();
+    const now = this.#now();
+    if (batch.overrun) {
+      this.#counters.overruns++;
+      this.#view.requestResync("receive buffer overrun (ENOBUFS)");
+      log.warn("Events were lost (receive buffer overrun); resyncing", {
+        overruns: this.#counters.overruns,
+      });
+      this.#coalescer.onEvent(now);
+    }
+    for (const message of batch.messages) {
+      this.#counters.events++;
+      let event;
+      try {
+        event = decodeRtnlMessage(message);
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+        this.#counters.malformed++;
+        log.warn("Ignored a malformed event: {error}", { error: e.message });
+        continue;
+      }
+      let changed = false;
+      let echo = false;
+      switch (event.kind) {
+        case "route":
+          changed = this.#applyRoute(event.op, event.route, message.header.flags);
+          echo = changed && event.route.protocol === this.#config.protocol &&
+            this.#echoes.take(event.op, event.route);
+          break;
+        case "link":
+          changed = this.#view.applyLink(event.op, event.link);
+          break;
+        case "address":
+          changed = this.#view.applyAddress(event.op, event.address);
+          break;
+      }
+      if (changed) this.#coalescer.onEvent(now, { echo });
+    }
+  }
+
+  /** Feeds a route event to the view; non-candidates of the source table are not kept. */
+  #applyRoute(op: "new" | "del", route: Route, flags: number): boolean {
+    if (route.table !== this.#config.source || this.#candidate(route)) {
+      return this.#view.applyRoute(op, route, flags);
+    }
+    // A route that can never be mirrored; a replace of it may still evict a candidate.
+    if (op === "new" && (flags & NLM_F.REPLACE) !== 0) {
+      const evicted = this.#view.applyRoute("new", route, flags);
+      this.#view.applyRoute("del", route, 0);
+      return evicted;
+    }
+    return false;
+  }
+
+  #deadline(): number | undefined {
+    const candidates = [
+      this.#coalescer.nextDeadline(),
+      this.#nextResync,
+      this.#retryAt,
+      this.#nextWatchdog,
+    ].filter((d): d is number => d !== undefined);
+    return candidates.length ? Math.min(...candidates) : undefined;
+  }
+
+  /** Runs until stopped. */
+  async run(): Promise<void> {
+    const { events, log, watchdog } = this.#deps;
+    // The event socket is already subscribed: the dump below cannot miss a change.
+    this.#apply(true);
+    this.#deps.onReady?.();
+    log.info("Watching", {
+      tables: this.#config.tables,
+      source: this.#config.source,
+      protocol: this.#config.protocol,
+    });
+    if (watchdog) this.#nextWatchdog = this.#now() + watchdog.intervalMs;
+
+    while (!this.#stopping) {
+      const deadline = this.#deadline();
+      const now = this.#now();
+      if (deadline === undefined || deadline > now) {
+        const result = await events.wait(
+          deadline === undefined ? undefined : Math.max(1, Math.ceil(deadline - now)),
+        );
+        if (this.#stopping) break;
+        if (result === "readable") this.#drain();
+      }
+      const t = this.#now();
+      if (watchdog && this.#nextWatchdog !== undefined && t >= this.#nextWatchdog) {
+        watchdog.ping();
+        this.#nextWatchdog = t + watchdog.intervalMs;
+      }
+      const resyncDue = this.#nextResync !== undefined && t >= this.#nextResync;
+      const retryDue = this.#retryAt !== undefined && t >= this.#retryAt;
+      if (retryDue) this.#retryAt = undefined;
+      if (resyncDue || retryDue || this.#coalescer.due(t)) this.#apply(resyncDue);
+    }
+  }
+
+  /** Deletes every copy linkmirror owns in the target tables (for `--flush-on-exit`). */
+  flush(): ChangeResult[] {
+    const { client } = this.#deps;
+    const ours = this.#config.tables.flatMap((table) =>
+      client.routes({ table, protocol: this.#config.protocol })
+        .filter((r) => r.protocol === this.#config.protocol)
+    );
+    return client.apply(ours.map((route) => ({ op: "delete" as const, route })));
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
