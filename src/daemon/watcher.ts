@@ -25,6 +25,7 @@ import { sourceExclusion } from "../planner/eligibility.ts";
 import { type Plan, planSync } from "../planner/plan.ts";
 import type { ChangeResult, RouteStore } from "../rtnl/client.ts";
 import type { WaitResult } from "../netlink/transport.ts";
+import { ApplyBudget } from "./apply_budget.ts";
 import { Coalescer } from "./coalescer.ts";
 import { EchoSet } from "./echoes.ts";
 import { TableView } from "./table_view.ts";
@@ -68,6 +69,8 @@ export interface WatchCounters {
   malformed: number;
   /** Datagrams from senders other than the kernel, dropped. */
   droppedForeign: number;
+  /** Times an apply was held back because applies came too often (a fight with a writer). */
+  throttled: number;
 }
 
 /** Where events come from: a connection on a socket subscribed to {@linkcode WATCH_GROUPS}. */
@@ -126,6 +129,8 @@ export interface ApplySummary {
 
 /** Retry delay after a failed apply grows from `maxWaitMs` up to this. */
 const MAX_RETRY_MS = 30_000;
+/** At most this many applies per second: beyond, another writer is fighting us. */
+export const MAX_APPLIES_PER_SECOND = 20;
 
 /**
  * The daemon. `run()` resolves when {@linkcode Watcher.stop} was called (or a signal arrived
@@ -149,7 +154,10 @@ export class Watcher {
     failedApplies: 0,
     malformed: 0,
     droppedForeign: 0,
+    throttled: 0,
   };
+  readonly #budget = new ApplyBudget({ limit: MAX_APPLIES_PER_SECOND, windowMs: 1000 });
+  #throttledUntil: number | undefined;
   #stopping = false;
   #nextResync: number | undefined;
   #retryAt: number | undefined;
@@ -388,11 +396,15 @@ export class Watcher {
     return false;
   }
 
+  /** The next time the loop must wake up without an event, or undefined to sleep until one. */
   #deadline(): number | undefined {
+    // While throttled, nothing that leads to an apply may wake the loop before the throttle ends.
+    const gate = (at: number | undefined) =>
+      at === undefined ? undefined : Math.max(at, this.#throttledUntil ?? -Infinity);
     const candidates = [
-      this.#coalescer.nextDeadline(),
-      this.#nextResync,
-      this.#retryAt,
+      gate(this.#coalescer.nextDeadline()),
+      gate(this.#nextResync),
+      gate(this.#retryAt),
       this.#nextWatchdog,
     ].filter((d): d is number => d !== undefined);
     return candidates.length ? Math.min(...candidates) : undefined;
@@ -428,8 +440,25 @@ export class Watcher {
       }
       const resyncDue = this.#nextResync !== undefined && t >= this.#nextResync;
       const retryDue = this.#retryAt !== undefined && t >= this.#retryAt;
+      const throttleEnded = this.#throttledUntil !== undefined && t >= this.#throttledUntil;
+      if (!(resyncDue || retryDue || throttleEnded || this.#coalescer.due(t))) continue;
+      const allowed = this.#budget.nextAllowed(t);
+      if (allowed > t) {
+        if (this.#throttledUntil === undefined) {
+          this.#counters.throttled++;
+          log.warn(
+            "Applying too often ({count} in the last second): another writer may be undoing " +
+              "linkmirror's changes; holding back for {delayMs} ms",
+            { count: this.#budget.count(t), delayMs: round(allowed - t) },
+          );
+        }
+        this.#throttledUntil = allowed;
+        continue;
+      }
+      this.#throttledUntil = undefined;
       if (retryDue) this.#retryAt = undefined;
-      if (resyncDue || retryDue || this.#coalescer.due(t)) this.#apply(resyncDue);
+      this.#budget.record(t);
+      this.#apply(resyncDue);
     }
   }
 

@@ -253,3 +253,21 @@ Deno.test("unrelated gateway routes in main schedule nothing", async () => {
   equal(kernel.applies.length, 1, "only the start");
   equal(h.watcher.counters.events, 1 + 1 /* the start's echo */);
 });
+
+Deno.test("a writer that undoes every copy at once is not fought in a tight loop", async () => {
+  const kernel = new FakeKernel([lan, vpnDefault]);
+  const undo = (): Message[] => {
+    const copy = kernel.routesByTable.get(VPN)?.find((r) => r.protocol === 77);
+    if (!copy) return [];
+    kernel.remove(copy);
+    return [event("del", copy)];
+  };
+  // Every 10 ms for 2 s of fake time, the copy is deleted again.
+  const steps: Step[] = Array.from({ length: 200 }, () => ({ after: 10, messages: undo }));
+  const h = harness(kernel, steps, { coalesceMs: 0, maxWaitMs: 100, resyncIntervalS: 0 });
+  await h.watcher.run();
+  const applies = kernel.applies.filter((a) => a.length > 0).length;
+  ok(applies <= 1 + 2 * 20 + 1, `${applies} applies in 2 s`);
+  ok(applies >= 20, `it still repairs, at the bounded rate: ${applies}`);
+  ok(h.watcher.counters.throttled >= 1);
+});
