@@ -16,9 +16,6 @@ import { ERRNO, NetlinkError } from "./errors.ts";
 import { align, concatMessages, decodeMessages, encodeMessage, type Message } from "./message.ts";
 import type { Datagram, Transport, WaitResult } from "./transport.ts";
 
-/** `ETIMEDOUT`: the kernel did not answer in time. */
-export const ETIMEDOUT = 110;
-
 /**
  * Receive-buffer cost of one queued ACK, in bytes: the skb's truesize (about 768 bytes for a
  * capped ACK on x86-64 Linux 6.x) plus headroom for extended-ack messages on errors.
@@ -221,7 +218,7 @@ export class Conn {
     for (;;) {
       const received = this.#receiveUnicast(deadline);
       if (received === null) {
-        throw new NetlinkError(op, ETIMEDOUT, `no reply within ${this.#timeoutMs} ms`);
+        throw new NetlinkError(op, ERRNO.ETIMEDOUT, `no reply within ${this.#timeoutMs} ms`);
       }
       if (received === "overrun") continue; // Dump parts are paced by reads: only events were lost.
       deadline = performance.now() + this.#timeoutMs;
@@ -305,7 +302,7 @@ export class Conn {
           const [first] = pending.values();
           throw new NetlinkError(
             opOf(first),
-            ETIMEDOUT,
+            ERRNO.ETIMEDOUT,
             `no ACK within ${this.#timeoutMs} ms (${pending.size} requests unanswered)`,
           );
         }

@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { Conn, ETIMEDOUT } from "../../src/netlink/conn.ts";
+import { Conn } from "../../src/netlink/conn.ts";
 import { NLM_F, RTM } from "../../src/netlink/constants.ts";
 import { ERRNO, NetlinkError } from "../../src/netlink/errors.ts";
 import type { Message } from "../../src/netlink/message.ts";
@@ -106,7 +106,7 @@ Deno.test("dump fails with ETIMEDOUT instead of hanging when the kernel never an
   const started = performance.now();
   throws(
     () => new Conn(kernel, { timeoutMs: 50 }).dump(RTM.GETLINK, new Uint8Array(16)),
-    isNetlinkError(ETIMEDOUT),
+    isNetlinkError(ERRNO.ETIMEDOUT),
   );
   ok(performance.now() - started < 1000);
 });
@@ -234,7 +234,7 @@ Deno.test("execute checks every ACK: a missing one is a timeout, not a success",
       new Conn(kernel, { timeoutMs: 20 }).execute(
         [0, 1, 2].map((i) => ({ type: RTM.NEWROUTE, payload: bytes(i) })),
       ),
-    isNetlinkError(ETIMEDOUT),
+    isNetlinkError(ERRNO.ETIMEDOUT),
   );
 });
 
