@@ -1,7 +1,8 @@
 /**
- * A thin, typed binding of the libc calls the netlink socket needs (`socket`, `bind`, `sendto`,
- * `recvfrom`, `poll`, `eventfd`, ...), opened lazily with `Deno.dlopen("libc.so.6")`, plus
- * helpers that read `errno` right after a failed call.
+ * A thin, typed binding of the libc calls linkmirror needs (`socket`, `bind`, `sendto`,
+ * `recvfrom`, `poll`, `eventfd`, ... for the sockets; `capget` and `kill` for privilege and
+ * liveness checks, which Deno's permissions do not let it read from `/proc`), opened lazily with
+ * `Deno.dlopen("libc.so.6")`, plus helpers that read `errno` right after a failed call.
  *
  * `errno` is per thread: read it (with {@linkcode lastErrno} or {@linkcode check}) immediately
  * after a synchronous call on the calling thread. The `pollAsync` variant runs on another thread,
@@ -64,6 +65,8 @@ const SYMBOLS = {
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  capget: { parameters: ["buffer", "buffer"], result: "i32" },
+  kill: { parameters: ["i32", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
