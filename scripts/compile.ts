@@ -1,0 +1,333 @@
+/**
+ * `deno task compile`: builds the linkmirror executable into `dist/`.
+ *
+ * 1. `deno bundle` turns `main.ts` and its npm imports (commander, LogTape) into one
+ *    `dist/linkmirror.js` that imports nothing but `node:` built-ins.
+ * 2. `deno compile --target …` makes that bundle a self-contained executable for each target
+ *    (`dist/linkmirror-x86_64-unknown-linux-gnu`, `dist/linkmirror-aarch64-unknown-linux-gnu`), with
+ *    {@linkcode PERMISSIONS} baked in. It compiles the bundle with `--no-config`, so nothing but
+ *    the bundle is embedded: no `node_modules/`, no `deno.json`, no stray files. `dist/linkmirror`
+ *    is then a copy of the binary for this machine.
+ * 3. Where `deno compile` cannot download its runtime (`denort`; no internet), the build says so in
+ *    one line and writes `dist/linkmirror` as a small `#!/bin/sh` launcher instead, which runs
+ *    `dist/linkmirror.js` with the installed `deno` and the same permissions: same CLI, same
+ *    behaviour. (A `denort` you have can be used through deno's own `DENORT_BIN` variable.)
+ *
+ * Every file is written to a temporary name and renamed into place, so concurrent builds into the
+ * same directory never expose a half-written file.
+ *
+ * Usage: `deno run --allow-all scripts/compile.ts [--out-dir DIR] [--target TRIPLE]… [--bundle-only]`
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+/** The targets `deno task compile` builds by default. */
+export const TARGETS: readonly string[] = [
+  "x86_64-unknown-linux-gnu",
+  "aarch64-unknown-linux-gnu",
+];
+
+/**
+ * Exactly the permissions linkmirror runs with, compiled in or passed by the launcher:
+ * FFI into libc (unscoped: `--allow-ffi=<path>` breaks `dlopen("libc.so.6")`), the environment
+ * (`LINKMIRROR_*`, `NOTIFY_SOCKET`, `WATCHDOG_*`), reading table names, and its runtime directory.
+ * No network, no subprocesses, nothing else on disk.
+ *
+ * Not `/proc/self/status`: Deno 2.9 grants reads under `/proc/<pid>/` (and `/proc/self/`) only
+ * with `--allow-all`, whatever `--allow-read` says, so listing it would change nothing. The
+ * capability check has to ask the kernel another way (`capget(2)` through FFI).
+ */
+export const PERMISSIONS: readonly string[] = [
+  "--allow-ffi",
+  "--allow-env",
+  "--allow-read=/etc/iproute2,/usr/share/iproute2,/usr/lib/iproute2,/run/linkmirror",
+  "--allow-write=/run/linkmirror",
+];
+
+/** Flags that keep `deno run` of the bundle from reading project files or the network. */
+export const RUN_ISOLATION: readonly string[] = [
+  "--no-config",
+  "--no-lock",
+  "--no-remote",
+  "--no-npm",
+  "--no-prompt",
+];
+
+/** What `deno compile` failing looks like when it could not download its runtime. */
+const RUNTIME_DOWNLOAD_FAILURE =
+  /denort|base binary|error sending request|dns error|failed to lookup|download/i;
+
+/** A build step failed; the message says which and why. */
+export class BuildError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "BuildError";
+  }
+}
+
+/** Options of {@linkcode launcherScript}. */
+export interface LauncherOptions {
+  /** Absolute path of the `deno` executable. */
+  deno: string;
+  /** Absolute path of the bundled `linkmirror.js`. */
+  script: string;
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'"'"'`)}'`;
+}
+
+/**
+ * The text of the launcher that stands in for the compiled binary. `install.sh` rewrites its
+ * `DENO=` and `SCRIPT=` lines for the installed paths; everything else stays as built.
+ *
+ * @example
+ * ```ts
+ * import { launcherScript } from "./compile.ts";
+ * launcherScript({ deno: "/usr/bin/deno", script: "/usr/local/lib/linkmirror/linkmirror.js" })
+ *   .startsWith("#!/bin/sh\n"); // true
+ * ```
+ */
+export function launcherScript(options: LauncherOptions): string {
+  const flags = ["run", ...RUN_ISOLATION, ...PERMISSIONS].join(" ");
+  return [
+    "#!/bin/sh",
+    "# linkmirror launcher, written by `deno task compile` where `deno compile` could not build a",
+    "# self-contained binary: runs the bundled linkmirror.js with deno and exactly the permissions",
+    "# the binary would have. Same CLI, same exit codes.",
+    `DENO=${shellQuote(options.deno)}`,
+    `SCRIPT=${shellQuote(options.script)}`,
+    "export DENO_NO_UPDATE_CHECK=1",
+    "# Deno wants a cache directory, and a service may have no $HOME: use the runtime directory",
+    "# systemd gives the service (RuntimeDirectory=), never a shared one such as /tmp.",
+    'if [ -z "${DENO_DIR:-}${XDG_CACHE_HOME:-}${HOME:-}" ]; then',
+    "  DENO_DIR=${RUNTIME_DIRECTORY:-/nonexistent}/deno-cache",
+    "  export DENO_DIR",
+    "fi",
+    `exec "$DENO" ${flags} "$SCRIPT" "$@"`,
+    "",
+  ].join("\n");
+}
+
+/** Options of {@linkcode build}. */
+export interface BuildOptions {
+  /** The repository (where `main.ts` and `deno.json` are). */
+  root: string;
+  /** Where the artifacts go. */
+  outDir: string;
+  /** `deno compile` targets to try; empty: bundle + launcher only. */
+  targets: readonly string[];
+  /** Prints a progress line. */
+  log: (line: string) => void;
+}
+
+/** What {@linkcode build} produced. */
+export interface BuildResult {
+  /** `"binary"`: `outDir/linkmirror` is a compiled executable; `"bundle"`: it is the launcher. */
+  kind: "binary" | "bundle";
+  /** The bundle, always built. */
+  bundle: string;
+  /** The executable to run on this machine (`outDir/linkmirror`). */
+  executable: string;
+  /** Compiled binaries, by target. */
+  binaries: Record<string, string>;
+}
+
+async function run(
+  args: string[],
+  cwd: string,
+): Promise<{ success: boolean; output: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    success: out.success,
+    output: (decoder.decode(out.stdout) + decoder.decode(out.stderr)).trim(),
+  };
+}
+
+function temporaryName(path: string): string {
+  return `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+async function removeIfPresent(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+/** Writes `data` to `path` through a temporary file and a rename. */
+async function writeAtomically(path: string, data: string, mode: number): Promise<void> {
+  const tmp = temporaryName(path);
+  await Deno.writeTextFile(tmp, data, { mode });
+  await Deno.chmod(tmp, mode);
+  await Deno.rename(tmp, path);
+}
+
+/** Makes `to` the same file as `from` (a hard link, else a copy), through a rename. */
+async function linkAtomically(from: string, to: string): Promise<void> {
+  const tmp = temporaryName(to);
+  try {
+    await Deno.link(from, tmp);
+  } catch {
+    await Deno.copyFile(from, tmp);
+    await Deno.chmod(tmp, 0o755);
+  }
+  await Deno.rename(tmp, to);
+}
+
+function kib(bytes: number): string {
+  return `${Math.round(bytes / 1024)} KiB`;
+}
+
+/** Step 1: `deno bundle main.ts` → `outDir/linkmirror.js`. */
+async function bundle(options: BuildOptions): Promise<string> {
+  const path = `${options.outDir}/linkmirror.js`;
+  const tmp = temporaryName(path);
+  const result = await run(
+    ["bundle", "--quiet", "--platform", "deno", "--output", tmp, "main.ts"],
+    options.root,
+  );
+  if (!result.success) {
+    await removeIfPresent(tmp);
+    throw new BuildError(`deno bundle failed:\n${result.output}`);
+  }
+  await Deno.chmod(tmp, 0o644);
+  await Deno.rename(tmp, path);
+  options.log(`linkmirror build: bundled ${path} (${kib((await Deno.stat(path)).size)})`);
+  return path;
+}
+
+/**
+ * Step 2 for one target; resolves to the binary's path, or to `undefined` when `deno compile`
+ * could not download its runtime.
+ */
+async function compileTarget(
+  options: BuildOptions,
+  bundlePath: string,
+  target: string,
+): Promise<string | undefined> {
+  const path = `${options.outDir}/linkmirror-${target}`;
+  const tmp = temporaryName(path);
+  const result = await run(
+    [
+      "compile",
+      "--quiet",
+      ...RUN_ISOLATION.filter((flag) => flag !== "--no-prompt"),
+      ...PERMISSIONS,
+      "--target",
+      target,
+      "--output",
+      tmp,
+      bundlePath,
+    ],
+    options.outDir,
+  );
+  if (!result.success) {
+    await removeIfPresent(tmp);
+    if (RUNTIME_DOWNLOAD_FAILURE.test(result.output)) return undefined;
+    throw new BuildError(`deno compile --target ${target} failed:\n${result.output}`);
+  }
+  await Deno.chmod(tmp, 0o755);
+  await Deno.rename(tmp, path);
+  options.log(`linkmirror build: compiled ${path} (${kib((await Deno.stat(path)).size)})`);
+  return path;
+}
+
+/**
+ * Builds the bundle, then a binary per target; falls back to the launcher when `deno compile`
+ * cannot fetch its runtime (or when `targets` is empty).
+ */
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  await Deno.mkdir(options.outDir, { recursive: true });
+  const bundlePath = await bundle(options);
+  const executable = `${options.outDir}/linkmirror`;
+  const binaries: Record<string, string> = {};
+  for (const target of options.targets) {
+    const binary = await compileTarget(options, bundlePath, target);
+    if (binary === undefined) {
+      options.log(
+        `linkmirror build: deno compile cannot download its runtime (denort for ${target}; no ` +
+          `internet?), so dist/linkmirror is a launcher running dist/linkmirror.js with deno instead`,
+      );
+      // Binaries from an earlier build would no longer match the bundle.
+      for (const t of TARGETS) await removeIfPresent(`${options.outDir}/linkmirror-${t}`);
+      for (const t of Object.keys(binaries)) delete binaries[t];
+      break;
+    }
+    binaries[target] = binary;
+  }
+  const native = binaries[Deno.build.target];
+  if (native) {
+    await linkAtomically(native, executable);
+    options.log(`linkmirror build: ${executable} is the ${Deno.build.target} binary`);
+    return { kind: "binary", bundle: bundlePath, executable, binaries };
+  }
+  await writeAtomically(
+    executable,
+    launcherScript({ deno: Deno.execPath(), script: await Deno.realPath(bundlePath) }),
+    0o755,
+  );
+  options.log(`linkmirror build: ${executable} is a launcher for ${bundlePath}`);
+  return { kind: "bundle", bundle: bundlePath, executable, binaries };
+}
+
+const USAGE =
+  `Usage: deno run --allow-all scripts/compile.ts [--out-dir DIR] [--target TRIPLE]... [--bundle-only]
+
+Builds dist/linkmirror: a compiled binary per target (default: ${TARGETS.join(", ")}),
+or, where deno compile cannot download its runtime, dist/linkmirror.js plus a launcher.`;
+
+if (import.meta.main) {
+  const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        "out-dir": { type: "string" },
+        target: { type: "string", multiple: true },
+        "bundle-only": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    console.error(`compile: ${e instanceof Error ? e.message : e}\n${USAGE}`);
+    Deno.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const targets = values["bundle-only"] ? [] : values.target ?? TARGETS;
+  for (const target of targets) {
+    if (!TARGETS.includes(target)) {
+      console.error(`compile: unsupported target ${target} (supported: ${TARGETS.join(", ")})`);
+      Deno.exit(2);
+    }
+  }
+  const outDir = values["out-dir"] ?? `${root}/dist`;
+  try {
+    await build({
+      root,
+      outDir: outDir.startsWith("/") ? outDir : `${Deno.cwd()}/${outDir}`,
+      targets,
+      log: (line) => console.error(line),
+    });
+  } catch (e) {
+    if (!(e instanceof BuildError)) throw e;
+    console.error(`linkmirror build: ${e.message}`);
+    Deno.exit(1);
+  }
+}
