@@ -10,6 +10,7 @@ import { log } from "../log.ts";
 import { Conn } from "../netlink/conn.ts";
 import { NetlinkSocket } from "../netlink/socket.ts";
 import { RtnlClient } from "../rtnl/client.ts";
+import { SdNotifier } from "../sd_notify.ts";
 import { asFailure, requireNetAdmin } from "./commands.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CommandContext, WatchOptions } from "./program.ts";
@@ -25,6 +26,9 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
   let client: RtnlClient | undefined;
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   let onSignal: (() => void) | undefined;
+  const notifier = SdNotifier.fromEnv(Deno.env, {
+    onError: (e) => logger.warn("sd_notify failed: {error}", { error: e.message }),
+  });
   try {
     const receiveBuffer = Number(Deno.env.get("LINKMIRROR_RECEIVE_BUFFER") ?? EVENT_RECEIVE_BUFFER);
     // Subscribe before the first dump, so that no change in between is lost.
@@ -43,8 +47,22 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
       },
       client,
       log: logger,
+      onReady: () =>
+        notifier.ready(`Mirroring table ${ctx.config.source} into ${ctx.config.tables.join(", ")}`),
+      onApply: (counters, last) =>
+        notifier.enabled &&
+        notifier.status(
+          `Last apply: ${last.added} added, ${last.deleted} deleted, ${last.conflicts} conflicts; ` +
+            `${counters.applies} applies, ${counters.overruns} overruns`,
+        ),
+      watchdog: notifier.watchdogIntervalMs
+        ? { intervalMs: notifier.watchdogIntervalMs, ping: () => notifier.watchdog() }
+        : undefined,
     });
-    onSignal = () => watcher.stop();
+    onSignal = () => {
+      notifier.stopping();
+      watcher.stop();
+    };
     for (const s of signals) Deno.addSignalListener(s, onSignal);
     logger.debug("Event socket open", { receiveBufferBytes: events.receiveBufferBytes });
     await watcher.run();
