@@ -252,11 +252,6 @@ if [ "$DRY_RUN" = 1 ]; then
   deno_ok || say "would install Deno 2 from the npm registry (scripts/deps.sh)"
   command -v ip >/dev/null 2>&1 || say "would install iproute2 with apt-get (scripts/deps.sh)"
 else
-  if ! deno_ok && ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-    say "installing npm with apt-get, to install Deno from the npm registry"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
-  fi
   sh "$REPO/scripts/deps.sh" || die "installing the dependencies failed"
   deno_ok || die "Deno 2 is not on PATH after installing it"
 fi

@@ -4,10 +4,16 @@
 # Idempotent; needs root for apt-get and a global npm install.
 set -eu
 
+deno_ok() {
+  command -v deno >/dev/null 2>&1 && deno --version 2>/dev/null | head -n1 | grep -q '^deno 2\.'
+}
+
 need_apt=""
 command -v ip >/dev/null 2>&1 || need_apt="$need_apt iproute2"
+# Deno comes from the npm registry: without npm, get Debian's first.
+deno_ok || command -v npm >/dev/null 2>&1 || need_apt="$need_apt npm"
 if [ "${LINKMIRROR_DEPS_TEST:-}" = 1 ]; then
-  # Test extras: python3 is used by codec capture scripts only when regenerating golden bytes.
+  # Test extras: systemd-analyze checks the unit file (tests/systemd_unit.test.ts).
   command -v systemd-analyze >/dev/null 2>&1 || need_apt="$need_apt systemd"
 fi
 if [ -n "$need_apt" ]; then
@@ -18,9 +24,6 @@ if [ -n "$need_apt" ]; then
   apt-get install -y -qq --no-install-recommends $need_apt >/dev/null
 fi
 
-deno_ok() {
-  command -v deno >/dev/null 2>&1 && deno --version 2>/dev/null | head -n1 | grep -q '^deno 2\.'
-}
 if ! deno_ok; then
   if ! command -v npm >/dev/null 2>&1; then
     echo "deps: Deno 2 is missing and so is npm; install Node.js/npm (apt-get install npm) or Deno itself" >&2
