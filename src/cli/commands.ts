@@ -5,6 +5,7 @@
  * @module
  */
 
+import { AutoTableError, resolveAutoTable } from "../detect/auto_table.ts";
 import { processHasNetAdmin } from "../engine/capabilities.ts";
 import { flushChanges, reconcile } from "../engine/reconcile.ts";
 import { log } from "../log.ts";
@@ -13,6 +14,9 @@ import { RtnlClient } from "../rtnl/client.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CommandContext, Handlers } from "./program.ts";
 import { applyCounts, type LinkNames, planJson, planText, resultsText } from "./render.ts";
+import { detect } from "./commands_detect.ts";
+import { explain } from "./commands_explain.ts";
+import { status } from "./commands_status.ts";
 
 /** A failure the user can act on: one line on stderr, exit 1. */
 export class CommandFailure extends Error {
@@ -35,7 +39,8 @@ export function requireNetAdmin(command: string): void {
   if (processHasNetAdmin() === false) throw needsNetAdmin(command);
 }
 
-function linkNames(client: RtnlClient): LinkNames {
+/** Interface names by index, for display. */
+export function linkNames(client: RtnlClient): LinkNames {
   return new Map(client.links().map((l) => [l.index, l.name]));
 }
 
@@ -57,6 +62,7 @@ export async function withClient(
 
 /** Turns an expected error into a {@linkcode CommandFailure}; others pass through. */
 export function asFailure(command: string, e: unknown): unknown {
+  if (e instanceof AutoTableError) return new CommandFailure(e.message);
   if (e instanceof NetlinkError) {
     if (e.errno === ERRNO.EPERM || e.errno === ERRNO.EACCES) return needsNetAdmin(command);
     return new CommandFailure(`${command}: ${e.message}`);
@@ -72,7 +78,8 @@ export function sync(ctx: CommandContext): Promise<number> {
   requireNetAdmin("sync");
   return withClient("sync", (client) => {
     const started = performance.now();
-    const { plan, results } = reconcile(client, ctx.config);
+    const config = resolveAutoTable(ctx.config, client, ctx.tableNames);
+    const { plan, results } = reconcile(client, config);
     const links = linkNames(client);
     const counts = applyCounts(plan, results);
     ctx.print(resultsText(results, links));
@@ -88,7 +95,7 @@ export function sync(ctx: CommandContext): Promise<number> {
     }
     log().info("Sync done", {
       ...counts,
-      tables: ctx.config.tables,
+      tables: config.tables,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
     });
     ctx.print(
@@ -103,13 +110,14 @@ export function sync(ctx: CommandContext): Promise<number> {
 /** `linkmirror plan`. */
 export function plan(ctx: CommandContext, opts: { json: boolean }): Promise<number> {
   return withClient("plan", (client) => {
-    const { plan } = reconcile(client, ctx.config, { dryRun: true });
+    const config = resolveAutoTable(ctx.config, client, ctx.tableNames);
+    const { plan } = reconcile(client, config, { dryRun: true });
     const links = linkNames(client);
     if (opts.json) {
-      const doc = planJson(plan, { ...ctx.config, links });
+      const doc = planJson(plan, { ...config, links });
       ctx.print(JSON.stringify(doc, null, 2) + "\n");
     } else {
-      ctx.print(planText(plan, { tables: ctx.config.tables, links, verbose: true }));
+      ctx.print(planText(plan, { tables: config.tables, links, verbose: true }));
     }
     return EXIT.OK;
   });
@@ -119,14 +127,15 @@ export function plan(ctx: CommandContext, opts: { json: boolean }): Promise<numb
 export function flush(ctx: CommandContext): Promise<number> {
   requireNetAdmin("flush");
   return withClient("flush", (client) => {
-    const results = client.apply(flushChanges(client, ctx.config));
+    const config = resolveAutoTable(ctx.config, client, ctx.tableNames);
+    const results = client.apply(flushChanges(client, config));
     const links = linkNames(client);
     ctx.print(resultsText(results, links));
     const failed = results.filter((r) => r.error).length;
     log().info("Flush done", {
       deleted: results.length - failed,
       failed,
-      tables: ctx.config.tables,
+      tables: config.tables,
     });
     ctx.print(`flush: ${results.length - failed} deleted, ${failed} failed\n`);
     return failed === 0 ? EXIT.OK : EXIT.FAILURE;
@@ -134,4 +143,11 @@ export function flush(ctx: CommandContext): Promise<number> {
 }
 
 /** The handlers of the one-shot commands, with `watch` supplied by the daemon module. */
-export const oneShotHandlers: Omit<Handlers, "watch"> = { sync, plan, flush };
+export const oneShotHandlers: Omit<Handlers, "watch"> = {
+  sync,
+  plan,
+  flush,
+  detect,
+  status,
+  explain,
+};

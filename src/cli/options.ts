@@ -31,7 +31,11 @@ export interface RawMirrorOptions {
   family?: string;
   exclude?: string[];
   excludeDev?: string[];
+  includeGatewayRoutes?: boolean;
 }
+
+/** The `--table` value that stands for the table `linkmirror detect` finds (`--table auto`). */
+export const AUTO_TABLE = "auto";
 
 /** Splits repeated option values that may also be comma-separated (`--table a,b`, env lists). */
 export function splitList(values: readonly string[] | undefined): string[] {
@@ -70,7 +74,10 @@ const FAMILIES: Record<string, number[]> = {
 };
 
 /**
- * Validates raw options into a {@linkcode MirrorConfig}.
+ * Validates raw options into a {@linkcode MirrorConfig}. `--table auto` (any case) sets
+ * `autoTable` and is resolved later, against the kernel, by `resolveAutoTable`; it takes the place
+ * of the default table and may be combined with explicit tables. `autoTable` and
+ * `includeGatewayRoutes` appear in the result only when set.
  *
  * @example
  * ```ts
@@ -89,7 +96,9 @@ export function resolveMirrorConfig(
   }
   const specs = splitList(raw.table);
   const tables: number[] = [];
-  for (const spec of specs.length ? specs : [DEFAULT_TABLE]) {
+  const autoTable = specs.some((spec) => spec.toLowerCase() === AUTO_TABLE);
+  const explicit = specs.filter((spec) => spec.toLowerCase() !== AUTO_TABLE);
+  for (const spec of explicit.length || autoTable ? explicit : [DEFAULT_TABLE]) {
     const id = table("--table", spec, names);
     const reserved = RESERVED_TABLES.get(id);
     if (reserved !== undefined) {
@@ -124,5 +133,15 @@ export function resolveMirrorConfig(
       throw new UsageError("--exclude-dev", `"${dev}" is not an interface name`);
     }
   }
-  return { tables, source, protocol, families: [...families], exclude, excludeDevices };
+  const config: MirrorConfig = {
+    tables,
+    source,
+    protocol,
+    families: [...families],
+    exclude,
+    excludeDevices,
+  };
+  if (autoTable) config.autoTable = true;
+  if (raw.includeGatewayRoutes) config.includeGatewayRoutes = true;
+  return config;
 }

@@ -18,6 +18,7 @@ import {
   UsageError,
 } from "./options.ts";
 import { VERSION } from "../version.ts";
+import { InvalidAddressError, parseIp } from "../netlink/ip.ts";
 
 /** What a command handler gets: the validated configuration and where to print. */
 export interface CommandContext {
@@ -39,6 +40,33 @@ export interface Handlers {
   flush(ctx: CommandContext): Promise<number>;
   /** `linkmirror watch`. */
   watch(ctx: CommandContext, opts: WatchOptions): Promise<number>;
+  /** `linkmirror detect`. */
+  detect(ctx: CommandContext, opts: { json: boolean }): Promise<number>;
+  /** `linkmirror status`. */
+  status(ctx: CommandContext, opts: StatusOptions): Promise<number>;
+  /** `linkmirror explain ADDRESS`. */
+  explain(ctx: CommandContext, opts: ExplainOptions): Promise<number>;
+}
+
+/** The options `status` adds to the mirroring options. */
+export interface StatusOptions {
+  /** Print one JSON document (`--json`). */
+  json: boolean;
+  /** The daemon's state file (`--state-file`); undefined: the default. */
+  stateFile?: string;
+  /**
+   * Whether any mirroring option was given (command line or environment). Without one, `status`
+   * reports on the configuration of the running daemon, read from its state file.
+   */
+  configGiven: boolean;
+}
+
+/** The options of `explain`. */
+export interface ExplainOptions {
+  /** The destination to explain, validated (IPv4 or IPv6). */
+  address: string;
+  /** Print one JSON document (`--json`). */
+  json: boolean;
 }
 
 /** The options `watch` adds to the mirroring options. */
@@ -63,7 +91,10 @@ function env(name: string): string {
 function mirrorOptions<T extends Command>(cmd: T) {
   return cmd
     .addOption(
-      new Option("-t, --table <id|name>", "target table, repeatable (default: 539098368, Firezone)")
+      new Option(
+        "-t, --table <id|name>",
+        "target table or `auto` (see detect), repeatable (default: 539098368, Firezone)",
+      )
         .argParser(collect).default([] as string[]).env(env("TABLE")),
     )
     .addOption(
@@ -85,8 +116,25 @@ function mirrorOptions<T extends Command>(cmd: T) {
     .addOption(
       new Option("-X, --exclude-dev <name>", "never mirror routes on this interface, repeatable")
         .argParser(collect).default([] as string[]).env(env("EXCLUDE_DEV")),
+    )
+    .addOption(
+      new Option(
+        "--include-gateway-routes",
+        "also mirror routes via a gateway on a mirrored LAN (see README: TunnelVision)",
+      ).env(env("INCLUDE_GATEWAY_ROUTES")),
     );
 }
+
+/** The attribute names of the mirroring options, to tell whether any was given. */
+const MIRROR_OPTION_KEYS = [
+  "table",
+  "source",
+  "protocol",
+  "family",
+  "exclude",
+  "excludeDev",
+  "includeGatewayRoutes",
+] as const;
 
 /** Options of the CLI run itself. */
 export interface RunOptions {
@@ -209,6 +257,57 @@ export async function runCli(args: readonly string[], options: RunOptions): Prom
         resyncIntervalS,
         flushOnExit: opts.flushOnExit === true,
       });
+    });
+
+  program.command("detect").description(
+    "Find the tables that capture traffic ahead of main (the VPN's table), for --table auto.",
+  )
+    .option("--json", "print one JSON document")
+    .action(async (opts) => {
+      exitCode = await options.handlers.detect(context({}), { json: opts.json === true });
+    });
+
+  mirrorOptions(
+    program.command("status").description(
+      "Show each target table's copies, missing and stale ones, conflicts, exclusions, and the daemon.",
+    ),
+  )
+    .option("--json", "print one JSON document")
+    .addOption(
+      new Option(
+        "--state-file <path>",
+        "the daemon's state file (default: /run/linkmirror/state.json)",
+      )
+        .env(env("STATE_FILE")),
+    )
+    .action(async (opts, cmd) => {
+      const source = (key: string) => cmd.getOptionValueSource(key);
+      const configGiven = MIRROR_OPTION_KEYS.some((key) =>
+        source(key) === "cli" || source(key) === "env"
+      );
+      exitCode = await options.handlers.status(context(opts), {
+        json: opts.json === true,
+        stateFile: opts.stateFile,
+        configGiven,
+      });
+    });
+
+  mirrorOptions(
+    program.command("explain").description(
+      "Explain which rule, table and route the kernel picks for ADDRESS, and linkmirror's part in it.",
+    ),
+  )
+    .argument("<address>", "destination address (IPv4 or IPv6)")
+    .option("--json", "print one JSON document")
+    .action(async (address, opts) => {
+      const ctx = context(opts);
+      try {
+        parseIp(address);
+      } catch (e) {
+        if (e instanceof InvalidAddressError) throw new UsageError("ADDRESS", e.message);
+        throw e;
+      }
+      exitCode = await options.handlers.explain(ctx, { address, json: opts.json === true });
     });
 
   try {

@@ -43,6 +43,7 @@ export function planInput(state: TableState, config: MirrorConfig): PlanInput {
       families: config.families,
       exclude: config.exclude,
       excludeDevices: config.excludeDevices,
+      ...(config.includeGatewayRoutes ? { includeGatewayRoutes: true } : {}),
     },
   };
 }

@@ -21,10 +21,16 @@ export interface PlanOptions {
   exclude: readonly Cidr[];
   /** `--exclude-dev NAME`: source routes on these interfaces are not mirrored. */
   excludeDevices: readonly string[];
+  /**
+   * `--include-gateway-routes`: also mirror non-default routes via a gateway that lies inside an
+   * on-link prefix mirrored into the same table on the same interface. Absent means off.
+   */
+  includeGatewayRoutes?: boolean;
 }
 
 /**
- * Complete plan options from the ones given: protocol 77, both families, no exclusions.
+ * Complete plan options from the ones given: protocol 77, both families, no exclusions, no
+ * gateway routes (`includeGatewayRoutes` is kept only when given).
  *
  * @example
  * ```ts
@@ -33,10 +39,14 @@ export interface PlanOptions {
  * ```
  */
 export function planOptions(given: Partial<PlanOptions> = {}): PlanOptions {
-  return {
+  const options: PlanOptions = {
     protocol: given.protocol ?? DEFAULT_PROTOCOL,
     families: given.families ?? [AF.INET, AF.INET6],
     exclude: given.exclude ?? [],
     excludeDevices: given.excludeDevices ?? [],
   };
+  if (given.includeGatewayRoutes !== undefined) {
+    options.includeGatewayRoutes = given.includeGatewayRoutes;
+  }
+  return options;
 }

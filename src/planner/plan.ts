@@ -8,7 +8,13 @@
 import { RTM_F } from "../netlink/constants.ts";
 import type { Link } from "../netlink/link.ts";
 import type { Route } from "../netlink/route.ts";
-import { type ExclusionReason, sourceExclusion, vpnInterfaces } from "./eligibility.ts";
+import {
+  type ExclusionReason,
+  gatewayOnMirroredLan,
+  isGatewayRoute,
+  sourceExclusion,
+  vpnInterfaces,
+} from "./eligibility.ts";
 import type { PlanOptions } from "./options.ts";
 import { compareRoutes } from "./order.ts";
 import { isSameCopy, mirrorCopy } from "./route_copy.ts";
@@ -42,7 +48,10 @@ export interface Excluded {
   route: Route;
   /** Why it is not mirrored. */
   reason: ExclusionReason;
-  /** The target table, for per-table reasons (`vpn-interface`, `duplicate`); absent otherwise. */
+  /**
+   * The target table, for per-table reasons (`vpn-interface`, `duplicate`, `gateway-off-lan`);
+   * absent otherwise.
+   */
   table?: number;
 }
 
@@ -82,6 +91,11 @@ export interface Plan {
  * copy are unchanged (once per key); all others are deleted; wanted copies left are added.
  * Cloned entries in target tables are ignored.
  *
+ * With `options.includeGatewayRoutes`, eligible gateway routes are considered after every on-link
+ * route of the table, by the same rules, and only if their gateway lies inside an on-link copy
+ * wanted in that table on the same interface ({@linkcode gatewayOnMirroredLan}); otherwise they
+ * are excluded as `gateway-off-lan`.
+ *
  * @example
  * ```ts
  * import { planOptions, planSync } from "./mod.ts";
@@ -118,9 +132,19 @@ export function planSync(input: PlanInput): Plan {
     const foreignByPrefix = groupBy(foreign, prefixKey);
 
     const wanted = new Map<string, Route>();
-    for (const source of eligible) {
+    const lanCopies: Route[] = [];
+    // On-link routes first: a gateway route is mirrored only if its LAN is.
+    const ordered = [
+      ...eligible.filter((route) => !isGatewayRoute(route)),
+      ...eligible.filter(isGatewayRoute),
+    ];
+    for (const source of ordered) {
       if (tableInterfaces.has(source.oif ?? 0)) {
         plan.excluded.push({ route: source, reason: "vpn-interface", table });
+        continue;
+      }
+      if (isGatewayRoute(source) && !gatewayOnMirroredLan(source, lanCopies)) {
+        plan.excluded.push({ route: source, reason: "gateway-off-lan", table });
         continue;
       }
       const copy = mirrorCopy(source, { table, protocol: options.protocol });
@@ -135,6 +159,7 @@ export function planSync(input: PlanInput): Plan {
         continue;
       }
       wanted.set(key, copy);
+      if (!isGatewayRoute(copy)) lanCopies.push(copy);
     }
 
     const kept = new Set<string>();

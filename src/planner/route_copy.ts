@@ -17,9 +17,10 @@ export interface CopyTarget {
 }
 
 /**
- * The copy of `source` for `target`: destination, prefix length, tos, output interface, preferred
- * source, metric, scope and type of the source; table and protocol of the target; flags 0; nothing
- * else (no expiry, cache info, metrics or other attributes).
+ * The copy of `source` for `target`: destination, prefix length, tos, output interface, gateway
+ * (only gateway routes have one; see `--include-gateway-routes`), preferred source, metric, scope
+ * and type of the source; table and protocol of the target; flags 0; nothing else (no expiry,
+ * cache info, metrics or other attributes).
  *
  * @example
  * ```ts
@@ -45,6 +46,7 @@ export function mirrorCopy(source: Route, target: CopyTarget): Route {
     flags: 0,
   };
   if (source.oif !== undefined) copy.oif = source.oif;
+  if (source.gateway !== undefined) copy.gateway = source.gateway;
   if (source.prefsrc !== undefined) copy.prefsrc = source.prefsrc;
   if (source.priority !== undefined) copy.priority = source.priority;
   return copy;

@@ -6,14 +6,15 @@
  * @module
  */
 
+import { decodeAck } from "../netlink/ack.ts";
 import { type Address, decodeAddress, IFADDRMSG_LEN } from "../netlink/address.ts";
 import { AttributeEncoder } from "../netlink/attributes.ts";
-import { AF, NLM_F, RTA, RTM } from "../netlink/constants.ts";
+import { AF, NLM_F, NLMSG, RTA, RTM, RTM_F } from "../netlink/constants.ts";
 import { Conn, type NetlinkRequest } from "../netlink/conn.ts";
 import { ERRNO, NetlinkError } from "../netlink/errors.ts";
-import { formatCidr } from "../netlink/ip.ts";
+import { formatCidr, parseIp } from "../netlink/ip.ts";
 import { decodeLink, IFINFOMSG_LEN, type Link } from "../netlink/link.ts";
-import type { Message } from "../netlink/message.ts";
+import { decodeMessages, encodeMessage, type Message } from "../netlink/message.ts";
 import { decodeRoute, encodeRoute, type Route, RTMSG_LEN } from "../netlink/route.ts";
 import { decodeRule, FIB_RULE_HDR_LEN, type Rule } from "../netlink/rule.ts";
 import { NetlinkSocket, type NetlinkSocketOptions } from "../netlink/socket.ts";
@@ -42,6 +43,63 @@ export interface RouteFilter {
   table?: number;
   /** Only routes of this `rtm_protocol` (filtered by the kernel). */
   protocol?: number;
+}
+
+/** A route lookup, as `ip route get` makes it (`RTM_GETROUTE` without `NLM_F_DUMP`). */
+export interface RouteGetRequest {
+  /** The destination address (IPv4 or IPv6); the family follows from it. */
+  dst: string;
+  /** `RTA_MARK`: look up as a packet carrying this fwmark (`ip route get ... mark M`). */
+  mark?: number;
+  /**
+   * `RTM_F_FIB_MATCH`: answer with the routing-table entry that matched (with its table,
+   * protocol, prefix) instead of the resolved destination (`ip route get fibmatch ...`).
+   */
+  fibMatch?: boolean;
+  /** `RTA_SRC`: the source address. */
+  src?: string;
+  /** `RTA_OIF`: the output interface index. */
+  oif?: number;
+  /** `RTA_IIF`: look up as if the packet arrived on this interface index. */
+  iif?: number;
+  /** `RTA_UID`: look up as this user (default: the caller's). */
+  uid?: number;
+}
+
+/**
+ * The request payload of a route lookup: `rtmsg` with a host prefix, `RTM_F_LOOKUP_TABLE` (IPv4)
+ * and `RTM_F_FIB_MATCH` (when asked), and the given attributes — what `ip route get` sends.
+ */
+export function routeGetPayload(request: RouteGetRequest): Uint8Array {
+  const dst = parseIp(request.dst);
+  const bits = dst.bytes.length * 8;
+  const attrs = new AttributeEncoder();
+  attrs.raw({ type: RTA.DST, data: dst.bytes });
+  let srcLen = 0;
+  if (request.src !== undefined) {
+    const src = parseIp(request.src);
+    if (src.family !== dst.family) {
+      throw new NetlinkError("route get", ERRNO.EINVAL, "source and destination families differ");
+    }
+    attrs.raw({ type: RTA.SRC, data: src.bytes });
+    srcLen = bits;
+  }
+  if (request.iif !== undefined) attrs.u32(RTA.IIF, request.iif);
+  if (request.oif !== undefined) attrs.u32(RTA.OIF, request.oif);
+  if (request.mark !== undefined) attrs.u32(RTA.MARK, request.mark);
+  if (request.uid !== undefined) attrs.u32(RTA.UID, request.uid);
+  const body = attrs.finish();
+  const out = new Uint8Array(RTMSG_LEN + body.length);
+  out[0] = dst.family;
+  out[1] = bits;
+  out[2] = srcLen;
+  // RTM_F_LOOKUP_TABLE: without it, IPv4 answers name table main whichever table matched. IPv6
+  // always names the table, and its strict checks refuse any flag but RTM_F_FIB_MATCH.
+  const lookupTable = dst.family === AF.INET ? RTM_F.LOOKUP_TABLE : 0;
+  const flags = lookupTable | (request.fibMatch ? RTM_F.FIB_MATCH : 0);
+  new DataView(out.buffer).setUint32(8, flags, true);
+  out.set(body, RTMSG_LEN);
+  return out;
 }
 
 /** The kernel operations the engine uses; {@linkcode RtnlClient} is the real one. */
@@ -102,10 +160,15 @@ function changeRequest(change: RouteChange): NetlinkRequest {
   };
 }
 
+/** How long {@linkcode RtnlClient.routeGet} waits for the kernel's answer. */
+const REQUEST_TIMEOUT_MS = 5000;
+
 /** The real {@linkcode RouteStore}: rtnetlink over a {@linkcode Conn}. */
 export class RtnlClient implements RouteStore {
   /** The connection requests go over. */
   readonly conn: Conn;
+  /** Sequence numbers of {@linkcode RtnlClient.routeGet}: far from the connection's own. */
+  #seq = (Math.floor(Math.random() * 0x3fffffff) + 0x40000000) >>> 0;
 
   /** Wraps an open connection. */
   constructor(conn: Conn) {
@@ -167,6 +230,69 @@ export class RtnlClient implements RouteStore {
     return this.conn.dump(RTM.GETRULE, payload)
       .filter((m) => m.header.type === RTM.NEWRULE)
       .map((m) => decodeRule(m.payload));
+  }
+
+  /**
+   * Looks a destination up the way the kernel routes a locally sent packet (`ip route get`),
+   * through the policy rules. Returns the kernel's answer as a {@linkcode Route}: with
+   * `fibMatch`, the table entry that matched (its `table`, `protocol`, prefix, `oif`...);
+   * without, the resolved destination (host prefix, `oif`, `gateway`, `prefsrc`, the `table` the
+   * route came from, `RTM_F_CLONED`). Throws {@linkcode NetlinkError} when the kernel finds no
+   * route (`ENETUNREACH`) or the lookup ends in a rule or route that refuses the packet
+   * (`EHOSTUNREACH`, `EACCES`, `EINVAL`).
+   *
+   * @example
+   * ```ts ignore
+   * const client = RtnlClient.open();
+   * client.routeGet({ dst: "192.168.188.1", fibMatch: true }).table; // 539098368
+   * client.routeGet({ dst: "192.168.188.1", mark: 0xfd002021 }).oif; // 2
+   * ```
+   */
+  routeGet(request: RouteGetRequest): Route {
+    const payload = routeGetPayload(request);
+    const op = `route get ${request.dst}${
+      request.mark !== undefined ? ` mark ${request.mark}` : ""
+    }`;
+    const replies = this.#request(RTM.GETROUTE, payload, op);
+    const reply = replies.find((m) => m.header.type === RTM.NEWROUTE);
+    if (reply === undefined) throw new NetlinkError(op, ERRNO.ENOENT, "no route in the reply");
+    return decodeRoute(reply.payload);
+  }
+
+  /**
+   * Sends one request with `NLM_F_ACK` and returns the kernel's replies to it, up to its ACK;
+   * an error ACK throws {@linkcode NetlinkError}. Only datagrams from the kernel (port 0),
+   * unicast, with our port and the request's sequence number count.
+   */
+  #request(type: number, payload: Uint8Array, op: string): Message[] {
+    const transport = this.conn.transport;
+    const seq = this.#seq;
+    this.#seq = (this.#seq + 1) >>> 0 || 1;
+    const flags = NLM_F.REQUEST | NLM_F.ACK;
+    transport.send(encodeMessage({ type, flags, seq, pid: transport.pid }, payload));
+    const replies: Message[] = [];
+    let deadline = performance.now() + REQUEST_TIMEOUT_MS;
+    for (;;) {
+      const datagram = transport.tryReceive();
+      if (datagram === null) {
+        const remaining = deadline - performance.now();
+        if (remaining <= 0 || !transport.waitSync(Math.ceil(remaining))) {
+          throw new NetlinkError(op, ERRNO.ETIMEDOUT, `no reply within ${REQUEST_TIMEOUT_MS} ms`);
+        }
+        continue;
+      }
+      if (datagram.pid !== 0 || datagram.groups !== 0) continue;
+      deadline = performance.now() + REQUEST_TIMEOUT_MS;
+      for (const m of decodeMessages(datagram.data)) {
+        if (m.header.seq !== seq || m.header.pid !== transport.pid) continue;
+        if (m.header.type === NLMSG.ERROR) {
+          const ack = decodeAck(m.payload, m.header.flags);
+          if (ack.errno !== 0) throw new NetlinkError(op, ack.errno, ack.extAck?.msg);
+          return replies;
+        }
+        replies.push(m);
+      }
+    }
   }
 
   /** Applies `changes` in order, batched; one result per change. */

@@ -20,6 +20,17 @@ function fakeHandlers(calls: Call[]): Handlers {
     watch: (ctx, opts: WatchOptions) => (
       calls.push({ command: "watch", ctx, extra: opts }), Promise.resolve(0)
     ),
+    detect: (
+      ctx,
+      opts,
+    ) => (calls.push({ command: "detect", ctx, extra: opts }), Promise.resolve(0)),
+    status: (
+      ctx,
+      opts,
+    ) => (calls.push({ command: "status", ctx, extra: opts }), Promise.resolve(0)),
+    explain: (ctx, opts) => (
+      calls.push({ command: "explain", ctx, extra: opts }), Promise.resolve(0)
+    ),
   };
 }
 

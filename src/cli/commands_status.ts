@@ -1,0 +1,94 @@
+/**
+ * The handler of `linkmirror status`: a dry-run plan of every target table (what linkmirror owns,
+ * what is missing or stale, conflicts, exclusions) and the daemon's state file. Without mirroring
+ * options it reports on the configuration of the running daemon.
+ *
+ * @module
+ */
+
+import { readVpnDetection, resolveAutoTable } from "../detect/auto_table.ts";
+import type { MirrorConfig } from "../engine/config.ts";
+import { reconcile } from "../engine/reconcile.ts";
+import { AF } from "../netlink/constants.ts";
+import { InvalidAddressError, parseCidr } from "../netlink/ip.ts";
+import { daemonSummary } from "../status/daemon_summary.ts";
+import {
+  type DaemonState,
+  processAlive,
+  readState,
+  StateFileError,
+  stateFilePath,
+} from "../status/state_file.ts";
+import { tableStatuses } from "../status/table_status.ts";
+import { linkNames, withClient } from "./commands.ts";
+import { EXIT } from "./exit_codes.ts";
+import type { CommandContext, StatusOptions } from "./program.ts";
+import { statusJson, statusText } from "./render_status.ts";
+import { palette, stdoutWantsColor } from "./tty.ts";
+
+/**
+ * The configuration a daemon's state file records, as a {@linkcode MirrorConfig}.
+ *
+ * @example
+ * ```ts ignore
+ * configFromState(readState()!).tables; // [539098368]
+ * ```
+ */
+export function configFromState(state: DaemonState): MirrorConfig {
+  const config: MirrorConfig = {
+    tables: [...state.tables],
+    source: state.config.source,
+    protocol: state.config.protocol,
+    families: state.config.families.map((f) => f === "inet6" ? AF.INET6 : AF.INET),
+    exclude: state.config.exclude.map((cidr) => parseCidr(cidr)),
+    excludeDevices: [...state.config.excludeDevices],
+  };
+  if (state.config.includeGatewayRoutes) config.includeGatewayRoutes = true;
+  return config;
+}
+
+/** `linkmirror status [--json]`: exit 0 when the kernel could be read, in sync or not. */
+export function status(ctx: CommandContext, opts: StatusOptions): Promise<number> {
+  const path = opts.stateFile ?? stateFilePath();
+  let state: DaemonState | undefined;
+  let stateFileError: string | null = null;
+  try {
+    state = readState(path);
+  } catch (e) {
+    if (!(e instanceof StateFileError)) throw e;
+    stateFileError = e.message;
+  }
+  const alive = state ? processAlive(state.pid) : undefined;
+  return withClient("status", (client) => {
+    let config: MirrorConfig;
+    try {
+      config = state && alive !== false && !opts.configGiven
+        ? configFromState(state)
+        : resolveAutoTable(ctx.config, client, ctx.tableNames);
+    } catch (e) {
+      if (!(e instanceof InvalidAddressError)) throw e;
+      // A state file with a prefix that does not parse: use the command line's configuration.
+      config = resolveAutoTable(ctx.config, client, ctx.tableNames);
+    }
+    const { plan } = reconcile(client, config, { dryRun: true });
+    const detection = readVpnDetection(client, config.families);
+    const context = {
+      source: config.source,
+      protocol: config.protocol,
+      includeGatewayRoutes: config.includeGatewayRoutes === true,
+      names: ctx.tableNames,
+      links: linkNames(client),
+      detection,
+      daemon: state ? daemonSummary(state, { now: Date.now(), alive }) : null,
+      stateFile: path,
+      stateFileError,
+    };
+    const tables = tableStatuses(plan, config.tables);
+    ctx.print(
+      opts.json
+        ? JSON.stringify(statusJson(tables, context), null, 2) + "\n"
+        : statusText(tables, { ...context, colors: palette(stdoutWantsColor()) }),
+    );
+    return EXIT.OK;
+  });
+}

@@ -1,0 +1,381 @@
+/**
+ * The daemon's state file: what `watch` is doing — since when, with which configuration, its last
+ * apply and its counters — as one JSON document under `/run/linkmirror/`, replaced atomically
+ * (write a temporary file in the same directory, then rename) so that `linkmirror status` never
+ * reads half a file. No socket server: the file is the interface.
+ *
+ * The document ({@linkcode DaemonState}, `version` 1) is stable: fields may be added, none
+ * removed or changed in meaning without a new version.
+ *
+ * @module
+ */
+
+import type { MirrorConfig } from "../engine/config.ts";
+import { AF } from "../netlink/constants.ts";
+import { formatCidr } from "../netlink/ip.ts";
+
+/** The directory of the state file. */
+export const STATE_DIR = "/run/linkmirror";
+/** The default path of the state file. */
+export const STATE_FILE = `${STATE_DIR}/state.json`;
+/** The environment variable that moves the state file (tests, several daemons). */
+export const STATE_FILE_ENV = "LINKMIRROR_STATE_FILE";
+/** The version of the document's shape. */
+export const STATE_VERSION = 1;
+
+/** The daemon's counters, since it started. */
+export interface DaemonCounters {
+  /** Netlink messages received on the event socket. */
+  events: number;
+  /** Applies made (plans computed after events or resyncs). */
+  applies: number;
+  /** Receive-buffer overruns (`ENOBUFS`), each followed by a full resync. */
+  overruns: number;
+  /** Conflicts reported by the last apply. */
+  conflicts: number;
+  /** Datagrams from senders other than the kernel, dropped. */
+  droppedForeign: number;
+  /** Applies in which at least one change failed. */
+  failedApplies: number;
+  /** Applies that changed something in the kernel. */
+  changingApplies?: number;
+  /** Full dumps made. */
+  resyncs?: number;
+  /** Messages that did not decode. */
+  malformed?: number;
+  /** Times an apply was held back because applies came too often. */
+  throttled?: number;
+}
+
+/** The last apply of the daemon. */
+export interface LastApply {
+  /** When it finished, RFC 3339 (UTC). */
+  at: string;
+  /** Copies added. */
+  added: number;
+  /** Copies deleted. */
+  deleted: number;
+  /** Wanted copies held back by foreign routes. */
+  conflicts: number;
+  /** Changes the kernel refused. */
+  failed: number;
+  /** Milliseconds from the start of planning to the last ACK. */
+  durationMs: number;
+  /** Whether it started from a full dump. */
+  resync?: boolean;
+}
+
+/** The configuration the daemon runs with, resolved (`--table auto` already a table id). */
+export interface DaemonConfigSummary {
+  /** Source table id. */
+  source: number;
+  /** linkmirror's `rtm_protocol`. */
+  protocol: number;
+  /** Families mirrored. */
+  families: ("inet" | "inet6")[];
+  /** `--exclude` prefixes, as `address/len`. */
+  exclude: string[];
+  /** `--exclude-dev` names. */
+  excludeDevices: string[];
+  /** `--include-gateway-routes`. */
+  includeGatewayRoutes: boolean;
+}
+
+/** The state file's document. */
+export interface DaemonState {
+  /** {@linkcode STATE_VERSION}. */
+  version: number;
+  /** The daemon's process id. */
+  pid: number;
+  /** When it started, RFC 3339 (UTC). */
+  startedAt: string;
+  /** When this document was written, RFC 3339 (UTC). */
+  updatedAt: string;
+  /** Target table ids. */
+  tables: number[];
+  /** Its configuration. */
+  config: DaemonConfigSummary;
+  /** Its last apply; null before the first. */
+  lastApply: LastApply | null;
+  /** Its counters. */
+  counters: DaemonCounters;
+}
+
+/** An apply as the daemon records it; `at` in ms since the epoch (the watcher's ApplySummary). */
+export interface ApplyRecord {
+  /** Wall-clock time of the apply, ms since the epoch. */
+  at: number;
+  /** Copies added. */
+  added: number;
+  /** Copies deleted. */
+  deleted: number;
+  /** Changes the kernel refused. */
+  failed: number;
+  /** Wanted copies held back by foreign routes. */
+  conflicts: number;
+  /** Duration in ms. */
+  durationMs: number;
+  /** Whether it started from a full dump. */
+  resync?: boolean;
+}
+
+/** What {@linkcode daemonState} builds a document from. */
+export interface DaemonStateInput {
+  /** The resolved configuration. */
+  config: MirrorConfig;
+  /** Start time (ms since the epoch, or a Date). */
+  startedAt: number | Date;
+  /** The counters so far (the watcher's counters fit). */
+  counters: DaemonCounters;
+  /** The last apply, if any (the watcher's ApplySummary fits). */
+  lastApply?: ApplyRecord | null;
+  /** Process id; default `Deno.pid`. */
+  pid?: number;
+  /** "Now", ms since the epoch; default `Date.now()`. */
+  now?: number;
+}
+
+/** A state file that exists but cannot be read as a {@linkcode DaemonState}. */
+export class StateFileError extends Error {
+  /** The file's path. */
+  readonly path: string;
+  /** Creates the error for `path`. */
+  constructor(path: string, problem: string) {
+    super(`State file ${path}: ${problem}`);
+    this.name = "StateFileError";
+    this.path = path;
+  }
+}
+
+/** The state file's path: `$LINKMIRROR_STATE_FILE` when set, else {@linkcode STATE_FILE}. */
+export function stateFilePath(): string {
+  try {
+    return Deno.env.get(STATE_FILE_ENV) || STATE_FILE;
+  } catch {
+    return STATE_FILE; // No --allow-env.
+  }
+}
+
+/** Summarises a configuration for the state file. */
+export function configSummary(config: MirrorConfig): DaemonConfigSummary {
+  return {
+    source: config.source,
+    protocol: config.protocol,
+    families: config.families.map((f) => f === AF.INET6 ? "inet6" : "inet"),
+    exclude: config.exclude.map(formatCidr),
+    excludeDevices: [...config.excludeDevices],
+    includeGatewayRoutes: config.includeGatewayRoutes === true,
+  };
+}
+
+/**
+ * Builds the state document for the daemon.
+ *
+ * @example
+ * ```ts
+ * import { daemonState } from "./state_file.ts";
+ * const state = daemonState({
+ *   config: { tables: [539098368], source: 254, protocol: 77, families: [2, 10], exclude: [],
+ *     excludeDevices: [] },
+ *   startedAt: 0, pid: 42, now: 1000,
+ *   counters: { events: 3, applies: 1, overruns: 0, conflicts: 0, droppedForeign: 0,
+ *     failedApplies: 0 },
+ *   lastApply: { at: 900, added: 2, deleted: 0, failed: 0, conflicts: 0, durationMs: 1.5 },
+ * });
+ * state.lastApply?.at; // "1970-01-01T00:00:00.900Z"
+ * ```
+ */
+export function daemonState(input: DaemonStateInput): DaemonState {
+  const iso = (t: number | Date) => new Date(t).toISOString();
+  const last = input.lastApply;
+  return {
+    version: STATE_VERSION,
+    pid: input.pid ?? Deno.pid,
+    startedAt: iso(input.startedAt),
+    updatedAt: iso(input.now ?? Date.now()),
+    tables: [...input.config.tables],
+    config: configSummary(input.config),
+    lastApply: last
+      ? {
+        at: iso(last.at),
+        added: last.added,
+        deleted: last.deleted,
+        conflicts: last.conflicts,
+        failed: last.failed,
+        durationMs: Math.round(last.durationMs * 1000) / 1000,
+        ...(last.resync !== undefined ? { resync: last.resync } : {}),
+      }
+      : null,
+    counters: { ...input.counters },
+  };
+}
+
+const COUNTERS = ["events", "applies", "overruns", "conflicts", "droppedForeign", "failedApplies"];
+const OPTIONAL_COUNTERS = ["changingApplies", "resyncs", "malformed", "throttled"];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const isCount = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
+const isTime = (v: unknown): v is string => typeof v === "string" && !Number.isNaN(Date.parse(v));
+
+/**
+ * Parses and checks a state document; throws {@linkcode StateFileError} naming the first field
+ * that is missing or of the wrong type. Unknown fields are dropped.
+ *
+ * @example
+ * ```ts
+ * import { parseState } from "./state_file.ts";
+ * try {
+ *   parseState('{"version": 1}', "/run/linkmirror/state.json");
+ * } catch (e) {
+ *   (e as Error).message; // "State file /run/linkmirror/state.json: pid is missing or ..."
+ * }
+ * ```
+ */
+export function parseState(text: string, path = STATE_FILE): DaemonState {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new StateFileError(path, `not JSON (${e instanceof Error ? e.message : e})`);
+  }
+  const bad = (field: string): never => {
+    throw new StateFileError(path, `${field} is missing or not what a state file holds`);
+  };
+  if (!isRecord(doc)) return bad("the document");
+  if (doc.version !== STATE_VERSION) {
+    throw new StateFileError(path, `version ${doc.version} is not ${STATE_VERSION}`);
+  }
+  if (!Number.isInteger(doc.pid) || (doc.pid as number) <= 0) bad("pid");
+  if (!isTime(doc.startedAt)) bad("startedAt");
+  if (!isTime(doc.updatedAt)) bad("updatedAt");
+  if (!Array.isArray(doc.tables) || !doc.tables.every(isCount)) bad("tables");
+  const config = doc.config;
+  if (!isRecord(config)) return bad("config");
+  if (!isCount(config.source)) bad("config.source");
+  if (!isCount(config.protocol)) bad("config.protocol");
+  const families = config.families;
+  if (!Array.isArray(families) || !families.every((f) => f === "inet" || f === "inet6")) {
+    bad("config.families");
+  }
+  for (const list of ["exclude", "excludeDevices"] as const) {
+    const value = config[list];
+    if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+      bad(`config.${list}`);
+    }
+  }
+  if (typeof config.includeGatewayRoutes !== "boolean") bad("config.includeGatewayRoutes");
+  const counters = doc.counters;
+  if (!isRecord(counters)) return bad("counters");
+  const parsedCounters: Record<string, number> = {};
+  for (const name of COUNTERS) {
+    if (!isCount(counters[name])) bad(`counters.${name}`);
+    parsedCounters[name] = counters[name] as number;
+  }
+  for (const name of OPTIONAL_COUNTERS) {
+    if (counters[name] === undefined) continue;
+    if (!isCount(counters[name])) bad(`counters.${name}`);
+    parsedCounters[name] = counters[name] as number;
+  }
+  let lastApply: LastApply | null = null;
+  if (doc.lastApply !== null) {
+    const last = doc.lastApply;
+    if (!isRecord(last)) return bad("lastApply");
+    if (!isTime(last.at)) bad("lastApply.at");
+    for (const name of ["added", "deleted", "conflicts", "failed", "durationMs"]) {
+      if (!isCount(last[name])) bad(`lastApply.${name}`);
+    }
+    if (last.resync !== undefined && typeof last.resync !== "boolean") bad("lastApply.resync");
+    lastApply = {
+      at: last.at as string,
+      added: last.added as number,
+      deleted: last.deleted as number,
+      conflicts: last.conflicts as number,
+      failed: last.failed as number,
+      durationMs: last.durationMs as number,
+      ...(last.resync !== undefined ? { resync: last.resync as boolean } : {}),
+    };
+  }
+  return {
+    version: STATE_VERSION,
+    pid: doc.pid as number,
+    startedAt: doc.startedAt as string,
+    updatedAt: doc.updatedAt as string,
+    tables: [...doc.tables as number[]],
+    config: {
+      source: config.source as number,
+      protocol: config.protocol as number,
+      families: [...families as ("inet" | "inet6")[]],
+      exclude: [...config.exclude as string[]],
+      excludeDevices: [...config.excludeDevices as string[]],
+      includeGatewayRoutes: config.includeGatewayRoutes as boolean,
+    },
+    lastApply,
+    counters: parsedCounters as unknown as DaemonCounters,
+  };
+}
+
+/**
+ * Writes `state` to `path` atomically: into a temporary file next to it (mode 0644), then
+ * renamed over it, creating the directory (0755) first if needed. Readers see the old document
+ * or the new one, never a mix. Throws `Deno.errors.*` when the directory cannot be written.
+ *
+ * @example
+ * ```ts ignore
+ * import { daemonState, writeState } from "./state_file.ts";
+ * writeState(daemonState({ config, startedAt, counters: watcher.counters, lastApply }));
+ * ```
+ */
+export function writeState(state: DaemonState, path: string = stateFilePath()): void {
+  const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".";
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const temporary = `${path}.${Deno.pid}.tmp`;
+  try {
+    Deno.writeTextFileSync(temporary, JSON.stringify(state, null, 2) + "\n", { mode: 0o644 });
+    Deno.renameSync(temporary, path);
+  } catch (e) {
+    try {
+      Deno.removeSync(temporary);
+    } catch {
+      // Never written, or already renamed.
+    }
+    throw e;
+  }
+}
+
+/**
+ * Reads the state file at `path`: the document, or `undefined` when there is no such file.
+ * Throws {@linkcode StateFileError} when it exists but is not a state document.
+ */
+export function readState(path: string = stateFilePath()): DaemonState | undefined {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw new StateFileError(path, e instanceof Error ? e.message : String(e));
+  }
+  return parseState(text, path);
+}
+
+/** Removes the state file (the daemon's clean exit); a missing file is not an error. */
+export function removeState(path: string = stateFilePath()): void {
+  try {
+    Deno.removeSync(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+/** Whether a process with `pid` exists (`/proc/<pid>`); undefined without procfs access. */
+export function processAlive(pid: number): boolean | undefined {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    return undefined;
+  }
+}

@@ -1,0 +1,152 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { explainJson, explainText } from "../../src/cli/render_explain.ts";
+import type { Explanation } from "../../src/explain/explain.ts";
+import { AF, RT_SCOPE, RTPROT } from "../../src/netlink/constants.ts";
+import { mirrorCopy } from "../../src/planner/route_copy.ts";
+import { defaultVia, firezoneRule, IF, LINKS, route, stockRules } from "../detect/fixtures.ts";
+
+const FZ = 539098368;
+const lan = route(254, "192.168.1.0/24", { oif: IF.eth0, protocol: RTPROT.KERNEL });
+const copy = mirrorCopy(lan, { table: FZ, protocol: 77 });
+const context = {
+  names: new Map<string, number>(),
+  links: new Map(LINKS.map((l) => [l.index, l.name])),
+};
+const resolved = route(FZ, "192.168.1.20/32", { oif: IF.eth0, prefsrc: "192.168.1.5" });
+
+const viaCopy: Explanation = {
+  address: "192.168.1.20",
+  family: AF.INET,
+  source: 254,
+  protocol: 77,
+  verdict: "lan-via-copy",
+  lookups: [
+    { match: copy, resolved, rule: firezoneRule() },
+    { mark: 0xfd002021, markOf: FZ, match: lan, resolved, rule: stockRules()[1] },
+  ],
+  tables: [{
+    table: FZ,
+    captures: true,
+    vpn: { name: "firezone", evidence: ["table 539098368"] },
+    status: "copied",
+    source: lan,
+    copy,
+    withoutCopy: defaultVia(FZ, IF.tun0),
+  }],
+};
+
+Deno.test("explain --json: the documented shape", () => {
+  const doc = explainJson(viaCopy, context);
+  deepEqual(Object.keys(doc), ["address", "family", "lookups", "tables", "verdict", "summary"]);
+  deepEqual(Object.keys(doc.lookups[0]), [
+    "mark",
+    "markOf",
+    "rule",
+    "table",
+    "route",
+    "nexthop",
+    "error",
+  ]);
+  equal(doc.family, "inet");
+  equal(doc.lookups[0].mark, null);
+  equal(doc.lookups[0].table, FZ);
+  equal(doc.lookups[0].route?.protocol, 77);
+  deepEqual(doc.lookups[0].nexthop, { dev: "eth0", gateway: null, prefsrc: "192.168.1.5" });
+  equal(doc.lookups[1].mark, "0xfd002021");
+  equal(doc.lookups[1].rule?.priority, 32766);
+  deepEqual(Object.keys(doc.tables[0]), [
+    "table",
+    "vpn",
+    "captures",
+    "status",
+    "source",
+    "copy",
+    "reason",
+    "why",
+    "conflicting",
+    "withoutCopy",
+  ]);
+  equal(doc.tables[0].withoutCopy?.dev, "tun-firezone");
+  match(doc.summary[0], /^192\.168\.1\.20 goes out on eth0 through linkmirror's copy/);
+  match(
+    doc.summary[1],
+    /^Without the copy, table 539098368 would send it to default dev tun-firezone/,
+  );
+  match(doc.summary[2], /^Packets marked 0xfd002021 \(the VPN's own\) use table main/);
+});
+
+Deno.test("explain text: lookups as aligned key/value lines, then the verdict", () => {
+  const text = explainText(viaCopy, context);
+  match(text, /^192\.168\.1\.20\n\nlookup of an ordinary packet\n/);
+  match(text, /\n {2}rule {6}32765: not from all fwmark 0xfd002021 lookup 539098368\n/);
+  match(text, /\n {2}next hop {2}dev eth0 src 192\.168\.1\.5\n/);
+  match(text, /lookup of a packet marked 0xfd002021 \(the VPN's own, table 539098368\)/);
+  match(text, /verdict: reaches the LAN through linkmirror's copy\n/);
+  ok(!text.includes("\x1b["));
+});
+
+Deno.test("explain summaries for the VPN, missing copies, exclusions and errors", () => {
+  const mainDefault = route(254, "0.0.0.0/0", {
+    oif: IF.eth0,
+    gateway: "192.168.1.1",
+    scope: RT_SCOPE.UNIVERSE,
+  });
+  const vpn = (status: Explanation["tables"][0]): string[] =>
+    explainJson({
+      ...viaCopy,
+      verdict: "vpn",
+      lookups: [{ match: defaultVia(FZ, IF.tun0), rule: firezoneRule() }],
+      tables: [status],
+    }, context).summary;
+  match(
+    vpn({ table: FZ, captures: true, status: "missing", source: lan })[1],
+    /copy is missing from table 539098368: run `linkmirror sync`/,
+  );
+  match(
+    vpn({
+      table: FZ,
+      captures: true,
+      status: "excluded",
+      source: mainDefault,
+      reason: "default",
+    })[1],
+    /never copies default routes/,
+  );
+  match(
+    vpn({
+      table: FZ,
+      captures: true,
+      status: "excluded",
+      source: lan,
+      reason: "excluded-device",
+    })[1],
+    /does not mirror it into table 539098368: its output interface is excluded/,
+  );
+  match(
+    vpn({
+      table: FZ,
+      captures: true,
+      status: "conflict",
+      source: lan,
+      conflicting: [route(FZ, "192.168.1.0/24", { oif: IF.tun0 })],
+    })[1],
+    /holds that prefix in table 539098368: 192\.168\.1\.0\/24 dev tun-firezone/,
+  );
+  match(
+    vpn({ table: FZ, captures: true, status: "no-source-route" })[1],
+    /Table main has no route to 192\.168\.1\.20 either/,
+  );
+  const unreachable = explainJson({
+    ...viaCopy,
+    verdict: "unreachable",
+    lookups: [{ error: { errno: 101, code: "ENETUNREACH", message: "route get: ENETUNREACH" } }],
+  }, context);
+  match(unreachable.summary[0], /no usable route to 192\.168\.1\.20: ENETUNREACH/);
+  equal(unreachable.lookups[0].error?.code, "ENETUNREACH");
+  const main = explainJson({
+    ...viaCopy,
+    verdict: "main",
+    lookups: [{ match: lan, rule: stockRules()[1] }],
+  }, context);
+  match(main.summary[0], /^Table main answers \(rule 32766: from all lookup main\)/);
+});
