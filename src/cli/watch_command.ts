@@ -11,6 +11,8 @@ import { Conn } from "../netlink/conn.ts";
 import { NetlinkSocket } from "../netlink/socket.ts";
 import { RtnlClient } from "../rtnl/client.ts";
 import { SdNotifier } from "../sd_notify.ts";
+import { resolveAutoTable } from "../detect/auto_table.ts";
+import { type DaemonState, daemonState, removeState, writeState } from "../status/state_file.ts";
 import { asFailure, requireNetAdmin } from "./commands.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CommandContext, WatchOptions } from "./program.ts";
@@ -34,9 +36,26 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
     // Subscribe before the first dump, so that no change in between is lost.
     events = NetlinkSocket.open({ groups: [...WATCH_GROUPS], receiveBuffer });
     client = RtnlClient.open();
+    const config = resolveAutoTable(ctx.config, client, ctx.tableNames);
+    const startedAt = Date.now();
+    let stateWarned = false;
+    const saveState = (state: DaemonState) => {
+      try {
+        writeState(state);
+        stateWarned = false;
+      } catch (e) {
+        // A read-only or missing /run must not stop the daemon: `status` just sees less.
+        if (!stateWarned) {
+          logger.warn("Cannot write the state file: {error}", {
+            error: e instanceof Error ? e.message : String(e),
+          });
+        }
+        stateWarned = true;
+      }
+    };
     const conn = new Conn(events);
     const socket = events;
-    const watcher = new Watcher(ctx.config, opts, {
+    const watcher = new Watcher(config, opts, {
       events: {
         drainEvents: () => conn.drainEvents(),
         wait: (ms) => conn.wait(ms),
@@ -48,13 +67,16 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
       client,
       log: logger,
       onReady: () =>
-        notifier.ready(`Mirroring table ${ctx.config.source} into ${ctx.config.tables.join(", ")}`),
-      onApply: (counters, last) =>
-        notifier.enabled &&
-        notifier.status(
-          `Last apply: ${last.added} added, ${last.deleted} deleted, ${last.conflicts} conflicts; ` +
-            `${counters.applies} applies, ${counters.overruns} overruns`,
-        ),
+        notifier.ready(`Mirroring table ${config.source} into ${config.tables.join(", ")}`),
+      onApply: (counters, last) => {
+        saveState(daemonState({ config, startedAt, counters, lastApply: last }));
+        if (notifier.enabled) {
+          notifier.status(
+            `Last apply: ${last.added} added, ${last.deleted} deleted, ${last.conflicts} ` +
+              `conflicts; ${counters.applies} applies, ${counters.overruns} overruns`,
+          );
+        }
+      },
       watchdog: notifier.watchdogIntervalMs
         ? { intervalMs: notifier.watchdogIntervalMs, ping: () => notifier.watchdog() }
         : undefined,
@@ -74,6 +96,11 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
       });
     }
     logger.info("Stopped", { ...watcher.counters });
+    try {
+      removeState();
+    } catch {
+      // Nothing to clean up.
+    }
     return EXIT.OK;
   } catch (e) {
     throw asFailure("watch", e);

@@ -13,6 +13,8 @@
 import type { MirrorConfig } from "../engine/config.ts";
 import { AF } from "../netlink/constants.ts";
 import { formatCidr } from "../netlink/ip.ts";
+import { ERRNO } from "../netlink/errors.ts";
+import { lastErrno, libc } from "../netlink/libc.ts";
 
 /** The directory of the state file. */
 export const STATE_DIR = "/run/linkmirror";
@@ -369,13 +371,19 @@ export function removeState(path: string = stateFilePath()): void {
   }
 }
 
-/** Whether a process with `pid` exists (`/proc/<pid>`); undefined without procfs access. */
+/**
+ * Whether a process with `pid` exists: `kill(pid, 0)` through libc (Deno's permissions hide
+ * `/proc/<pid>` from a compiled binary). `EPERM` means it exists but belongs to someone else.
+ * Undefined when the call cannot be made.
+ */
 export function processAlive(pid: number): boolean | undefined {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
+    if (libc().kill(pid, 0) === 0) return true;
+    const errno = lastErrno();
+    if (errno === ERRNO.ESRCH) return false;
+    return errno === ERRNO.EPERM ? true : undefined;
+  } catch {
     return undefined;
   }
 }
