@@ -42,6 +42,25 @@ export function splitList(values: readonly string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(/[,\s]+/)).filter((v) => v !== "");
 }
 
+/**
+ * The value of a switch set through the environment: `1`, `true`, `yes`, `on` turn it on; `0`,
+ * `false`, `no`, `off` and the empty string leave it off; anything else is a
+ * {@linkcode UsageError} naming the variable.
+ *
+ * @example
+ * ```ts
+ * import { parseEnvFlag } from "./options.ts";
+ * parseEnvFlag("LINKMIRROR_FLUSH_ON_EXIT", "0"); // false
+ * parseEnvFlag("LINKMIRROR_FLUSH_ON_EXIT", "yes"); // true
+ * ```
+ */
+export function parseEnvFlag(name: string, text: string): boolean {
+  const value = text.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(value)) return true;
+  if (["", "0", "false", "no", "off"].includes(value)) return false;
+  throw new UsageError(name, `"${text}" is not a switch value (1/0, true/false, yes/no, on/off)`);
+}
+
 /** Parses an integer option within [min, max], or throws {@linkcode UsageError}. */
 export function parseIntOption(option: string, text: string, min: number, max: number): number {
   if (!/^[0-9]+$/.test(text.trim())) {

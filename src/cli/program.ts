@@ -12,6 +12,7 @@ import { loadRtTables } from "../rt_tables.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { MirrorConfig } from "../engine/config.ts";
 import {
+  parseEnvFlag,
   parseIntOption,
   type RawMirrorOptions,
   resolveMirrorConfig,
@@ -186,7 +187,17 @@ export async function runCli(args: readonly string[], options: RunOptions): Prom
     )
     .exitOverride()
     .showHelpAfterError(false)
-    .configureOutput({ writeOut: print, writeErr: printError });
+    .configureOutput({ writeOut: print, writeErr: printError })
+    // commander turns a flag on when its variable is set at all, even to "0": read the value.
+    .hook("preAction", (_program, command) => {
+      for (const option of command.options) {
+        const key = option.attributeName();
+        if (!option.isBoolean() || !option.envVar) continue;
+        if (command.getOptionValueSource(key) !== "env") continue;
+        const value = parseEnvFlag(option.envVar, Deno.env.get(option.envVar) ?? "");
+        command.setOptionValueWithSource(key, value, "env");
+      }
+    });
 
   const context = (raw: RawMirrorOptions): CommandContext => {
     const globals = program.opts();

@@ -133,3 +133,17 @@ Deno.test("--version and --help exit 0", async () => {
   equal(h.code, 0);
   match(h.out, /sync/);
 });
+
+Deno.test("switches from the environment honour 0/false/no/off, and refuse nonsense", async () => {
+  const off = await run(["watch"], { LINKMIRROR_FLUSH_ON_EXIT: "0" });
+  equal((off.calls[0].extra as WatchOptions).flushOnExit, false);
+  const on = await run(["watch"], { LINKMIRROR_FLUSH_ON_EXIT: "yes" });
+  equal((on.calls[0].extra as WatchOptions).flushOnExit, true);
+  const gatewaysOff = await run(["sync"], { LINKMIRROR_INCLUDE_GATEWAY_ROUTES: "false" });
+  equal(gatewaysOff.calls[0].ctx.config.includeGatewayRoutes, undefined);
+  const gatewaysOn = await run(["sync"], { LINKMIRROR_INCLUDE_GATEWAY_ROUTES: "1" });
+  equal(gatewaysOn.calls[0].ctx.config.includeGatewayRoutes, true);
+  const bad = await run(["watch"], { LINKMIRROR_FLUSH_ON_EXIT: "maybe" });
+  equal(bad.code, 2);
+  match(bad.err, /LINKMIRROR_FLUSH_ON_EXIT/);
+});
