@@ -247,6 +247,40 @@ export class Conn {
   }
 
   /**
+   * Sends one request with `NLM_F_REQUEST | NLM_F_ACK | flags` and returns the kernel's reply
+   * messages up to its ACK (e.g. the route of an `RTM_GETROUTE`). An error ACK throws
+   * {@linkcode NetlinkError}; a kernel that stops answering, `ETIMEDOUT`.
+   *
+   * @example
+   * ```ts ignore
+   * const [reply] = conn.request(RTM.GETROUTE, rtmsgWithDestination);
+   * ```
+   */
+  request(type: number, payload: Uint8Array, flags = 0, op = typeName(type)): Message[] {
+    const seq = this.#nextSeq();
+    const header = { type, flags: NLM_F.REQUEST | NLM_F.ACK | flags, seq, pid: this.transport.pid };
+    this.transport.send(encodeMessage(header, payload));
+    const replies: Message[] = [];
+    for (;;) {
+      const received = this.#receiveUnicast(performance.now() + this.#timeoutMs);
+      if (received === null) {
+        throw new NetlinkError(op, ERRNO.ETIMEDOUT, `no reply within ${this.#timeoutMs} ms`);
+      }
+      if (received === "overrun") continue; // Only events were lost: replies are not dropped.
+      for (const m of received) {
+        if (!this.#isReply(m, seq)) continue;
+        if (m.header.type !== NLMSG.ERROR) {
+          replies.push(m);
+          continue;
+        }
+        const ack = decodeAck(m.payload, m.header.flags);
+        if (ack.errno !== 0) throw new NetlinkError(op, ack.errno, ack.extAck?.msg);
+        return replies;
+      }
+    }
+  }
+
+  /**
    * Sends requests with `NLM_F_REQUEST | NLM_F_ACK`, many per datagram, and checks every ACK:
    * the result at index `i` is `null` when request `i` succeeded, or a {@linkcode NetlinkError}
    * (`op`, errno, the kernel's extended-ack message) when it failed. A request whose ACK was lost

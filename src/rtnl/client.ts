@@ -6,15 +6,14 @@
  * @module
  */
 
-import { decodeAck } from "../netlink/ack.ts";
 import { type Address, decodeAddress, IFADDRMSG_LEN } from "../netlink/address.ts";
 import { AttributeEncoder } from "../netlink/attributes.ts";
-import { AF, NLM_F, NLMSG, RTA, RTM, RTM_F } from "../netlink/constants.ts";
+import { AF, NLM_F, RTA, RTM, RTM_F } from "../netlink/constants.ts";
 import { Conn, type NetlinkRequest } from "../netlink/conn.ts";
 import { ERRNO, NetlinkError } from "../netlink/errors.ts";
 import { formatCidr, parseIp } from "../netlink/ip.ts";
 import { decodeLink, IFINFOMSG_LEN, type Link } from "../netlink/link.ts";
-import { decodeMessages, encodeMessage, type Message } from "../netlink/message.ts";
+import type { Message } from "../netlink/message.ts";
 import { decodeRoute, encodeRoute, type Route, RTMSG_LEN } from "../netlink/route.ts";
 import { decodeRule, FIB_RULE_HDR_LEN, type Rule } from "../netlink/rule.ts";
 import { NetlinkSocket, type NetlinkSocketOptions } from "../netlink/socket.ts";
@@ -160,15 +159,10 @@ function changeRequest(change: RouteChange): NetlinkRequest {
   };
 }
 
-/** How long {@linkcode RtnlClient.routeGet} waits for the kernel's answer. */
-const REQUEST_TIMEOUT_MS = 5000;
-
 /** The real {@linkcode RouteStore}: rtnetlink over a {@linkcode Conn}. */
 export class RtnlClient implements RouteStore {
   /** The connection requests go over. */
   readonly conn: Conn;
-  /** Sequence numbers of {@linkcode RtnlClient.routeGet}: far from the connection's own. */
-  #seq = (Math.floor(Math.random() * 0x3fffffff) + 0x40000000) >>> 0;
 
   /** Wraps an open connection. */
   constructor(conn: Conn) {
@@ -253,46 +247,10 @@ export class RtnlClient implements RouteStore {
     const op = `route get ${request.dst}${
       request.mark !== undefined ? ` mark ${request.mark}` : ""
     }`;
-    const replies = this.#request(RTM.GETROUTE, payload, op);
+    const replies = this.conn.request(RTM.GETROUTE, payload, 0, op);
     const reply = replies.find((m) => m.header.type === RTM.NEWROUTE);
     if (reply === undefined) throw new NetlinkError(op, ERRNO.ENOENT, "no route in the reply");
     return decodeRoute(reply.payload);
-  }
-
-  /**
-   * Sends one request with `NLM_F_ACK` and returns the kernel's replies to it, up to its ACK;
-   * an error ACK throws {@linkcode NetlinkError}. Only datagrams from the kernel (port 0),
-   * unicast, with our port and the request's sequence number count.
-   */
-  #request(type: number, payload: Uint8Array, op: string): Message[] {
-    const transport = this.conn.transport;
-    const seq = this.#seq;
-    this.#seq = (this.#seq + 1) >>> 0 || 1;
-    const flags = NLM_F.REQUEST | NLM_F.ACK;
-    transport.send(encodeMessage({ type, flags, seq, pid: transport.pid }, payload));
-    const replies: Message[] = [];
-    let deadline = performance.now() + REQUEST_TIMEOUT_MS;
-    for (;;) {
-      const datagram = transport.tryReceive();
-      if (datagram === null) {
-        const remaining = deadline - performance.now();
-        if (remaining <= 0 || !transport.waitSync(Math.ceil(remaining))) {
-          throw new NetlinkError(op, ERRNO.ETIMEDOUT, `no reply within ${REQUEST_TIMEOUT_MS} ms`);
-        }
-        continue;
-      }
-      if (datagram.pid !== 0 || datagram.groups !== 0) continue;
-      deadline = performance.now() + REQUEST_TIMEOUT_MS;
-      for (const m of decodeMessages(datagram.data)) {
-        if (m.header.seq !== seq || m.header.pid !== transport.pid) continue;
-        if (m.header.type === NLMSG.ERROR) {
-          const ack = decodeAck(m.payload, m.header.flags);
-          if (ack.errno !== 0) throw new NetlinkError(op, ack.errno, ack.extAck?.msg);
-          return replies;
-        }
-        replies.push(m);
-      }
-    }
   }
 
   /** Applies `changes` in order, batched; one result per change. */
