@@ -7,13 +7,13 @@
 
 import { AutoTableError, resolveAutoTable } from "../detect/auto_table.ts";
 import { processHasNetAdmin } from "../engine/capabilities.ts";
-import { flushChanges, reconcile } from "../engine/reconcile.ts";
+import { applyCounts, flushChanges, reconcile } from "../engine/reconcile.ts";
 import { log } from "../log.ts";
 import { DecodeError, ERRNO, NetlinkError } from "../netlink/errors.ts";
 import { RtnlClient } from "../rtnl/client.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CommandContext, Handlers } from "./program.ts";
-import { applyCounts, type LinkNames, planJson, planText, resultsText } from "./render.ts";
+import { type LinkNames, planJson, planText, resultsText } from "./render.ts";
 import { detect } from "./commands_detect.ts";
 import { explain } from "./commands_explain.ts";
 import { status } from "./commands_status.ts";

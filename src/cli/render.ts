@@ -170,32 +170,6 @@ export function planText(
   return lines.join("\n") + "\n";
 }
 
-/** Counts of what an apply did, for the summary line and the log. */
-export interface ApplyCounts {
-  added: number;
-  deleted: number;
-  failed: number;
-  conflicts: number;
-  unchanged: number;
-}
-
-/** Counts the results of applying `plan`. */
-export function applyCounts(plan: Plan, results: readonly ChangeResult[]): ApplyCounts {
-  let added = 0, deleted = 0, failed = 0;
-  for (const r of results) {
-    if (r.error) failed++;
-    else if (r.change.op === "add") added++;
-    else deleted++;
-  }
-  return {
-    added,
-    deleted,
-    failed,
-    conflicts: plan.conflicts.length,
-    unchanged: plan.unchanged.length,
-  };
-}
-
 /** Text of what a sync did: one line per applied change, failures with the kernel's reason. */
 export function resultsText(results: readonly ChangeResult[], links: LinkNames): string {
   return results.map((r) => {

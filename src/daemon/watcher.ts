@@ -14,7 +14,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { MirrorConfig } from "../engine/config.ts";
-import { planChanges, planInput } from "../engine/reconcile.ts";
+import { applyCounts, planChanges, planInput } from "../engine/reconcile.ts";
 import { NLM_F, RTNLGRP } from "../netlink/constants.ts";
 import type { Address } from "../netlink/address.ts";
 import type { EventBatch } from "../netlink/conn.ts";
@@ -268,17 +268,12 @@ export class Watcher {
     started: number,
     resync: boolean,
   ): ApplySummary {
-    let added = 0, deleted = 0, failed = 0;
-    for (const r of results) {
-      if (r.error) failed++;
-      else if (r.change.op === "add") added++;
-      else deleted++;
-    }
+    const { added, deleted, failed, conflicts } = applyCounts(plan, results);
     return {
       added,
       deleted,
       failed,
-      conflicts: plan.conflicts.length,
+      conflicts,
       durationMs: round(this.#now() - started),
       resync,
       at: Date.now(),

@@ -92,3 +92,41 @@ export function flushChanges(store: RouteStore, config: MirrorConfig): RouteChan
       .map((route): RouteChange => ({ op: "delete", route }))
   );
 }
+
+/** Counts of what an apply did, for the summary line, the log and the daemon's state. */
+export interface ApplyCounts {
+  /** Copies added. */
+  added: number;
+  /** Copies deleted. */
+  deleted: number;
+  /** Changes the kernel refused. */
+  failed: number;
+  /** Wanted copies held back by foreign routes. */
+  conflicts: number;
+  /** Copies that were already right. */
+  unchanged: number;
+}
+
+/**
+ * Counts the results of applying `plan`.
+ *
+ * @example
+ * ```ts ignore
+ * const { added, failed } = applyCounts(plan, store.apply(planChanges(plan)));
+ * ```
+ */
+export function applyCounts(plan: Plan, results: readonly ChangeResult[]): ApplyCounts {
+  let added = 0, deleted = 0, failed = 0;
+  for (const r of results) {
+    if (r.error) failed++;
+    else if (r.change.op === "add") added++;
+    else deleted++;
+  }
+  return {
+    added,
+    deleted,
+    failed,
+    conflicts: plan.conflicts.length,
+    unchanged: plan.unchanged.length,
+  };
+}

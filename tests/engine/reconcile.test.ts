@@ -1,0 +1,97 @@
+import { deepEqual, equal } from "node:assert/strict";
+import type { MirrorConfig } from "../../src/engine/config.ts";
+import { applyCounts, flushChanges, planChanges, reconcile } from "../../src/engine/reconcile.ts";
+import { NetlinkError } from "../../src/netlink/errors.ts";
+import type { Link } from "../../src/netlink/link.ts";
+import type { Route } from "../../src/netlink/route.ts";
+import type { ChangeResult, RouteChange, RouteFilter, RouteStore } from "../../src/rtnl/client.ts";
+
+const route = (over: Partial<Route>): Route => ({
+  family: 2,
+  table: 254,
+  dst: "192.168.1.0",
+  dstLen: 24,
+  srcLen: 0,
+  tos: 0,
+  protocol: 2,
+  scope: 253,
+  type: 1,
+  flags: 0,
+  oif: 2,
+  ...over,
+});
+
+class FakeStore implements RouteStore {
+  queries: RouteFilter[] = [];
+  applied: RouteChange[] = [];
+  constructor(readonly all: Route[], readonly fail = new Set<string>()) {}
+  routes(filter: RouteFilter): Route[] {
+    this.queries.push(filter);
+    return this.all.filter((r) =>
+      (filter.table === undefined || r.table === filter.table) &&
+      (filter.family === undefined || r.family === filter.family) &&
+      (filter.protocol === undefined || r.protocol === filter.protocol)
+    );
+  }
+  links(): Link[] {
+    return [{ index: 2, name: "eth0", flags: 0x11043, type: 1 }, {
+      index: 9,
+      name: "tun0",
+      flags: 0x11091,
+      type: 65534,
+    }];
+  }
+  apply(changes: readonly RouteChange[]): ChangeResult[] {
+    this.applied.push(...changes);
+    return changes.map((change) => ({
+      change,
+      error: this.fail.has(change.route.dst) ? new NetlinkError("add route", 100) : null,
+    }));
+  }
+}
+
+const config: MirrorConfig = {
+  tables: [100],
+  source: 254,
+  protocol: 77,
+  families: [2],
+  exclude: [],
+  excludeDevices: [],
+};
+
+Deno.test("reconcile reads source and targets, deletes stale copies first, then adds", () => {
+  const stale = route({ table: 100, dst: "10.9.0.0", protocol: 77 });
+  const store = new FakeStore([
+    route({}),
+    route({ table: 100, dst: "0.0.0.0", dstLen: 0, oif: 9, protocol: 3 }),
+    stale,
+  ]);
+  const { plan, results } = reconcile(store, config);
+  deepEqual(store.applied.map((c) => `${c.op} ${c.route.dst}`), [
+    "delete 10.9.0.0",
+    "add 192.168.1.0",
+  ]);
+  deepEqual(planChanges(plan), store.applied);
+  deepEqual(applyCounts(plan, results), {
+    added: 1,
+    deleted: 1,
+    failed: 0,
+    conflicts: 0,
+    unchanged: 0,
+  });
+  deepEqual(store.queries, [{ family: 2, table: 254 }, { table: 100 }]);
+});
+
+Deno.test("a dry run applies nothing; refused changes are counted as failed", () => {
+  const store = new FakeStore([route({})], new Set(["192.168.1.0"]));
+  equal(reconcile(store, config, { dryRun: true }).results.length, 0);
+  equal(store.applied.length, 0);
+  const { plan, results } = reconcile(store, config);
+  equal(applyCounts(plan, results).failed, 1);
+});
+
+Deno.test("flushChanges deletes only routes carrying linkmirror's protocol", () => {
+  const ours = route({ table: 100, protocol: 77 });
+  const store = new FakeStore([ours, route({ table: 100, dst: "10.0.0.0", protocol: 4 })]);
+  deepEqual(flushChanges(store, config), [{ op: "delete", route: ours }]);
+});
