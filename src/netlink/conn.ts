@@ -127,6 +127,16 @@ export class Conn {
     return seq;
   }
 
+  /** The next queued datagram, `null` when none is, or `"overrun"` when the socket lost some. */
+  #tryReceive(): Datagram | null | "overrun" {
+    try {
+      return this.transport.tryReceive();
+    } catch (e) {
+      if (e instanceof NetlinkError && e.errno === ERRNO.ENOBUFS) return "overrun";
+      throw e;
+    }
+  }
+
   /**
    * Receives the next datagram from the kernel, waiting until `deadline` (a `performance.now()`
    * time). Foreign datagrams are dropped and counted; multicast ones are stashed for
@@ -135,15 +145,10 @@ export class Conn {
    */
   #receiveUnicast(deadline: number): Message[] | "overrun" | null {
     for (;;) {
-      let datagram: Datagram | null;
-      try {
-        datagram = this.transport.tryReceive();
-      } catch (e) {
-        if (e instanceof NetlinkError && e.errno === ERRNO.ENOBUFS) {
-          this.#stashOverrun = true;
-          return "overrun";
-        }
-        throw e;
+      const datagram = this.#tryReceive();
+      if (datagram === "overrun") {
+        this.#stashOverrun = true;
+        return "overrun";
       }
       if (datagram === null) {
         const remaining = deadline - performance.now();
@@ -377,15 +382,10 @@ export class Conn {
     this.#stash = [];
     this.#stashOverrun = false;
     for (;;) {
-      let datagram: Datagram | null;
-      try {
-        datagram = this.transport.tryReceive();
-      } catch (e) {
-        if (e instanceof NetlinkError && e.errno === ERRNO.ENOBUFS) {
-          overrun = true;
-          continue;
-        }
-        throw e;
+      const datagram = this.#tryReceive();
+      if (datagram === "overrun") {
+        overrun = true;
+        continue;
       }
       if (datagram === null) return { messages, overrun };
       if (datagram.pid !== 0) {
