@@ -277,9 +277,7 @@ export function decodeRoute(payload: Uint8Array): Route {
 }
 
 function u32Bytes(value: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, value >>> 0, true);
-  return out;
+  return Uint8Array.of(value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24);
 }
 
 function addressBytes(text: string, family: number, what: string): Uint8Array {
