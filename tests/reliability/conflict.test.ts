@@ -1,0 +1,197 @@
+/**
+ * Conflicts and foreign writers: another process puts a route on a prefix linkmirror mirrors, or
+ * fights linkmirror's copies in a loop. linkmirror reports the conflict, never deletes or
+ * replaces the foreign route, and does not fight in a tight loop: at most
+ * `MAX_APPLIES_PER_SECOND` applies in any second (counted from its debug log), and a WARN
+ * "Applying too often" line.
+ */
+
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { MAX_APPLIES_PER_SECOND } from "../../src/daemon/watcher.ts";
+import { firezone, FIREZONE_TABLE, LAN } from "../kernel/firezone.ts";
+import { logLines, spawnLinkmirror } from "../kernel/linkmirror.ts";
+import { kernelTest, type Netns, type NetnsProcess, waitFor } from "../kernel/netns.ts";
+import { foreignSnapshot, readHostState, readTable, waitExact } from "./oracle.ts";
+
+const TABLES = [FIREZONE_TABLE];
+
+async function startWatch(ns: Netns, args: string[] = []): Promise<NetnsProcess> {
+  const daemon = spawnLinkmirror(ns, ["watch", "--log-level", "debug", ...args]);
+  await daemon.waitForLine(/"message":"Watching"/, { timeoutMs: 20_000 });
+  await waitExact(ns, TABLES, { message: "copies after start" });
+  return daemon;
+}
+
+/** The routes of the VPN's table for `prefix`, as `ip -j -d` shows them. */
+async function routesFor(ns: Netns, family: 4 | 6, prefix: string) {
+  return (await readTable(ns, FIREZONE_TABLE, family)).filter((r) => r.dst === prefix);
+}
+
+/** Start times (ms) of the daemon's applies: every apply logs exactly one of these lines. */
+function applyTimes(daemon: NetnsProcess): number[] {
+  return logLines(daemon.stderrLines)
+    .filter((l) =>
+      /^(Applied:|Nothing to change|Apply failed)/.test(String(l.message)) &&
+      typeof l.time === "string"
+    )
+    .map((l) => Date.parse(String(l.time)));
+}
+
+/** The most applies in any window of `windowMs`. */
+function busiestWindow(times: readonly number[], windowMs = 1000): number {
+  let best = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i] - times[j] >= windowMs) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+kernelTest("a foreign route on a mirrored prefix is reported and never touched", async (ns) => {
+  await firezone(ns);
+  const daemon = await startWatch(ns);
+
+  // Another process claims the LAN's prefixes in the VPN's table (IPv4 and IPv6).
+  await ns.ip(
+    "route",
+    "add",
+    LAN.prefix,
+    "dev",
+    "tun0",
+    "table",
+    FIREZONE_TABLE,
+    "proto",
+    "static",
+    "metric",
+    "5",
+  );
+  await ns.ip(
+    "-6",
+    "route",
+    "add",
+    LAN.prefix6,
+    "dev",
+    "tun0",
+    "table",
+    FIREZONE_TABLE,
+    "proto",
+    "dhcp",
+  );
+  const foreign = foreignSnapshot(await readHostState(ns, TABLES));
+  await daemon.waitForLine((l) => l.includes('"message":"Conflict:') && l.includes(LAN.prefix6), {
+    message: "the conflict WARN for both prefixes",
+  });
+  ok(daemon.stderrLines.some((l) => l.includes('"Conflict:') && l.includes(LAN.prefix)));
+  const conflict = logLines(daemon.stderrLines).find((l) => /^Conflict:/.test(String(l.message)));
+  equal(conflict?.severity, "WARN");
+  // linkmirror withdrew its own copies of those prefixes and left the foreign ones alone.
+  await waitExact(ns, TABLES, { message: "the table with the conflicts" });
+  deepEqual((await routesFor(ns, 4, LAN.prefix)).map((r) => r.protocol), ["static"]);
+  deepEqual((await routesFor(ns, 6, LAN.prefix6)).map((r) => r.protocol), ["dhcp"]);
+  deepEqual(foreignSnapshot(await readHostState(ns, TABLES)), foreign);
+
+  // The other process replaces the IPv4 route by one of its own on the same key as a copy.
+  await ns.ip("route", "del", LAN.prefix, "table", FIREZONE_TABLE, "proto", "static");
+  await waitFor(async () => (await routesFor(ns, 4, LAN.prefix)).some((r) => r.protocol === "77"), {
+    message: "the copy back once the prefix is free",
+  });
+  await ns.ip(
+    "route",
+    "replace",
+    LAN.prefix,
+    "dev",
+    "tun0",
+    "table",
+    FIREZONE_TABLE,
+    "proto",
+    "boot",
+  );
+  await waitExact(ns, TABLES, { message: "the table after the replace" });
+  const replaced = foreignSnapshot(await readHostState(ns, TABLES));
+  ok(replaced.some((l) => l.includes(`"dst":"${LAN.prefix}"`) && l.includes('"boot"')));
+  // An unrelated event makes the daemon plan again: still nothing of the writer's is touched.
+  await ns.ip("link", "set", "tun0", "mtu", "1400");
+  await waitExact(ns, TABLES, { message: "the table after an unrelated event" });
+  deepEqual(foreignSnapshot(await readHostState(ns, TABLES)), replaced);
+  equal(daemon.exited, undefined);
+});
+
+kernelTest(
+  "a writer deleting the copies in a loop is not fought in a tight loop",
+  async (ns) => {
+    await firezone(ns);
+    // No coalescing: the daemon would answer every single delete at once; only its apply
+    // budget holds it back.
+    const daemon = await startWatch(ns, ["--coalesce", "0"]);
+    const since = Date.now();
+    // As fast as `ip` goes, for 3 s: delete the LAN's IPv4 copy whenever it is there.
+    const writer = await ns.exec([
+      "sh",
+      "-c",
+      `end=$(($(date +%s) + 3)); n=0; ok=0
+       while [ "$(date +%s)" -lt "$end" ]; do
+         n=$((n + 1))
+         ip route del ${LAN.prefix} table ${FIREZONE_TABLE} proto 77 2>/dev/null && ok=$((ok + 1))
+       done
+       echo "$n $ok"`,
+    ], { timeoutMs: 20_000 });
+    equal(writer.code, 0, writer.stderr);
+    const [attempts, deleted] = writer.stdout.trim().split(" ").map(Number);
+    await waitExact(ns, TABLES, { message: "the copy restored once the writer stopped" });
+
+    const times = applyTimes(daemon).filter((t) => t >= since);
+    const busiest = busiestWindow(times);
+    const warning = logLines(daemon.stderrLines).find((l) =>
+      /^Applying too often/.test(String(l.message))
+    );
+    ok(warning, "the fight was logged");
+    equal(warning.severity, "WARN");
+    // The budget is a sliding window on a monotonic clock; the log's wall-clock stamps have
+    // millisecond resolution, hence one apply of slack.
+    ok(busiest <= MAX_APPLIES_PER_SECOND + 1, `${busiest} applies in one second`);
+    ok(deleted > MAX_APPLIES_PER_SECOND, `the writer really fought: ${deleted} deletes`);
+    console.log(
+      `fight: the writer tried ${attempts} deletes, ${deleted} found a copy; linkmirror made ` +
+        `${times.length} applies, at most ${busiest} in one second`,
+    );
+    equal(daemon.exited, undefined);
+  },
+);
+
+kernelTest(
+  "a writer replacing the copies with its own routes in a loop: its routes are never touched",
+  async (ns) => {
+    await firezone(ns);
+    const daemon = await startWatch(ns);
+    const since = Date.now();
+    // Each round: replace our copy by a foreign route, let linkmirror see it, then delete it.
+    // The delete fails if anyone else removed the foreign route in between: counted as touched.
+    const writer = await ns.exec([
+      "sh",
+      "-c",
+      `end=$(($(date +%s) + 3)); n=0; touched=0
+       while [ "$(date +%s)" -lt "$end" ]; do
+         n=$((n + 1))
+         ip route replace ${LAN.prefix} dev tun0 table ${FIREZONE_TABLE} proto static
+         ip -6 route replace ${LAN.prefix6} dev tun0 table ${FIREZONE_TABLE} proto static
+         ip route del ${LAN.prefix} dev tun0 table ${FIREZONE_TABLE} proto static 2>/dev/null ||
+           touched=$((touched + 1))
+         ip -6 route del ${LAN.prefix6} dev tun0 table ${FIREZONE_TABLE} proto static \\
+           2>/dev/null || touched=$((touched + 1))
+       done
+       echo "$n $touched"`,
+    ], { timeoutMs: 20_000 });
+    equal(writer.code, 0, writer.stderr);
+    const [rounds, touched] = writer.stdout.trim().split(" ").map(Number);
+    equal(touched, 0, `linkmirror removed the writer's route ${touched} times`);
+    ok(rounds > 10, `${rounds} rounds`);
+    await waitExact(ns, TABLES, { message: "the copies back once the writer stopped" });
+    const busiest = busiestWindow(applyTimes(daemon).filter((t) => t >= since));
+    ok(busiest <= MAX_APPLIES_PER_SECOND + 1, `${busiest} applies in one second`);
+    console.log(
+      `replace fight: ${rounds} rounds, foreign routes touched: ${touched}, ` +
+        `at most ${busiest} applies in one second`,
+    );
+    equal(daemon.exited, undefined);
+  },
+);

@@ -1,0 +1,641 @@
+/**
+ * The model of a host for model-based random testing: a seeded generator of what hosts do to
+ * their routing — addresses (IPv4 and IPv6, one or several per link) come and go, links go down
+ * and up, carriers drop, routes are added and deleted by hand in `main` and (with foreign
+ * protocols) in the VPN's table, the VPN flushes and refills its table or restarts, laptops roam,
+ * interfaces appear and vanish.
+ *
+ * A step is plain data (a label and the `ip` commands it runs), so that a failing run can be
+ * printed, replayed and shrunk. The generator keeps a rough model of the host only to pick
+ * plausible steps; the kernel is the truth, and a command the kernel refuses (deleting what a
+ * link-down already removed, say) is simply skipped by the runner.
+ *
+ * @module
+ */
+
+import { Random } from "./random.ts";
+
+/**
+ * One command of a step: `ip -n <ns> ...ip` (in the LAN peer namespace with `peer`), or
+ * `sysctl -w <sysctl>` in the host's namespace.
+ */
+export interface StepCommand {
+  /** Run in the peer namespace (the other ends of the LAN links) instead of the host's. */
+  peer?: boolean;
+  /**
+   * Arguments of `ip`: `{table}` is the Firezone table, `{table2}` the second target table
+   * (wg-quick's), `{peer}` the peer namespace's name.
+   */
+  ip?: string[];
+  /** A `key=value` for `sysctl -w`. */
+  sysctl?: string;
+}
+
+/** One action of the host. */
+export interface Step {
+  /** What it does, for humans. */
+  label: string;
+  /** What it runs, in order. */
+  commands: StepCommand[];
+}
+
+/** The links of the model: `lan0` always exists; `lan1`..`lan3` may come and go. */
+export const LAN_LINKS = ["lan0", "lan1", "lan2", "lan3"] as const;
+
+/** The VPN's own routes in its table (the Firezone scenario's). */
+export const VPN_ROUTES: readonly string[][] = [
+  ["route", "add", "default", "dev", "tun0", "table", "{table}"],
+  ["route", "add", "100.64.0.0/11", "dev", "tun0", "table", "{table}"],
+  ["-6", "route", "add", "default", "dev", "tun0", "table", "{table}"],
+];
+
+/** The host before the first step: links, addresses and the VPN. */
+export const INITIAL_STEPS: readonly Step[] = [
+  {
+    label: "lan0 with 192.168.1.10/24 and 2001:db8:1::10/64",
+    commands: [
+      { ip: ["link", "add", "lan0", "type", "veth", "peer", "name", "lan0", "netns", "{peer}"] },
+      { ip: ["link", "set", "lan0", "up"] },
+      { peer: true, ip: ["link", "set", "lan0", "up"] },
+      { ip: ["address", "add", "192.168.1.10/24", "dev", "lan0"] },
+      { ip: ["-6", "address", "add", "2001:db8:1::10/64", "dev", "lan0", "nodad"] },
+    ],
+  },
+  {
+    label: "lan1 with 10.20.0.5/24",
+    commands: [
+      { ip: ["link", "add", "lan1", "type", "veth", "peer", "name", "lan1", "netns", "{peer}"] },
+      { ip: ["link", "set", "lan1", "up"] },
+      { peer: true, ip: ["link", "set", "lan1", "up"] },
+      { ip: ["address", "add", "10.20.0.5/24", "dev", "lan1"] },
+    ],
+  },
+  {
+    label: "a second VPN: tun1 and its table (wg-quick style)",
+    commands: [
+      { ip: ["tuntap", "add", "mode", "tun", "name", "tun1"] },
+      { ip: ["link", "set", "tun1", "up"] },
+      { ip: ["route", "add", "default", "dev", "tun1", "table", "{table2}"] },
+    ],
+  },
+  {
+    label: "the VPN: tun0, its table, the fwmark rules",
+    commands: [
+      { ip: ["tuntap", "add", "mode", "tun", "name", "tun0"] },
+      { ip: ["link", "set", "tun0", "up"] },
+      { ip: ["address", "add", "100.64.0.2/32", "dev", "tun0"] },
+      ...VPN_ROUTES.map((ip) => ({ ip })),
+      ...["-4", "-6"].map((family) => ({
+        ip: [
+          family,
+          "rule",
+          "add",
+          "not",
+          "fwmark",
+          "0xfd002021",
+          "table",
+          "{table}",
+          "pref",
+          "32765",
+        ],
+      })),
+    ],
+  },
+];
+
+interface LinkModel {
+  exists: boolean;
+  up: boolean;
+  carrier: boolean;
+  v4: string[];
+  v6: string[];
+}
+
+interface RouteModel {
+  /** The arguments after `route add` (with `-6` first for IPv6). */
+  spec: string[];
+  dev?: string;
+  family: 4 | 6;
+}
+
+/** The generator's rough idea of the host. */
+interface HostModel {
+  links: Map<string, LinkModel>;
+  main: RouteModel[];
+  foreign: RouteModel[];
+}
+
+function initialModel(): HostModel {
+  const links = new Map<string, LinkModel>();
+  for (const name of LAN_LINKS) {
+    links.set(name, { exists: false, up: false, carrier: false, v4: [], v6: [] });
+  }
+  Object.assign(links.get("lan0")!, {
+    exists: true,
+    up: true,
+    carrier: true,
+    v4: ["192.168.1.10/24"],
+    v6: ["2001:db8:1::10/64"],
+  });
+  Object.assign(links.get("lan1")!, {
+    exists: true,
+    up: true,
+    carrier: true,
+    v4: ["10.20.0.5/24"],
+  });
+  return { links, main: [], foreign: [] };
+}
+
+const SUBNETS4 = ["192.168.1", "192.168.2", "10.20.0", "10.20.1", "172.16.5"];
+const SUBNETS6 = ["2001:db8:1", "2001:db8:2", "2001:db8:3", "2001:db8:4"];
+const FOREIGN_PROTOCOLS = ["static", "boot", "dhcp", "42", "99"];
+
+/** The network of an address with prefix length, `192.168.1.77/24` → `192.168.1.0/24`. */
+export function networkOf(cidr: string): string {
+  const [address, lenText] = cidr.split("/");
+  const len = Number(lenText);
+  if (!address.includes(":")) {
+    const n = address.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+    const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+    const net = (n & mask) >>> 0;
+    return `${[24, 16, 8, 0].map((s) => (net >>> s) & 255).join(".")}/${len}`;
+  }
+  const [head, tail = ""] = address.split("::");
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const groups = [...h, ...Array(8 - h.length - t.length).fill("0"), ...t].map((g) =>
+    parseInt(g, 16)
+  );
+  const bits = groups.map((g, i) => {
+    const keep = Math.max(0, Math.min(16, len - 16 * i));
+    return keep === 0 ? 0 : g & ((0xffff << (16 - keep)) & 0xffff);
+  });
+  // Shorten the longest run of zero groups, as ip prints it.
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (bits[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && bits[j] === 0) j++;
+    if (j - i > bestLen && j - i > 1) [best, bestLen] = [i, j - i];
+    i = j;
+  }
+  const hex = bits.map((b) => b.toString(16));
+  const text = best < 0
+    ? hex.join(":")
+    : `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
+  return `${text}/${len}`;
+}
+
+/** Generates the steps of a seeded run. */
+export class StepGenerator {
+  readonly #random: Random;
+  readonly #model = initialModel();
+
+  /** Creates the generator for `seed`. */
+  constructor(seed: number) {
+    this.#random = new Random(seed);
+  }
+
+  /** The first `count` steps. */
+  take(count: number): Step[] {
+    const steps: Step[] = [];
+    for (let i = 0; i < count; i++) steps.push(this.next());
+    return steps;
+  }
+
+  /** The next step: one action, or now and then a burst of several. */
+  next(): Step {
+    return this.#random.chance(0.08) ? this.#burst() : this.#single();
+  }
+
+  #single(): Step {
+    const r = this.#random;
+    for (;;) {
+      const kind = r.weighted({
+        addAddress: 14,
+        delAddress: 8,
+        roam: 5,
+        linkDown: 4,
+        linkUp: 6,
+        carrierDown: 3,
+        carrierUp: 4,
+        mainAdd: 12,
+        mainDel: 7,
+        foreignAdd: 6,
+        foreignDel: 4,
+        copyDel: 4,
+        vpnFlush: 3,
+        vpnRestart: 2,
+        linkAdd: 3,
+        linkDel: 2,
+        sysctl: 1,
+      });
+      const made = kind === "sysctl" ? this.#sysctl() : this.#make(kind);
+      if (made) return made;
+    }
+  }
+
+  /** Several actions at once, without waiting in between: a storm the daemon must coalesce. */
+  #burst(): Step {
+    const parts: Step[] = [];
+    const count = this.#random.between(2, 6);
+    while (parts.length < count) parts.push(this.#single());
+    return {
+      label: `burst: ${parts.map((p) => p.label).join("; ")}`,
+      commands: parts.flatMap((p) => p.commands),
+    };
+  }
+
+  #existing(filter: (l: LinkModel) => boolean = () => true): string[] {
+    return [...this.#model.links].filter(([, l]) => l.exists && filter(l)).map(([n]) => n);
+  }
+
+  #address4(): string {
+    const r = this.#random;
+    const subnet = r.pick(SUBNETS4);
+    const host = r.between(2, 250);
+    const len = r.weighted({ "24": 8, "28": 1, "16": 1 });
+    return `${subnet}.${host}/${len}`;
+  }
+
+  #address6(): string {
+    const r = this.#random;
+    const len = r.weighted({ "64": 8, "56": 1 });
+    return `${r.pick(SUBNETS6)}::${r.between(2, 0xfff).toString(16)}/${len}`;
+  }
+
+  #lanPrefixes(family: 4 | 6): string[] {
+    const prefixes = new Set<string>();
+    for (const l of this.#model.links.values()) {
+      if (!l.exists) continue;
+      for (const a of family === 4 ? l.v4 : l.v6) prefixes.add(networkOf(a));
+    }
+    if (family === 6) prefixes.add("fe80::/64");
+    return [...prefixes];
+  }
+
+  /** Forgets routes via `dev` of `family` (undefined: both), as the kernel drops them. */
+  #dropRoutesVia(dev: string, family?: 4 | 6): void {
+    const keep = (m: RouteModel) => m.dev !== dev || (family !== undefined && m.family !== family);
+    this.#model.main = this.#model.main.filter(keep);
+    this.#model.foreign = this.#model.foreign.filter(keep);
+  }
+
+  #make(kind: string): Step | undefined {
+    const r = this.#random;
+    const model = this.#model;
+    switch (kind) {
+      case "addAddress": {
+        const links = this.#existing((l) => l.up);
+        if (links.length === 0) return undefined;
+        const dev = r.pick(links);
+        const link = model.links.get(dev)!;
+        if (r.chance(0.6)) {
+          const address = this.#address4();
+          link.v4.push(address);
+          return step(`add ${address} to ${dev}`, ["address", "add", address, "dev", dev]);
+        }
+        const address = this.#address6();
+        link.v6.push(address);
+        return step(`add ${address} to ${dev}`, [
+          "-6",
+          "address",
+          "add",
+          address,
+          "dev",
+          dev,
+          "nodad",
+        ]);
+      }
+      case "delAddress": {
+        const links = this.#existing((l) => l.v4.length + l.v6.length > 0);
+        if (links.length === 0) return undefined;
+        const dev = r.pick(links);
+        const link = model.links.get(dev)!;
+        const all = [...link.v4, ...link.v6];
+        const address = r.pick(all);
+        link.v4 = link.v4.filter((a) => a !== address);
+        link.v6 = link.v6.filter((a) => a !== address);
+        if (!address.includes(":") && link.v4.length === 0) this.#dropRoutesVia(dev, 4);
+        return step(`delete ${address} from ${dev}`, [
+          ...(address.includes(":") ? ["-6"] : []),
+          "address",
+          "del",
+          address,
+          "dev",
+          dev,
+        ]);
+      }
+      case "roam": {
+        const links = this.#existing((l) => l.up);
+        if (links.length === 0) return undefined;
+        const dev = r.pick(links);
+        const link = model.links.get(dev)!;
+        const commands: StepCommand[] = link.v4.map((a) => ({
+          ip: ["address", "del", a, "dev", dev],
+        }));
+        const next = this.#address4();
+        commands.push({ ip: ["address", "add", next, "dev", dev] });
+        this.#dropRoutesVia(dev, 4);
+        link.v4 = [next];
+        if (r.chance(0.5)) {
+          for (const a of link.v6) commands.push({ ip: ["-6", "address", "del", a, "dev", dev] });
+          const next6 = this.#address6();
+          commands.push({ ip: ["-6", "address", "add", next6, "dev", dev, "nodad"] });
+          link.v6 = [next6];
+        }
+        return { label: `roam ${dev} to ${next}`, commands };
+      }
+      case "linkDown": {
+        const links = this.#existing((l) => l.up);
+        if (links.length === 0) return undefined;
+        const dev = r.pick(links);
+        const link = model.links.get(dev)!;
+        link.up = false;
+        link.v6 = [];
+        this.#dropRoutesVia(dev);
+        return step(`${dev} down`, ["link", "set", dev, "down"]);
+      }
+      case "linkUp": {
+        const links = this.#existing((l) => !l.up);
+        if (links.length === 0) return undefined;
+        const dev = r.pick(links);
+        model.links.get(dev)!.up = true;
+        return step(`${dev} up`, ["link", "set", dev, "up"]);
+      }
+      case "carrierDown":
+      case "carrierUp": {
+        const up = kind === "carrierUp";
+        const links = this.#existing((l) => l.carrier !== up);
+        if (links.length === 0) return undefined;
+        const dev = r.pick(links);
+        model.links.get(dev)!.carrier = up;
+        return {
+          label: `${dev} carrier ${up ? "back" : "lost"}`,
+          commands: [{ peer: true, ip: ["link", "set", dev, up ? "up" : "down"] }],
+        };
+      }
+      case "mainAdd":
+        return this.#mainAdd();
+      case "mainDel": {
+        if (model.main.length === 0) return undefined;
+        const route = r.pick(model.main);
+        model.main = model.main.filter((m) => m !== route);
+        return step(`delete from main: ${route.spec.join(" ")}`, routeCommand("del", route.spec));
+      }
+      case "foreignAdd":
+        return this.#foreignAdd();
+      case "foreignDel": {
+        if (model.foreign.length === 0) return undefined;
+        const route = r.pick(model.foreign);
+        model.foreign = model.foreign.filter((m) => m !== route);
+        return step(
+          `the VPN deletes: ${route.spec.join(" ")}`,
+          routeCommand("del", route.spec),
+        );
+      }
+      case "copyDel": {
+        const family = r.chance(0.6) ? 4 : 6;
+        const prefixes = this.#lanPrefixes(family);
+        if (prefixes.length === 0) return undefined;
+        const prefix = r.pick(prefixes);
+        const table = r.chance(0.7) ? "{table}" : "{table2}";
+        return step(`someone deletes our copy of ${prefix} in ${table}`, [
+          ...(family === 6 ? ["-6"] : []),
+          "route",
+          "del",
+          prefix,
+          "table",
+          table,
+          "proto",
+          "77",
+        ]);
+      }
+      case "vpnFlush":
+        model.foreign = [];
+        return {
+          label: "the VPN flushes its table and refills it",
+          commands: [
+            { ip: ["-4", "route", "flush", "table", "{table}"] },
+            { ip: ["-6", "route", "flush", "table", "{table}"] },
+            ...VPN_ROUTES.map((ip) => ({ ip })),
+          ],
+        };
+      case "vpnRestart":
+        this.#dropRoutesVia("tun0");
+        return {
+          label: "the VPN restarts: tun0 deleted and created again",
+          commands: [
+            { ip: ["link", "del", "tun0"] },
+            { ip: ["tuntap", "add", "mode", "tun", "name", "tun0"] },
+            { ip: ["link", "set", "tun0", "up"] },
+            { ip: ["address", "add", "100.64.0.2/32", "dev", "tun0"] },
+            ...VPN_ROUTES.map((ip) => ({ ip })),
+          ],
+        };
+      case "linkAdd": {
+        const names = LAN_LINKS.filter((n) => !model.links.get(n)!.exists);
+        if (names.length === 0) return undefined;
+        const dev = r.pick(names);
+        const address = this.#address4();
+        Object.assign(model.links.get(dev)!, {
+          exists: true,
+          up: true,
+          carrier: true,
+          v4: [address],
+          v6: [],
+        });
+        return {
+          label: `a new interface ${dev} with ${address}`,
+          commands: [
+            { ip: ["link", "add", dev, "type", "veth", "peer", "name", dev, "netns", "{peer}"] },
+            { ip: ["link", "set", dev, "up"] },
+            { peer: true, ip: ["link", "set", dev, "up"] },
+            { ip: ["address", "add", address, "dev", dev] },
+          ],
+        };
+      }
+      case "linkDel": {
+        const names = this.#existing().filter((n) => n !== "lan0");
+        if (names.length === 0) return undefined;
+        const dev = r.pick(names);
+        Object.assign(model.links.get(dev)!, { exists: false, up: false, v4: [], v6: [] });
+        this.#dropRoutesVia(dev);
+        return step(`interface ${dev} removed`, ["link", "del", dev]);
+      }
+    }
+    return undefined;
+  }
+
+  #mainAdd(): Step | undefined {
+    const r = this.#random;
+    const links = this.#existing((l) => l.up);
+    if (links.length === 0) return undefined;
+    const dev = r.pick(links);
+    const link = this.#model.links.get(dev)!;
+    const i = r.int(6);
+    const kind = r.weighted({
+      onlink: 6,
+      host: 2,
+      global: 1,
+      gateway: 2,
+      blackhole: 1,
+      multipath: 1,
+      onlink6: 4,
+      src6: 1,
+      expires6: 1,
+      gateway6: 1,
+      lanMetric: 2,
+      sameKey: 3,
+      onTun: 1,
+    });
+    let spec: string[];
+    let family: 4 | 6 = 4;
+    let routeDev: string | undefined = dev;
+    // `ip route append|prepend|replace|change` exercise the kernel's alias order and replace rules.
+    let verb = "add";
+    switch (kind) {
+      case "onlink": {
+        spec = [`10.50.${i}.0/24`, "dev", dev];
+        if (r.chance(0.4)) spec.push("metric", String(r.pick([5, 100, 600])));
+        if (link.v4.length > 0 && r.chance(0.3)) spec.push("src", r.pick(link.v4).split("/")[0]);
+        verb = r.weighted({ add: 6, replace: 2, change: 1 });
+        break;
+      }
+      case "host":
+        spec = [`10.51.0.${i + 1}`, "dev", dev];
+        break;
+      case "global":
+        spec = [`10.52.${i}.0/24`, "dev", dev, "scope", "global"];
+        break;
+      case "gateway":
+        spec = [`10.53.${i}.0/24`, "via", `10.99.0.${i + 1}`, "dev", dev, "onlink"];
+        break;
+      case "blackhole":
+        spec = [r.pick(["blackhole", "unreachable", "prohibit"]), `10.54.${i}.0/24`];
+        routeDev = undefined;
+        break;
+      case "multipath": {
+        const other = r.pick(links);
+        spec = [`10.57.${i}.0/24`, "nexthop", "dev", dev, "nexthop", "dev", other];
+        break;
+      }
+      case "onlink6":
+        family = 6;
+        spec = ["-6", `2001:db8:50:${i}::/64`, "dev", dev];
+        if (r.chance(0.4)) spec.push("metric", String(r.pick([100, 256, 2048])));
+        verb = r.weighted({ add: 6, replace: 2, append: 1 });
+        break;
+      case "src6": {
+        if (link.v6.length === 0) return undefined;
+        family = 6;
+        spec = ["-6", `2001:db8:53:${i}::/64`, "dev", dev, "src", r.pick(link.v6).split("/")[0]];
+        break;
+      }
+      case "expires6":
+        // RA-style lifetime, longer than a run: the kernel's expiry and garbage collection would
+        // change main behind the checks' back.
+        family = 6;
+        spec = ["-6", `2001:db8:52:${i}::/64`, "dev", dev, "expires", String(r.between(600, 3600))];
+        break;
+      case "gateway6":
+        family = 6;
+        spec = ["-6", `2001:db8:51:${i}::/64`, "via", "fe80::1", "dev", dev];
+        break;
+      case "lanMetric": {
+        const prefixes = this.#lanPrefixes(4);
+        if (prefixes.length === 0) return undefined;
+        spec = [r.pick(prefixes), "dev", dev, "metric", String(r.pick([50, 700]))];
+        break;
+      }
+      case "sameKey": {
+        // A second route with the key of an existing one (same prefix and metric, other device):
+        // only the first in the kernel's order may be mirrored.
+        const prefixes = [...this.#lanPrefixes(4), `10.50.${i}.0/24`];
+        spec = [r.pick(prefixes), "dev", dev];
+        verb = r.weighted({ append: 2, prepend: 2 });
+        break;
+      }
+      default:
+        spec = [`10.56.${i}.0/24`, "dev", "tun0"];
+        routeDev = "tun0";
+    }
+    const route: RouteModel = { spec, family, ...(routeDev ? { dev: routeDev } : {}) };
+    this.#model.main.push(route);
+    return step(`${verb} in main: ${spec.join(" ")}`, routeCommand(verb, spec));
+  }
+
+  #sysctl(): Step | undefined {
+    const r = this.#random;
+    const links = this.#existing();
+    if (links.length === 0) return undefined;
+    const dev = r.pick(links);
+    const value = r.int(2);
+    return {
+      label: `promote_secondaries=${value} on ${dev}`,
+      commands: [{ sysctl: `net.ipv4.conf.${dev}.promote_secondaries=${value}` }],
+    };
+  }
+
+  #foreignAdd(): Step | undefined {
+    const r = this.#random;
+    const proto = r.pick(FOREIGN_PROTOCOLS);
+    const i = r.int(6);
+    const table = r.chance(0.7) ? "{table}" : "{table2}";
+    const kind = r.weighted({ conflict: 4, replace: 2, unrelated: 2, onLan: 1, conflict6: 2 });
+    let spec: string[];
+    let family: 4 | 6 = 4;
+    let dev = "tun0";
+    let verb: "add" | "replace" = "add";
+    switch (kind) {
+      case "conflict":
+      case "replace": {
+        const prefixes = this.#lanPrefixes(4);
+        if (prefixes.length === 0) return undefined;
+        spec = [r.pick(prefixes), "dev", "tun0", "table", table, "proto", proto];
+        if (kind === "conflict") spec.push("metric", String(r.pick([10, 20])));
+        else verb = "replace";
+        break;
+      }
+      case "unrelated":
+        spec = [`10.60.${i}.0/24`, "dev", "tun0", "table", table, "proto", proto];
+        break;
+      case "onLan": {
+        const links = this.#existing((l) => l.up);
+        if (links.length === 0) return undefined;
+        dev = r.pick(links);
+        spec = [`10.61.${i}.0/24`, "dev", dev, "table", table, "proto", proto];
+        break;
+      }
+      default: {
+        family = 6;
+        const prefixes = this.#lanPrefixes(6).filter((p) => p !== "fe80::/64");
+        const prefix = prefixes.length > 0 && r.chance(0.7)
+          ? r.pick(prefixes)
+          : `2001:db8:60:${i}::/64`;
+        spec = ["-6", prefix, "dev", "tun0", "table", table, "proto", proto];
+      }
+    }
+    this.#model.foreign.push({ spec, family, dev });
+    return step(`the VPN's table gets (${verb}): ${spec.join(" ")}`, routeCommand(verb, spec));
+  }
+}
+
+function step(label: string, ip: string[]): Step {
+  return { label, commands: [{ ip }] };
+}
+
+/** `route VERB SPEC`, with a leading `-6` of the spec kept in front. */
+function routeCommand(verb: string, spec: readonly string[]): string[] {
+  return spec[0] === "-6"
+    ? ["-6", "route", verb, ...spec.slice(1)]
+    : ["route", verb, ...spec.filter((s) => s !== "-4")];
+}
+
+/** The steps of a seeded run: the same seed and count always give the same list. */
+export function generateSteps(seed: number, count: number): Step[] {
+  return new StepGenerator(seed).take(count);
+}
