@@ -10,7 +10,7 @@ import { processHasNetAdmin } from "../engine/capabilities.ts";
 import { applyCounts, flushChanges, reconcile } from "../engine/reconcile.ts";
 import { log } from "../log.ts";
 import { DecodeError, ERRNO, NetlinkError } from "../netlink/errors.ts";
-import { RtnlClient } from "../rtnl/client.ts";
+import { MissingTableError, RtnlClient } from "../rtnl/client.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CommandContext, Handlers } from "./program.ts";
 import { type LinkNames, planJson, planText, resultsText } from "./render.ts";
@@ -37,6 +37,14 @@ export function needsNetAdmin(command: string): CommandFailure {
 /** Refuses early when this process certainly lacks `CAP_NET_ADMIN`. */
 export function requireNetAdmin(command: string): void {
   if (processHasNetAdmin() === false) throw needsNetAdmin(command);
+}
+
+/**
+ * Refuses when the kernel will not let `client` change routes, which `capget` cannot tell (root
+ * of a user namespace that does not own the network namespace has every capability on paper).
+ */
+export function requireRouteChanges(command: string, client: RtnlClient): void {
+  if (!client.canChangeRoutes()) throw needsNetAdmin(command);
 }
 
 /** Interface names by index, for display. */
@@ -67,6 +75,9 @@ export function asFailure(command: string, e: unknown): unknown {
     if (e.errno === ERRNO.EPERM || e.errno === ERRNO.EACCES) return needsNetAdmin(command);
     return new CommandFailure(`${command}: ${e.message}`);
   }
+  if (e instanceof MissingTableError) {
+    return new CommandFailure(`${command}: --source: ${e.message}`);
+  }
   if (e instanceof DecodeError) {
     return new CommandFailure(`${command}: unexpected reply from the kernel: ${e.message}`);
   }
@@ -77,6 +88,7 @@ export function asFailure(command: string, e: unknown): unknown {
 export function sync(ctx: CommandContext): Promise<number> {
   requireNetAdmin("sync");
   return withClient("sync", (client) => {
+    requireRouteChanges("sync", client);
     const started = performance.now();
     const config = resolveAutoTable(ctx.config, client, ctx.tableNames);
     const { plan, results } = reconcile(client, config);
@@ -127,6 +139,7 @@ export function plan(ctx: CommandContext, opts: { json: boolean }): Promise<numb
 export function flush(ctx: CommandContext): Promise<number> {
   requireNetAdmin("flush");
   return withClient("flush", (client) => {
+    requireRouteChanges("flush", client);
     const config = resolveAutoTable(ctx.config, client, ctx.tableNames);
     const results = client.apply(flushChanges(client, config));
     const links = linkNames(client);

@@ -80,6 +80,8 @@ export interface WatchOptions {
   resyncIntervalS: number;
   /** Delete our copies before exiting (`--flush-on-exit`). */
   flushOnExit: boolean;
+  /** Receive buffer of the event socket in bytes (`--receive-buffer`). */
+  receiveBufferBytes: number;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -254,6 +256,10 @@ export async function runCli(args: readonly string[], options: RunOptions): Prom
       new Option("--flush-on-exit", "delete linkmirror's copies before exiting")
         .env(env("FLUSH_ON_EXIT")),
     )
+    .addOption(
+      new Option("--receive-buffer <bytes>", "receive buffer of the event socket")
+        .default(String(32 << 20)).env(env("RECEIVE_BUFFER")),
+    )
     .action(async (opts) => {
       const ctx = context(opts);
       const coalesceMs = parseIntOption("--coalesce", opts.coalesce, 0, 60_000);
@@ -262,11 +268,18 @@ export async function runCli(args: readonly string[], options: RunOptions): Prom
         throw new UsageError("--max-wait", `${maxWaitMs} is shorter than --coalesce ${coalesceMs}`);
       }
       const resyncIntervalS = parseIntOption("--resync-interval", opts.resyncInterval, 0, 86_400);
+      const receiveBufferBytes = parseIntOption(
+        "--receive-buffer",
+        opts.receiveBuffer,
+        1024,
+        2 ** 31 - 1,
+      );
       exitCode = await options.handlers.watch(ctx, {
         coalesceMs,
         maxWaitMs,
         resyncIntervalS,
         flushOnExit: opts.flushOnExit === true,
+        receiveBufferBytes,
       });
     });
 

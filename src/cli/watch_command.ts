@@ -13,12 +13,9 @@ import { RtnlClient } from "../rtnl/client.ts";
 import { SdNotifier } from "../sd_notify.ts";
 import { resolveAutoTable } from "../detect/auto_table.ts";
 import { type DaemonState, daemonState, removeState, writeState } from "../status/state_file.ts";
-import { asFailure, requireNetAdmin } from "./commands.ts";
+import { asFailure, requireNetAdmin, requireRouteChanges } from "./commands.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CommandContext, WatchOptions } from "./program.ts";
-
-/** Receive buffer of the event socket: room for a burst of tens of thousands of events. */
-export const EVENT_RECEIVE_BUFFER = 32 << 20;
 
 /** `linkmirror watch`. */
 export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<number> {
@@ -32,10 +29,13 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
     onError: (e) => logger.warn("sd_notify failed: {error}", { error: e.message }),
   });
   try {
-    const receiveBuffer = Number(Deno.env.get("LINKMIRROR_RECEIVE_BUFFER") ?? EVENT_RECEIVE_BUFFER);
     // Subscribe before the first dump, so that no change in between is lost.
-    events = NetlinkSocket.open({ groups: [...WATCH_GROUPS], receiveBuffer });
+    events = NetlinkSocket.open({
+      groups: [...WATCH_GROUPS],
+      receiveBuffer: opts.receiveBufferBytes,
+    });
     client = RtnlClient.open();
+    requireRouteChanges("watch", client);
     const config = resolveAutoTable(ctx.config, client, ctx.tableNames);
     const startedAt = Date.now();
     let stateWarned = false;

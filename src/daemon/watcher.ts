@@ -23,7 +23,7 @@ import type { Route } from "../netlink/route.ts";
 import { decodeRtnlMessage } from "../netlink/rtnl_message.ts";
 import { sourceExclusion } from "../planner/eligibility.ts";
 import { type Plan, planSync } from "../planner/plan.ts";
-import type { ChangeResult, RouteStore } from "../rtnl/client.ts";
+import { type ChangeResult, MissingTableError, type RouteStore } from "../rtnl/client.ts";
 import type { WaitResult } from "../netlink/transport.ts";
 import { ApplyBudget } from "./apply_budget.ts";
 import { Coalescer } from "./coalescer.ts";
@@ -200,11 +200,13 @@ export class Watcher {
     this.#view.reset("links", client.links());
     this.#view.reset("addresses", client.addresses());
     const routes: Route[] = [];
-    for (const family of this.#config.families) {
-      for (const route of client.routes({ family, table: this.#config.source })) {
-        if (this.#candidate(route)) routes.push(route);
-      }
-    }
+    const families = this.#config.families;
+    const source = client.routes({
+      table: this.#config.source,
+      family: families.length === 1 ? families[0] : undefined,
+      mustExist: true,
+    });
+    for (const route of source) if (this.#candidate(route)) routes.push(route);
     for (const table of this.#config.tables) routes.push(...client.routes({ table }));
     this.#view.reset("routes", routes);
     this.#counters.resyncs++;
@@ -252,6 +254,8 @@ export class Watcher {
       summary = this.#summarise(plan, results, started, resync);
       this.#report(plan, results, summary);
     } catch (e) {
+      // A source table missing at start is a configuration error; later, a passing state.
+      if (e instanceof MissingTableError && this.#counters.applies === 0) throw e;
       this.#counters.failedApplies++;
       this.#view.requestResync("an apply failed");
       this.#scheduleRetry();
@@ -442,8 +446,8 @@ export class Watcher {
         if (this.#throttledUntil === undefined) {
           this.#counters.throttled++;
           log.warn(
-            "Applying too often ({count} in the last second): another writer may be undoing " +
-              "linkmirror's changes; holding back for {delayMs} ms",
+            "Applying too often ({count} in the last second); holding back for {delayMs} ms. " +
+              "Another writer may be undoing linkmirror's changes, or --coalesce is very short",
             { count: this.#budget.count(t), delayMs: round(allowed - t) },
           );
         }

@@ -14,7 +14,7 @@ import type { MirrorConfig } from "./config.ts";
 
 /** The kernel state a plan is made from. */
 export interface TableState {
-  /** Routes of the source table, configured families only. */
+  /** Routes of the source table, configured families only (the table must exist). */
   source: Route[];
   /** Every route of each target table, both families. */
   targets: Map<number, Route[]>;
@@ -24,9 +24,11 @@ export interface TableState {
 
 /** Reads the source table, every target table and the links. */
 export function readTables(store: RouteStore, config: MirrorConfig): TableState {
-  const source = config.families.flatMap((family) =>
-    store.routes({ family, table: config.source })
-  );
+  const source = store.routes({
+    table: config.source,
+    family: config.families.length === 1 ? config.families[0] : undefined,
+    mustExist: true,
+  });
   const targets = new Map<number, Route[]>();
   for (const table of config.tables) targets.set(table, store.routes({ table }));
   return { source, targets, links: store.links() };

@@ -42,6 +42,23 @@ export interface RouteFilter {
   table?: number;
   /** Only routes of this `rtm_protocol` (filtered by the kernel). */
   protocol?: number;
+  /**
+   * The table must exist in at least one of the families: otherwise {@linkcode MissingTableError}
+   * instead of an empty list (for a source table, where "empty" would delete every copy).
+   */
+  mustExist?: boolean;
+}
+
+/** A table that a dump required to exist is in no family the kernel knows. */
+export class MissingTableError extends Error {
+  /** The table id. */
+  readonly table: number;
+  /** Creates the error for `table`. */
+  constructor(table: number) {
+    super(`table ${table} does not exist (it holds no route of any family)`);
+    this.name = "MissingTableError";
+    this.table = table;
+  }
 }
 
 /** A route lookup, as `ip route get` makes it (`RTM_GETROUTE` without `NLM_F_DUMP`). */
@@ -176,17 +193,21 @@ export class RtnlClient implements RouteStore {
 
   /**
    * Routes matching `filter`. A table that does not exist yet (the kernel answers `ENOENT` to a
-   * dump filtered on it) is empty.
+   * dump filtered on it) is empty, unless `filter.mustExist`.
    */
   routes(filter: RouteFilter): Route[] {
     const families = filter.family !== undefined ? [filter.family] : [AF.INET, AF.INET6];
     const out: Route[] = [];
+    let missing = 0;
     for (const family of families) {
       let messages: Message[];
       try {
         messages = this.conn.dump(RTM.GETROUTE, routeDumpPayload({ ...filter, family }));
       } catch (e) {
-        if (e instanceof NetlinkError && e.errno === ERRNO.ENOENT) continue;
+        if (e instanceof NetlinkError && e.errno === ERRNO.ENOENT) {
+          missing++;
+          continue;
+        }
         throw e;
       }
       for (const m of messages) {
@@ -198,7 +219,26 @@ export class RtnlClient implements RouteStore {
         out.push(route);
       }
     }
+    if (filter.mustExist && filter.table !== undefined && missing === families.length) {
+      throw new MissingTableError(filter.table);
+    }
     return out;
+  }
+
+  /**
+   * Whether the kernel lets this socket change routes: sends an `RTM_DELROUTE` it cannot act on
+   * (family `AF_UNSPEC`, no route). rtnetlink checks `CAP_NET_ADMIN` — in the user namespace that
+   * owns the network namespace, which `capget` cannot tell — before it looks for a handler, so
+   * the answer is `EPERM` without the capability and `EOPNOTSUPP` with it. Changes nothing.
+   */
+  canChangeRoutes(): boolean {
+    try {
+      this.conn.request(RTM.DELROUTE, new Uint8Array(RTMSG_LEN), 0, "probe route changes");
+      return true;
+    } catch (e) {
+      if (e instanceof NetlinkError) return e.errno !== ERRNO.EPERM && e.errno !== ERRNO.EACCES;
+      throw e;
+    }
   }
 
   /** Every link. */

@@ -88,6 +88,7 @@ Deno.test("bad input exits 2 with one line naming the option, and runs nothing",
       ["watch", "--coalesce", "abc"],
       ["watch", "--coalesce", "600", "--max-wait", "100"],
       ["sync", "--log-level", "loud"],
+      ["watch", "--receive-buffer", "abc"],
     ]
   ) {
     const r = await run(args);
@@ -106,6 +107,7 @@ Deno.test("watch options are parsed with their defaults", async () => {
     maxWaitMs: 500,
     resyncIntervalS: 300,
     flushOnExit: false,
+    receiveBufferBytes: 32 << 20,
   });
   const r2 = await run([
     "watch",
@@ -116,12 +118,15 @@ Deno.test("watch options are parsed with their defaults", async () => {
     "--resync-interval",
     "0",
     "--flush-on-exit",
+    "--receive-buffer",
+    "4096",
   ]);
   deepEqual(r2.calls[0].extra, {
     coalesceMs: 0,
     maxWaitMs: 100,
     resyncIntervalS: 0,
     flushOnExit: true,
+    receiveBufferBytes: 4096,
   });
 });
 

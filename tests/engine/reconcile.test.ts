@@ -79,7 +79,7 @@ Deno.test("reconcile reads source and targets, deletes stale copies first, then 
     conflicts: 0,
     unchanged: 0,
   });
-  deepEqual(store.queries, [{ family: 2, table: 254 }, { table: 100 }]);
+  deepEqual(store.queries, [{ table: 254, family: 2, mustExist: true }, { table: 100 }]);
 });
 
 Deno.test("a dry run applies nothing; refused changes are counted as failed", () => {

@@ -10,7 +10,6 @@ import { deepEqual, equal, match, notEqual, ok } from "node:assert/strict";
 import { firezone, FIREZONE_TABLE } from "../kernel/firezone.ts";
 import { linkmirror, linkmirrorCommand } from "../kernel/linkmirror.ts";
 import { type ExecResult, kernelTest, type Netns } from "../kernel/netns.ts";
-import { knownBugTest } from "./known_bug.ts";
 import { readTable } from "./oracle.ts";
 
 const LOG_ENV = { LINKMIRROR_LOG_FORMAT: "json", NO_COLOR: "1" };
@@ -55,10 +54,8 @@ kernelTest(
   (ns) => assertRefused(ns, DROP_NET_ADMIN),
 );
 
-knownBugTest(
+kernelTest(
   "as root of a user namespace only (unshare -r) sync, flush and watch fail with one line, exit 1",
-  "the capability check reads CapEff of the user namespace; sync/flush then log every EPERM " +
-    "and watch retries forever",
   (ns) => assertRefused(ns, USER_NAMESPACE),
   { timeoutMs: 90_000 },
 );
@@ -116,9 +113,8 @@ kernelTest("bad command-line values exit 2 with one line naming the option", asy
   equal(await table(ns), before, "nothing changed");
 });
 
-knownBugTest(
+kernelTest(
   "a source table that does not exist is a clear error, not an empty source",
-  "sync --source 1234 (no such table) deletes every copy and exits 0",
   async (ns) => {
     await firezone(ns);
     equal((await linkmirror(ns, ["sync"])).code, 0);
