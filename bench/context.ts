@@ -1,0 +1,32 @@
+/**
+ * What every scenario gets: the run's mode and repetitions, how to start linkmirror, which daemon
+ * contenders are available, where results go, and a progress line printer.
+ *
+ * @module
+ */
+
+import type { DaemonKind, LinkmirrorCommand } from "./contenders.ts";
+import type { ResultSet } from "./results.ts";
+
+/** How much work a run does. */
+export type BenchMode = "full" | "quick" | "smoke";
+
+/** The shared state of a benchmark run. */
+export interface BenchContext {
+  /** `full`, `quick` (fewer repetitions and samples) or `smoke` (tiny, seconds). */
+  mode: BenchMode;
+  /** Repetitions of each whole-run measurement. */
+  reps: number;
+  /** How to start linkmirror. */
+  linkmirror: LinkmirrorCommand;
+  /** A second linkmirror (`--bin-b`) measured beside the first: before/after a change. */
+  candidate?: LinkmirrorCommand;
+  /** linkmirror as the built artifact (a bundle run by deno), if one could be made. */
+  artifact?: LinkmirrorCommand;
+  /** The daemon contenders available on this machine (BIRD may be missing). */
+  daemons: DaemonKind[];
+  /** Where measurements go. */
+  results: ResultSet;
+  /** Prints one progress line on stderr. */
+  progress(message: string): void;
+}

@@ -1,0 +1,188 @@
+/**
+ * Scenario 1, bulk convergence: `size` on-link routes (half /32 host routes, half /24s) appear in
+ * `main`; how long until the target table holds all their copies. `linkmirror sync` and `ip
+ * -batch` are timed as whole processes over routes already in `main`; the daemons (`watch`,
+ * BIRD) are running when the routes appear, and the probe times the injection's start to the
+ * last copy. Every run ends with the oracle checking the table is exact.
+ *
+ * The last 10k run of each daemon also gives the footprint figures of scenario 5: RSS after
+ * start and after the 10k routes, and wake-ups and CPU over two windows of idleness once the
+ * daemon has finished with the burst.
+ *
+ * @module
+ */
+
+import { CONTENDER_LABELS, copyLines, type DaemonKind } from "../contenders.ts";
+import type { BenchContext } from "../context.ts";
+import {
+  contextSwitches,
+  processCpuMilliseconds,
+  rssMegabytes,
+  settle,
+  switchesBetween,
+} from "../proc.ts";
+import { onLinkRoutes, routeKey, routeLines, type RouteSpec } from "../routes.ts";
+import { DEVS, type Topology } from "../topology.ts";
+import { readyDaemon, tableIsExact, withProbe, withTopology } from "./common.ts";
+
+/** The footprint scenario's name in the table. */
+export const FOOTPRINT = "5 footprint";
+
+/** Options of {@linkcode bulk}. */
+export interface BulkOptions {
+  /** Number of routes. */
+  size: number;
+  /** Also take the footprint figures (on the last repetition). */
+  footprint: boolean;
+  /** Seconds of idleness over which wake-ups are counted. */
+  idleSeconds: number;
+}
+
+function scenarioName(size: number): string {
+  return `1 bulk ${size >= 1000 ? `${size / 1000}k` : size}`;
+}
+
+async function timedProcess(topo: Topology, command: string[]): Promise<number> {
+  const process = topo.ns.spawn(command);
+  const status = await process.status;
+  const ms = performance.timeOrigin + performance.now() - process.spawnedAt;
+  if (!status.success) {
+    throw new Error(
+      `${command.join(" ")} failed (${status.code}): ${process.stderrLines.slice(-5).join("\n")}`,
+    );
+  }
+  return ms;
+}
+
+async function oneShot(
+  ctx: BenchContext,
+  contender: "sync" | "sync-b" | "ip-batch",
+  routes: RouteSpec[],
+): Promise<number> {
+  return await withTopology(async (topo) => {
+    await topo.ns.batch(routeLines(routes, { op: "add" }));
+    let ms: number;
+    if (contender !== "ip-batch") {
+      const command = contender === "sync-b" && ctx.candidate ? ctx.candidate : ctx.linkmirror;
+      ms = await timedProcess(topo, [
+        ...command.prefix,
+        "sync",
+        "--table",
+        topo.table,
+        "--log-format",
+        "json",
+      ]);
+    } else {
+      const file = await Deno.makeTempFile({ prefix: "lmb-batch-" });
+      try {
+        await Deno.writeTextFile(file, copyLines(routes, topo.table).join("\n") + "\n");
+        ms = await timedProcess(topo, ["ip", "-batch", file]);
+      } finally {
+        await Deno.remove(file);
+      }
+    }
+    if (!(await tableIsExact(topo, routes))) {
+      throw new Error(`${contender}: the table is not exact`);
+    }
+    return ms;
+  });
+}
+
+async function daemonRun(
+  ctx: BenchContext,
+  kind: DaemonKind,
+  routes: RouteSpec[],
+  options: BulkOptions & { lastRep: boolean },
+): Promise<number | null> {
+  const scenario = scenarioName(options.size);
+  return await withTopology((topo) =>
+    withProbe(topo, async (probe) => {
+      const daemon = await readyDaemon(ctx, kind, topo, probe, []);
+      try {
+        const footprint = options.footprint && options.lastRep;
+        const key = (metric: string, unit: string) => ({
+          scenario: FOOTPRINT,
+          metric,
+          unit,
+          contender: kind,
+        });
+        if (options.footprint) {
+          ctx.results.add(key("RSS after start", "MiB"), rssMegabytes(daemon.pid));
+        }
+        const reply = await probe.converge({
+          ops: routes.map((r) => ({ ...r, op: "add" as const })),
+          expect: routes.map(routeKey),
+          timeoutMs: 60_000,
+          quietMs: 0,
+        });
+        const series = { scenario, metric: "converge", unit: "ms", contender: kind };
+        if (reply.overruns > 0) {
+          ctx.results.note(series, "the probe overran; its view was re-read");
+        }
+        if (!reply.converged) {
+          ctx.results.note(series, `not converged in 60 s (${reply.missing} missing)`);
+          return null;
+        }
+        if (!(await tableIsExact(topo, routes))) {
+          ctx.results.note(series, "the oracle found the table not exact");
+          return null;
+        }
+        if (footprint) {
+          ctx.results.add(key(`RSS after ${scenario.slice(7)}`, "MiB"), rssMegabytes(daemon.pid));
+          // Idle starts once the daemon has finished with the burst's echoes (at most 5 s: BIRD
+          // rescans every second). Two windows: V8 tidies its heap some seconds after work.
+          await settle(daemon.pid);
+          const cpu = processCpuMilliseconds(daemon.pid);
+          for (const window of ["1st", "2nd"]) {
+            const switches = contextSwitches(daemon.pid);
+            await new Promise((r) => setTimeout(r, options.idleSeconds * 1000));
+            ctx.results.add(
+              key(`wake-ups, ${window} ${options.idleSeconds} s idle`, "count"),
+              switchesBetween(switches, contextSwitches(daemon.pid)),
+            );
+          }
+          ctx.results.add(
+            key(`idle CPU over ${2 * options.idleSeconds} s`, "% core"),
+            (processCpuMilliseconds(daemon.pid) - cpu) / (2 * options.idleSeconds * 10),
+          );
+          ctx.results.add(
+            key(`RSS after ${2 * options.idleSeconds} s idle`, "MiB"),
+            rssMegabytes(daemon.pid),
+          );
+        }
+        return reply.convergedMs;
+      } finally {
+        await daemon.stop();
+      }
+    })
+  );
+}
+
+/** Runs scenario 1 for `options.size` routes. */
+export async function bulk(ctx: BenchContext, options: BulkOptions): Promise<void> {
+  const scenario = scenarioName(options.size);
+  const routes = onLinkRoutes({ count: options.size, devs: DEVS });
+  const contenders = [
+    "sync",
+    ...(ctx.candidate ? ["sync-b"] : []),
+    "ip-batch",
+    ...ctx.daemons.filter((d) => d !== "shell"),
+  ];
+  for (let rep = 0; rep < ctx.reps; rep++) {
+    // Rotate the order, so that no contender always runs first (or last) on a noisy machine.
+    const order = contenders.map((_, i) => contenders[(i + rep) % contenders.length]);
+    for (const contender of order) {
+      ctx.progress(`${scenario}: ${CONTENDER_LABELS[contender]} (run ${rep + 1}/${ctx.reps})`);
+      const series = { scenario, metric: "converge", unit: "ms", contender };
+      if (contender === "sync" || contender === "sync-b" || contender === "ip-batch") {
+        ctx.results.add(series, await oneShot(ctx, contender, routes));
+      } else {
+        const ms = await daemonRun(ctx, contender as DaemonKind, routes, {
+          ...options,
+          lastRep: rep === ctx.reps - 1,
+        });
+        if (ms !== null) ctx.results.add(series, ms);
+      }
+    }
+  }
+}
