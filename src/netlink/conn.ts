@@ -47,8 +47,11 @@ export interface NetlinkRequest {
   flags?: number;
   /** The message payload (e.g. an encoded `rtmsg` and its attributes). */
   payload: Uint8Array;
-  /** What the request does, for error messages, e.g. `"add route 10.0.0.0/24"`. */
-  op?: string;
+  /**
+   * What the request does, for error messages, e.g. `"add route 10.0.0.0/24"`; a function is
+   * called only when the request failed.
+   */
+  op?: string | (() => string);
 }
 
 /** What {@linkcode Conn.drainEvents} read. */
@@ -286,47 +289,64 @@ export class Conn {
   }
 
   /**
-   * Sends requests with `NLM_F_REQUEST | NLM_F_ACK`, many per datagram, and checks every ACK:
-   * the result at index `i` is `null` when request `i` succeeded, or a {@linkcode NetlinkError}
-   * (`op`, errno, the kernel's extended-ack message) when it failed. A request whose ACK was lost
-   * to a receive-buffer overrun gets `ENOBUFS` (its outcome is unknown) and later batches are
-   * made smaller. Throws `ETIMEDOUT` when the kernel stops answering, and send errors.
+   * Sends requests, many per datagram, and checks every outcome: the result at index `i` is
+   * `null` when request `i` succeeded, or a {@linkcode NetlinkError} (`op`, errno, the kernel's
+   * extended-ack message) when it failed. Only the last request of each datagram carries
+   * `NLM_F_ACK`: the kernel handles a datagram's messages in order and answers every failure
+   * whether asked or not, so that one ACK says that the requests before it without an error
+   * reply succeeded — one reply per datagram instead of one per request. A request whose outcome
+   * was lost to a receive-buffer overrun gets `ENOBUFS` (unknown) and later batches are made
+   * smaller. Throws `ETIMEDOUT` when the kernel stops answering, and send errors.
    *
-   * Use a socket not subscribed to multicast groups: events compete with ACKs for the buffer.
+   * Use a socket not subscribed to multicast groups: events compete with replies for the buffer.
    */
   execute(requests: readonly NetlinkRequest[]): (NetlinkError | null)[] {
     const results: (NetlinkError | null)[] = new Array(requests.length).fill(null);
     let next = 0;
     while (next < requests.length) {
-      const pending = new Map<number, number>(); // seq → request index
-      const parts: Uint8Array[] = [];
+      // Which requests go into this datagram.
+      const first = next;
       let bytes = 0;
-      while (next < requests.length && parts.length < this.#maxBatchMessages) {
-        const r = requests[next];
-        const size = align(16 + r.payload.length);
-        if (parts.length > 0 && bytes + size > this.#maxBatchBytes) break;
-        const seq = this.#nextSeq();
-        const flags = (r.flags ?? 0) | NLM_F.REQUEST | NLM_F.ACK;
-        parts.push(encodeMessage({ type: r.type, flags, seq, pid: this.transport.pid }, r.payload));
-        pending.set(seq, next);
+      while (next < requests.length && next - first < this.#maxBatchMessages) {
+        const size = align(16 + requests[next].payload.length);
+        if (next > first && bytes + size > this.#maxBatchBytes) break;
         bytes += size;
         next++;
       }
+      const pending = new Map<number, number>(); // seq → request index
+      const parts: Uint8Array[] = [];
+      let lastSeq = 0;
+      for (let i = first; i < next; i++) {
+        const r = requests[i];
+        const seq = this.#nextSeq();
+        const ack = i === next - 1 ? NLM_F.ACK : 0;
+        const flags = (r.flags ?? 0) | NLM_F.REQUEST | ack;
+        parts.push(encodeMessage({ type: r.type, flags, seq, pid: this.transport.pid }, r.payload));
+        pending.set(seq, i);
+        lastSeq = seq;
+      }
       this.transport.send(parts.length === 1 ? parts[0] : concatMessages(parts));
-      if (this.#collectAcks(pending, requests, results)) {
+      if (this.#collectAcks(pending, lastSeq, requests, results)) {
         this.#maxBatchMessages = Math.max(1, Math.floor(this.#maxBatchMessages / 2));
       }
     }
     return results;
   }
 
-  /** Reads the ACKs of one batch into `results`; returns whether some were lost to an overrun. */
+  /**
+   * Reads the replies of one datagram into `results`: error replies, then the ACK of `lastSeq`,
+   * which settles every request still pending. Returns whether replies were lost to an overrun.
+   */
   #collectAcks(
     pending: Map<number, number>,
+    lastSeq: number,
     requests: readonly NetlinkRequest[],
     results: (NetlinkError | null)[],
   ): boolean {
-    const opOf = (i: number) => requests[i].op ?? typeName(requests[i].type);
+    const opOf = (i: number) => {
+      const op = requests[i].op;
+      return typeof op === "function" ? op() : op ?? typeName(requests[i].type);
+    };
     let overrun = false;
     let deadline = performance.now() + this.#timeoutMs;
     while (pending.size > 0) {
@@ -365,6 +385,8 @@ export class Conn {
         if (ack.errno !== 0) {
           results[index] = new NetlinkError(opOf(index), ack.errno, ack.extAck?.msg);
         }
+        // Replies come in order: the last request's says that the rest succeeded.
+        if (m.header.seq === lastSeq) pending.clear();
       }
     }
     return overrun;

@@ -166,13 +166,13 @@ function changeRequest(change: RouteChange): NetlinkRequest {
       type: RTM.NEWROUTE,
       flags,
       payload: encodeRoute(route),
-      op: `add route ${describeRoute(route)}`,
+      op: () => `add route ${describeRoute(route)}`,
     };
   }
   return {
     type: RTM.DELROUTE,
     payload: encodeRoute(deletable(route)),
-    op: `delete route ${describeRoute(route)}`,
+    op: () => `delete route ${describeRoute(route)}`,
   };
 }
 

@@ -97,12 +97,13 @@ kernelTest(
       code: "EINVAL",
       extAck: "Invalid prefix for given prefix length",
     });
+    deepEqual(out.batch.slice(3), [null, null]);
     equal(out.dumpError?.code, "EINVAL");
     ok(out.dumpError?.extAck, "the strict dump check explains itself");
-    // Only the valid route was added.
+    // Only the valid routes were added.
     deepEqual(
       (await ns.ipJson<IpRoute[]>("route", "show", "table", "100")).map((r) => r.dst),
-      ["10.20.0.0/24"],
+      ["10.20.0.0/24", "10.21.0.0/24", "10.22.0.0/24"],
     );
   },
 );

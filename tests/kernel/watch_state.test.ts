@@ -34,7 +34,7 @@ kernelTest(
       }, { message: "a state file with two applies" });
       equal(state.pid, daemon.pid);
       deepEqual(state.tables, [539098368]);
-    equal(state.config.source, 254);
+      equal(state.config.source, 254);
 
       const status = await linkmirror(ns, ["status", "--json"], { env });
       equal(status.code, 0, status.stderr);

@@ -200,17 +200,23 @@ Deno.test("execute batches requests and matches every ACK, with a failure in the
   equal(new Set(kernel.requests.map((r) => r.header.seq)).size, 5);
 });
 
-Deno.test("execute matches ACKs that arrive in another order and in one datagram", () => {
+Deno.test("execute: error replies and the final ACK of one datagram settle every request", () => {
   const held: Uint8Array[] = [];
+  const flags: number[] = [];
   const kernel = new FakeKernel((req, k) => {
-    held.unshift(k.ack(req, req.payload[0] === 0 ? ERRNO.ENETDOWN : 0));
-    return held.length === 3 ? [FakeKernel.datagram(held)] : [];
+    flags.push(req.header.flags);
+    // As the kernel does: a reply for a failure, or when NLM_F_ACK asks for one.
+    const errno = req.payload[0] === 0 ? ERRNO.ENETDOWN : 0;
+    if (errno !== 0 || (req.header.flags & NLM_F.ACK) !== 0) held.push(k.ack(req, errno));
+    return req.payload[0] === 2 ? [FakeKernel.datagram(held)] : [];
   });
   const results = new Conn(kernel).execute(
     [0, 1, 2].map((i) => ({ type: RTM.DELROUTE, payload: bytes(i) })),
   );
   deepEqual(results.map((r) => r?.code ?? null), ["ENETDOWN", null, null]);
   equal(kernel.datagramsSent, 1);
+  deepEqual(flags.map((f) => (f & NLM_F.ACK) !== 0), [false, false, true], "one ACK asked");
+  equal(held.length, 2, "two replies for three requests");
 });
 
 Deno.test("execute splits batches by size", () => {
@@ -225,10 +231,11 @@ Deno.test("execute splits batches by size", () => {
 });
 
 Deno.test("execute checks every ACK: a missing one is a timeout, not a success", () => {
+  // The ACK of the datagram's last request never comes: nothing may count as done.
   const kernel = new FakeKernel((
     req,
     k,
-  ) => (req.payload[0] === 1 ? [] : [FakeKernel.datagram([k.ack(req)])]));
+  ) => (req.payload[0] === 2 ? [] : [FakeKernel.datagram([k.ack(req)])]));
   throws(
     () =>
       new Conn(kernel, { timeoutMs: 20 }).execute(

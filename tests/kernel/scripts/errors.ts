@@ -29,7 +29,15 @@ const add = (dst: string, dstLen: number) => ({
 const describe = (e: NetlinkError | null) =>
   e === null ? null : { op: e.op, errno: e.errno, code: e.code, extAck: e.extAck ?? null };
 
-const batch = conn.execute([add("10.20.0.0", 24), add("10.20.0.0", 24), add("10.0.0.1", 8)]);
+// One datagram: a success, a failure, a failure, then successes after them (only the last one
+// asks for an ACK; the failures are answered anyway).
+const batch = conn.execute([
+  add("10.20.0.0", 24),
+  add("10.20.0.0", 24),
+  add("10.0.0.1", 8),
+  add("10.21.0.0", 24),
+  add("10.22.0.0", 24),
+]);
 // A route dump with a destination prefix length set is refused by the strict check.
 const badDump = new Uint8Array(12);
 badDump[0] = AF.INET;
