@@ -47,6 +47,7 @@ export function compareRoutes(a: Route, b: Route): number {
  * ```
  */
 export function compareAddresses(a: string, b: string): number {
+  if (a === b) return 0;
   const x = addressBytes(a);
   const y = addressBytes(b);
   if (x && y) {
@@ -58,13 +59,24 @@ export function compareAddresses(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Parsed addresses, so that sorting n routes parses each address once, not n log n times. */
+const parsed = new Map<string, Uint8Array | null>();
+/** Bound of {@linkcode parsed}: it is emptied when full. */
+const PARSED_MAX = 1 << 16;
+
 function addressBytes(text: string): Uint8Array | undefined {
-  try {
-    return parseIp(text).bytes;
-  } catch (error) {
-    if (error instanceof InvalidAddressError) return undefined;
-    throw error;
+  let bytes = parsed.get(text);
+  if (bytes === undefined) {
+    try {
+      bytes = parseIp(text).bytes;
+    } catch (error) {
+      if (!(error instanceof InvalidAddressError)) throw error;
+      bytes = null;
+    }
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(text, bytes);
   }
+  return bytes ?? undefined;
 }
 
 function compareOptionalAddresses(a?: string, b?: string): number {
