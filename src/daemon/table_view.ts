@@ -107,9 +107,19 @@ function metricOf(route: Route): number {
  * destination, source prefix, tos and metric.
  */
 function groupKey(route: Route): string {
-  return `${route.family}|${route.table}|${route.dst}/${route.dstLen}|${
-    route.src ?? ""
-  }/${route.srcLen}|${route.tos}|${metricOf(route)}`;
+  return `${prefixPart(route)}|${route.src ?? ""}/${route.srcLen}|${route.tos}|${metricOf(route)}`;
+}
+
+/** The leading part of {@linkcode groupKey}: family, table, destination prefix. */
+function prefixPart(route: Pick<Route, "family" | "table" | "dst" | "dstLen">): string {
+  return `${route.family}|${route.table}|${route.dst}/${route.dstLen}`;
+}
+
+/** The {@linkcode prefixPart} of a group key. */
+function prefixOfGroupKey(key: string): string {
+  let at = -1;
+  for (let i = 0; i < 3; i++) at = key.indexOf("|", at + 1);
+  return key.slice(0, at);
 }
 
 function hopKey(hop: Pick<Nexthop, "oif" | "gateway" | "hops">): string {
@@ -227,6 +237,8 @@ export class TableView {
 
   /** table → group key → routes in kernel order. */
   #routes = new Map<number, Map<string, Route[]>>();
+  /** prefix part → the keys of its groups, so that one prefix's routes are found without a scan. */
+  #byPrefix = new Map<string, Set<string>>();
   #links = new Map<number, Link>();
   #addresses = new Map<string, Address>();
   #resync: string | undefined;
@@ -267,6 +279,7 @@ export class TableView {
       this.#addresses = new Map((values as Address[]).map((a) => [addressKey(a), a]));
     } else {
       for (const table of this.tables) this.#routes.set(table, new Map());
+      this.#byPrefix.clear();
       for (const route of values as Route[]) {
         if (!this.#tracks(route)) continue;
         this.#group(route, true).push(route);
@@ -279,6 +292,29 @@ export class TableView {
   routes(table: number): Route[] {
     const groups = this.#routes.get(table);
     return groups ? [...groups.values()].flat() : [];
+  }
+
+  /**
+   * The routes of one tracked table with one destination prefix (any metric, tos, source), in
+   * kernel order per key; found through an index, without scanning the table.
+   *
+   * @example
+   * ```ts
+   * import { TableView } from "./table_view.ts";
+   * const view = new TableView({ tables: [254] });
+   * const r = { family: 2, table: 254, dst: "10.0.0.0", dstLen: 8, srcLen: 0, tos: 0,
+   *   protocol: 2, scope: 253, type: 1, flags: 0, oif: 2 };
+   * view.reset("routes", [r, { ...r, dst: "10.1.0.0", dstLen: 16 }]);
+   * view.routesWithPrefix({ family: 2, table: 254, dst: "10.0.0.0", dstLen: 8 }).length; // 1
+   * ```
+   */
+  routesWithPrefix(prefix: Pick<Route, "family" | "table" | "dst" | "dstLen">): Route[] {
+    const groups = this.#routes.get(prefix.table);
+    const keys = this.#byPrefix.get(prefixPart(prefix));
+    if (!groups || !keys) return [];
+    const out: Route[] = [];
+    for (const key of keys) out.push(...(groups.get(key) ?? []));
+    return out;
   }
 
   /** The links by index (a copy). */
@@ -399,6 +435,18 @@ export class TableView {
     return changed;
   }
 
+  #indexGroup(key: string, present: boolean): void {
+    const prefix = prefixOfGroupKey(key);
+    let keys = this.#byPrefix.get(prefix);
+    if (present) {
+      if (!keys) this.#byPrefix.set(prefix, keys = new Set());
+      keys.add(key);
+    } else if (keys) {
+      keys.delete(key);
+      if (keys.size === 0) this.#byPrefix.delete(prefix);
+    }
+  }
+
   #tracks(route: Route): boolean {
     return (route.family === AF.INET || route.family === AF.INET6) &&
       this.tables.has(route.table) && (route.flags & RTM_F.CLONED) === 0;
@@ -411,7 +459,10 @@ export class TableView {
     let group = groups.get(key);
     if (!group) {
       group = [];
-      if (create) groups.set(key, group);
+      if (create) {
+        groups.set(key, group);
+        this.#indexGroup(key, true);
+      }
     }
     return group;
   }
@@ -419,7 +470,10 @@ export class TableView {
   #dropEmpty(route: Route): void {
     const groups = this.#routes.get(route.table);
     const key = groupKey(route);
-    if (groups?.get(key)?.length === 0) groups.delete(key);
+    if (groups?.get(key)?.length === 0) {
+      groups.delete(key);
+      this.#indexGroup(key, false);
+    }
   }
 
   #addRoute(route: Route, headerFlags: number): boolean {
@@ -519,7 +573,10 @@ export class TableView {
           if (next === null) group.splice(i, 1);
           else group[i] = next;
         }
-        if (group.length === 0) groups.delete(key);
+        if (group.length === 0) {
+          groups.delete(key);
+          this.#indexGroup(key, false);
+        }
       }
     }
     return changed;

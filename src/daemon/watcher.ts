@@ -22,7 +22,8 @@ import { DecodeError } from "../netlink/errors.ts";
 import type { Route } from "../netlink/route.ts";
 import { decodeRtnlMessage } from "../netlink/rtnl_message.ts";
 import { sourceExclusion } from "../planner/eligibility.ts";
-import { type Plan, planSync } from "../planner/plan.ts";
+import { type Conflict, type Plan, planSync } from "../planner/plan.ts";
+import { prefixKey } from "../planner/route_key.ts";
 import { type ChangeResult, MissingTableError, type RouteStore } from "../rtnl/client.ts";
 import type { WaitResult } from "../netlink/transport.ts";
 import { ApplyBudget } from "./apply_budget.ts";
@@ -38,6 +39,9 @@ export const WATCH_GROUPS: readonly number[] = [
   RTNLGRP.IPV4_ROUTE,
   RTNLGRP.IPV6_ROUTE,
 ];
+
+/** A destination prefix: what one route event can touch. */
+type Prefix = Pick<Route, "family" | "dst" | "dstLen">;
 
 /** Timing options of the daemon. */
 export interface WatchTiming {
@@ -163,7 +167,14 @@ export class Watcher {
   #retryAt: number | undefined;
   #retryDelay: number;
   #nextWatchdog: number | undefined;
-  #lastConflicts = "";
+  /** The conflicts of the last plans, by table and prefix, so each is reported once. */
+  readonly #conflicts = new Map<string, Conflict>();
+  /**
+   * What changed since the last apply: the destination prefixes touched by route events, or
+   * `"all"` when something can affect every copy (links, addresses, foreign routes in a target
+   * table, a resync). An apply plans only the touched prefixes when it can.
+   */
+  #dirty: Map<string, Prefix> | "all" = "all";
 
   /** Creates the daemon; nothing happens until {@linkcode Watcher.run}. */
   constructor(config: MirrorConfig, timing: WatchTiming, deps: WatcherDeps) {
@@ -209,6 +220,7 @@ export class Watcher {
     for (const route of source) if (this.#candidate(route)) routes.push(route);
     for (const table of this.#config.tables) routes.push(...client.routes({ table }));
     this.#view.reset("routes", routes);
+    this.#dirty = "all";
     this.#counters.resyncs++;
     this.#scheduleResync();
     log.debug("Full dump loaded", {
@@ -223,13 +235,44 @@ export class Watcher {
       : undefined;
   }
 
-  #plan(): Plan {
-    const targets = new Map(this.#config.tables.map((t) => [t, this.#view.routes(t)]));
-    return planSync(planInput({
-      source: this.#view.routes(this.#config.source),
-      targets,
-      links: [...this.#view.links().values()],
-    }, this.#config));
+  /** Plans every copy, or with `prefixes` only the copies of those destination prefixes. */
+  #plan(prefixes?: Iterable<Prefix>): Plan {
+    const { source, protocol, tables } = this.#config;
+    const links = [...this.#view.links().values()];
+    if (prefixes === undefined) {
+      const targets = new Map(tables.map((t) => [t, this.#view.routes(t)]));
+      return planSync(
+        planInput({ source: this.#view.routes(source), targets, links }, this.#config),
+      );
+    }
+    // The plan of some prefixes: their source routes and copies, and every foreign route of the
+    // target tables (they decide the VPN's devices and the conflicts). Duplicates and conflicts
+    // are per prefix, so this is the full plan restricted to those prefixes.
+    const wanted = [...prefixes];
+    const sourceRoutes = wanted.flatMap((p) =>
+      this.#view.routesWithPrefix({ ...p, table: source })
+    );
+    const targets = new Map(tables.map((table) => {
+      const foreign = this.#view.routes(table).filter((r) => r.protocol !== protocol);
+      const ours = wanted.flatMap((p) => this.#view.routesWithPrefix({ ...p, table }))
+        .filter((r) => r.protocol === protocol);
+      return [table, [...foreign, ...ours]];
+    }));
+    return planSync(planInput({ source: sourceRoutes, targets, links }, this.#config));
+  }
+
+  /** Marks what an event touched (see {@linkcode Watcher.#dirty}). */
+  #touch(route?: Route): void {
+    if (this.#dirty === "all") return;
+    if (route === undefined || this.#config.includeGatewayRoutes) {
+      this.#dirty = "all";
+      return;
+    }
+    this.#dirty.set(prefixKey(route), {
+      family: route.family,
+      dst: route.dst,
+      dstLen: route.dstLen,
+    });
   }
 
   /** Plans from the view (after a full dump if needed) and applies; never throws kernel errors. */
@@ -247,16 +290,20 @@ export class Watcher {
         }
         this.#resync();
       }
-      const plan = this.#plan();
+      const dirty = resync ? "all" : this.#dirty;
+      this.#dirty = new Map();
+      const plan = this.#plan(dirty === "all" ? undefined : dirty.values());
+      this.#trackConflicts(plan, dirty);
       const changes = planChanges(plan);
       const results = client.apply(changes);
       this.#echoes.expect(results);
       summary = this.#summarise(plan, results, started, resync);
-      this.#report(plan, results, summary);
+      this.#report(results, summary);
     } catch (e) {
       // A source table missing at start is a configuration error; later, a passing state.
       if (e instanceof MissingTableError && this.#counters.applies === 0) throw e;
       this.#counters.failedApplies++;
+      this.#dirty = "all";
       this.#view.requestResync("an apply failed");
       this.#scheduleRetry();
       log.warn("Apply failed: {error}; will retry", { error: errorText(e) });
@@ -266,28 +313,56 @@ export class Watcher {
     if (summary) this.#deps.onApply?.(this.counters, summary);
   }
 
+  /**
+   * Updates the known conflicts from a plan of `dirty` (every prefix, or some) and logs each new
+   * one once, at WARN.
+   */
+  #trackConflicts(plan: Plan, dirty: Map<string, Prefix> | "all"): void {
+    const key = (table: number, route: Route) => `${table} ${prefixKey(route)}`;
+    const before = new Set(this.#conflicts.keys());
+    if (dirty === "all") this.#conflicts.clear();
+    else {
+      for (const [k, c] of this.#conflicts) {
+        if (dirty.has(prefixKey(c.wanted))) this.#conflicts.delete(k);
+      }
+    }
+    for (const c of plan.conflicts) {
+      const k = key(c.table, c.wanted);
+      this.#conflicts.set(k, c);
+      if (before.has(k)) continue;
+      this.#deps.log.warn(
+        "Conflict: {dst} in table {table} is held by a route linkmirror did not make",
+        {
+          dst: `${c.wanted.dst}/${c.wanted.dstLen}`,
+          table: c.table,
+          existing: c.existing.map((r) => ({ oif: r.oif, protocol: r.protocol })),
+        },
+      );
+    }
+  }
+
   #summarise(
     plan: Plan,
     results: readonly ChangeResult[],
     started: number,
     resync: boolean,
   ): ApplySummary {
-    const { added, deleted, failed, conflicts } = applyCounts(plan, results);
+    const { added, deleted, failed } = applyCounts(plan, results);
     return {
       added,
       deleted,
       failed,
-      conflicts,
+      conflicts: this.#conflicts.size,
       durationMs: round(this.#now() - started),
       resync,
       at: Date.now(),
     };
   }
 
-  #report(plan: Plan, results: readonly ChangeResult[], s: ApplySummary): void {
+  #report(results: readonly ChangeResult[], s: ApplySummary): void {
     const { log } = this.#deps;
     this.#counters.applies++;
-    this.#counters.conflicts = s.conflicts;
+    this.#counters.conflicts = this.#conflicts.size;
     for (const r of results) {
       const route = r.change.route;
       const fields = {
@@ -304,21 +379,10 @@ export class Watcher {
         });
       } else log.debug("{op} {dst} in table {table}", fields);
     }
-    const conflicts = plan.conflicts.map((c) => `${c.table} ${c.wanted.dst}/${c.wanted.dstLen}`)
-      .join(",");
-    if (conflicts !== this.#lastConflicts) {
-      for (const c of plan.conflicts) {
-        log.warn("Conflict: {dst} in table {table} is held by a route linkmirror did not make", {
-          dst: `${c.wanted.dst}/${c.wanted.dstLen}`,
-          table: c.table,
-          existing: c.existing.map((r) => ({ oif: r.oif, protocol: r.protocol })),
-        });
-      }
-      this.#lastConflicts = conflicts;
-    }
     if (s.failed > 0) {
       this.#counters.failedApplies++;
       // The view may be wrong about what failed (e.g. a link went down in between): re-read.
+      this.#dirty = "all";
       this.#view.requestResync("a change failed");
       this.#scheduleRetry();
     } else {
@@ -344,6 +408,7 @@ export class Watcher {
     const batch = events.drainEvents();
     const now = this.#now();
     if (batch.overrun) {
+      this.#touch();
       this.#counters.overruns++;
       this.#view.requestResync("receive buffer overrun (ENOBUFS)");
       log.warn("Events were lost (receive buffer overrun); resyncing", {
@@ -365,16 +430,23 @@ export class Watcher {
       let changed = false;
       let echo = false;
       switch (event.kind) {
-        case "route":
-          changed = this.#applyRoute(event.op, event.route, message.header.flags);
-          echo = changed && event.route.protocol === this.#config.protocol &&
-            this.#echoes.take(event.op, event.route);
+        case "route": {
+          const route = event.route;
+          changed = this.#applyRoute(event.op, route, message.header.flags);
+          if (!changed) break;
+          const ours = route.protocol === this.#config.protocol;
+          echo = ours && this.#echoes.take(event.op, route);
+          // A foreign route in a target table can change the VPN's devices: plan everything.
+          this.#touch(route.table === this.#config.source || ours ? route : undefined);
           break;
+        }
         case "link":
           changed = this.#view.applyLink(event.op, event.link);
+          if (changed) this.#touch();
           break;
         case "address":
           changed = this.#view.applyAddress(event.op, event.address);
+          if (changed) this.#touch();
           break;
       }
       if (changed) this.#coalescer.onEvent(now, { echo });

@@ -865,3 +865,54 @@ Deno.test("RA routes with the same metric via different routers stay separate", 
   assert.equal(view.routes(MAIN).length, 2);
   assert.equal(view.needsResync, undefined);
 });
+
+Deno.test("routesWithPrefix always agrees with a scan of the table (random events)", () => {
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const view = new TableView({ tables: [254, 100] });
+  const base = {
+    family: 2,
+    srcLen: 0,
+    tos: 0,
+    protocol: 2,
+    scope: 253,
+    type: 1,
+    flags: 0,
+  };
+  const prefixes = ["10.0.0.0/8", "10.1.0.0/16", "10.1.0.0/24", "192.168.1.0/24"];
+  const make = () => {
+    const [dst, len] = prefixes[rand(prefixes.length)].split("/");
+    return {
+      ...base,
+      table: rand(2) ? 254 : 100,
+      dst,
+      dstLen: Number(len),
+      oif: 2 + rand(3),
+      priority: rand(3) * 100,
+    };
+  };
+  for (let step = 0; step < 2000; step++) {
+    const r = make();
+    const op = rand(3);
+    if (op === 0) view.applyRoute("new", r, rand(2) ? NLM_F.REPLACE : NLM_F.CREATE);
+    else if (op === 1) view.applyRoute("del", r, 0);
+    else if (rand(50) === 0) {
+      view.applyLink("new", { index: r.oif, name: `e${r.oif}`, flags: 0x1002, type: 1 });
+    } else if (rand(50) === 0) view.reset("routes", [make(), make()]);
+    for (const table of [254, 100]) {
+      for (const p of prefixes) {
+        const [dst, len] = p.split("/");
+        const scan = view.routes(table).filter((x) => x.dst === dst && x.dstLen === Number(len));
+        const indexed = view.routesWithPrefix({ family: 2, table, dst, dstLen: Number(len) });
+        assert.deepEqual(
+          indexed.map((x) => viewKey(x)).sort(),
+          scan.map((x) => viewKey(x)).sort(),
+          `step ${step}, table ${table}, ${p}`,
+        );
+      }
+    }
+  }
+});

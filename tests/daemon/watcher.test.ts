@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { getLogger } from "@logtape/logtape";
+import { getLogger, type Logger } from "@logtape/logtape";
 import type { DaemonStore, EventSource } from "../../src/daemon/watcher.ts";
 import { Watcher } from "../../src/daemon/watcher.ts";
 import type { Address } from "../../src/netlink/address.ts";
@@ -116,6 +116,7 @@ function harness(
   kernel: FakeKernel,
   steps: Step[],
   timing = { coalesceMs: 50, maxWaitMs: 500, resyncIntervalS: 0 },
+  log: Logger = getLogger(["test"]),
 ) {
   let clock = 1000;
   let pending: EventBatch = { messages: [], overrun: false };
@@ -159,7 +160,7 @@ function harness(
       excludeDevices: [],
     },
     timing,
-    { events, client: kernel, now: () => clock, log: getLogger(["test"]), onReady: () => ready++ },
+    { events, client: kernel, now: () => clock, log, onReady: () => ready++ },
   );
   self.watcher = watcher;
   return { watcher, waits, ready: () => ready, now: () => clock };
@@ -270,4 +271,31 @@ Deno.test("a writer that undoes every copy at once is not fought in a tight loop
   ok(applies <= 1 + 2 * 20 + 1, `${applies} applies in 2 s`);
   ok(applies >= 20, `it still repairs, at the bounded rate: ${applies}`);
   ok(h.watcher.counters.throttled >= 1);
+});
+
+Deno.test("a conflict is reported once, and events on other prefixes do not repeat it", async () => {
+  const held = route({ table: VPN, dst: "10.20.0.0", oif: 3, protocol: 4 });
+  const kernel = new FakeKernel([lan, vpnDefault, route({ dst: "10.20.0.0" }), held]);
+  const warnings: string[] = [];
+  const quiet = () => {};
+  // The watcher logs with debug, info and warn only.
+  const log = {
+    debug: quiet,
+    info: quiet,
+    warn: (message: string) => warnings.push(message),
+  } as unknown as Logger;
+  const other = route({ dst: "10.30.0.0" });
+  const h = harness(
+    kernel,
+    [
+      { after: 1000, messages: () => (kernel.add(other), [event("new", other)]) },
+      { after: 1000, messages: () => (kernel.remove(other), [event("del", other)]) },
+    ],
+    undefined,
+    log,
+  );
+  await h.watcher.run();
+  deepEqual(warnings.filter((w) => w.startsWith("Conflict")).length, 1);
+  equal(h.watcher.counters.conflicts, 1, "still one conflict after the partial plans");
+  deepEqual(kernel.table(VPN), ["0.0.0.0/0 3", "10.20.0.0/24 4", "192.168.188.0/24 77"]);
 });
