@@ -217,8 +217,10 @@ export class Watcher {
       family: families.length === 1 ? families[0] : undefined,
       mustExist: true,
     });
-    for (const route of source) if (this.#candidate(route)) routes.push(route);
-    for (const table of this.#config.tables) routes.push(...client.routes({ table }));
+    for (const route of source) if (this.#candidate(route)) routes.push(lean(route));
+    for (const table of this.#config.tables) {
+      for (const route of client.routes({ table })) routes.push(lean(route));
+    }
     this.#view.reset("routes", routes);
     this.#dirty = "all";
     this.#counters.resyncs++;
@@ -456,7 +458,7 @@ export class Watcher {
   /** Feeds a route event to the view; non-candidates of the source table are not kept. */
   #applyRoute(op: "new" | "del", route: Route, flags: number): boolean {
     if (route.table !== this.#config.source || this.#candidate(route)) {
-      return this.#view.applyRoute(op, route, flags);
+      return this.#view.applyRoute(op, lean(route), flags);
     }
     // A route that can never be mirrored; a replace of it may still evict a candidate.
     if (op === "new" && (flags & NLM_F.REPLACE) !== 0) {
@@ -542,6 +544,16 @@ export class Watcher {
     );
     return client.apply(ours.map((route) => ({ op: "delete" as const, route })));
   }
+}
+
+/**
+ * A route without its unmodelled attributes (cache info, metrics): the view and the planner do not
+ * use them, and they are views into the received datagram, which they would keep alive.
+ */
+function lean(route: Route): Route {
+  if (route.other === undefined) return route;
+  const { other: _other, ...rest } = route;
+  return rest;
 }
 
 function round(ms: number): number {
