@@ -46,6 +46,13 @@ export const PERMISSIONS: readonly string[] = [
   "--allow-write=/run/linkmirror",
 ];
 
+/**
+ * V8 settings of the shipped daemon: a 1 MiB young generation instead of V8's up-to-16 MiB
+ * semi-spaces. Measured side by side (bench `--bin`/`--bin-b`): RSS after mirroring 10k routes
+ * 154 → 110 MiB, with `watch` converging as fast or faster (fewer, shorter scavenges).
+ */
+export const V8_FLAGS: readonly string[] = ["--v8-flags=--max-semi-space-size=1"];
+
 /** Flags that keep `deno run` of the bundle from reading project files or the network. */
 export const RUN_ISOLATION: readonly string[] = [
   "--no-config",
@@ -92,7 +99,7 @@ function shellQuote(text: string): string {
  * ```
  */
 export function launcherScript(options: LauncherOptions): string {
-  const flags = ["run", ...RUN_ISOLATION, ...PERMISSIONS].join(" ");
+  const flags = ["run", ...RUN_ISOLATION, ...PERMISSIONS, ...V8_FLAGS].join(" ");
   return [
     "#!/bin/sh",
     "# linkmirror launcher, written by `deno task compile` where `deno compile` could not build a",
@@ -226,6 +233,7 @@ async function compileTarget(
       "--quiet",
       ...RUN_ISOLATION.filter((flag) => flag !== "--no-prompt"),
       ...PERMISSIONS,
+      ...V8_FLAGS,
       "--target",
       target,
       "--output",
