@@ -115,13 +115,6 @@ function prefixPart(route: Pick<Route, "family" | "table" | "dst" | "dstLen">): 
   return `${route.family}|${route.table}|${route.dst}/${route.dstLen}`;
 }
 
-/** The {@linkcode prefixPart} of a group key. */
-function prefixOfGroupKey(key: string): string {
-  let at = -1;
-  for (let i = 0; i < 3; i++) at = key.indexOf("|", at + 1);
-  return key.slice(0, at);
-}
-
 function hopKey(hop: Pick<Nexthop, "oif" | "gateway" | "hops">): string {
   return `${hop.oif}/${hop.gateway ?? ""}/${hop.hops}`;
 }
@@ -435,8 +428,7 @@ export class TableView {
     return changed;
   }
 
-  #indexGroup(key: string, present: boolean): void {
-    const prefix = prefixOfGroupKey(key);
+  #indexGroup(key: string, prefix: string, present: boolean): void {
     let keys = this.#byPrefix.get(prefix);
     if (present) {
       if (!keys) this.#byPrefix.set(prefix, keys = new Set());
@@ -461,7 +453,7 @@ export class TableView {
       group = [];
       if (create) {
         groups.set(key, group);
-        this.#indexGroup(key, true);
+        this.#indexGroup(key, prefixPart(route), true);
       }
     }
     return group;
@@ -472,7 +464,7 @@ export class TableView {
     const key = groupKey(route);
     if (groups?.get(key)?.length === 0) {
       groups.delete(key);
-      this.#indexGroup(key, false);
+      this.#indexGroup(key, prefixPart(route), false);
     }
   }
 
@@ -566,6 +558,7 @@ export class TableView {
     let changed = false;
     for (const groups of this.#routes.values()) {
       for (const [key, group] of groups) {
+        const sample = group[0];
         for (let i = group.length - 1; i >= 0; i--) {
           const next = f(group[i]);
           if (next === group[i]) continue;
@@ -575,7 +568,7 @@ export class TableView {
         }
         if (group.length === 0) {
           groups.delete(key);
-          this.#indexGroup(key, false);
+          this.#indexGroup(key, prefixPart(sample), false);
         }
       }
     }

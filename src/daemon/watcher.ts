@@ -438,8 +438,9 @@ export class Watcher {
           if (!changed) break;
           const ours = route.protocol === this.#config.protocol;
           echo = ours && this.#echoes.take(event.op, route);
-          // A foreign route in a target table can change the VPN's devices: plan everything.
-          this.#touch(route.table === this.#config.source || ours ? route : undefined);
+          // Our own change coming back leaves its prefix as planned: nothing to re-plan. A foreign
+          // route in a target table can change the VPN's devices: plan everything.
+          if (!echo) this.#touch(route.table === this.#config.source || ours ? route : undefined);
           break;
         }
         case "link":
