@@ -5,10 +5,10 @@
 
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import type { DetectJson } from "../../src/cli/render_detect.ts";
-import { firezone, FIREZONE_TABLE, type IpRoute, LAN, tableRoutes } from "./firezone.ts";
+import { firezone, FIREZONE_TABLE, type IpRoute, LAN, lanOnly, tableRoutes } from "./firezone.ts";
 import { linkmirror } from "./linkmirror.ts";
 import { kernelTest, type Netns } from "./netns.ts";
-import { lanOnly, tailscale, TS_TABLE, WG_TABLE, wgQuick } from "./vpn_setups.ts";
+import { tailscale, TS_TABLE, WG_TABLE, wgQuick } from "./vpn_setups.ts";
 
 async function detect(ns: Netns): Promise<DetectJson> {
   const run = await linkmirror(ns, ["detect", "--json"]);

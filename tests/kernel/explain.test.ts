@@ -6,10 +6,10 @@
 
 import { deepEqual, equal, match } from "node:assert/strict";
 import type { ExplainJson, LookupJson } from "../../src/cli/render_explain.ts";
-import { firezone, FIREZONE_TABLE, LAN } from "./firezone.ts";
+import { firezone, FIREZONE_TABLE, LAN, lanOnly } from "./firezone.ts";
 import { linkmirror } from "./linkmirror.ts";
 import { kernelTest, type Netns } from "./netns.ts";
-import { lanOnly, tailscale, wgQuick } from "./vpn_setups.ts";
+import { tailscale, wgQuick } from "./vpn_setups.ts";
 
 interface IpGet {
   dst: string;

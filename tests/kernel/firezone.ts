@@ -37,8 +37,8 @@ export interface IpRoute {
   flags?: string[];
 }
 
-/** Builds the scenario in `ns`; returns the LAN peer namespace. */
-export async function firezone(ns: Netns): Promise<Netns> {
+/** A namespace with a LAN (`lan0`, 192.168.188.112/24 and 2001:db8:188::112/64) and a peer. */
+export async function lanOnly(ns: Netns): Promise<Netns> {
   const peer = await ns.connectPeer({
     localIf: LAN.dev,
     peerIf: LAN.peerDev,
@@ -47,9 +47,20 @@ export async function firezone(ns: Netns): Promise<Netns> {
   });
   await ns.ip("-6", "address", "add", `${LAN.address6}/64`, "dev", LAN.dev, "nodad");
   await peer.ip("-6", "address", "add", `${LAN.peer6}/64`, "dev", LAN.peerDev, "nodad");
-  await ns.ip("tuntap", "add", "mode", "tun", "name", "tun0");
-  await ns.ip("link", "set", "tun0", "up");
-  await ns.ip("address", "add", "100.64.0.2/32", "dev", "tun0");
+  return peer;
+}
+
+/** A tun device `name`, up, with `address`. */
+export async function tunnel(ns: Netns, name: string, address: string): Promise<void> {
+  await ns.ip("tuntap", "add", "mode", "tun", "name", name);
+  await ns.ip("link", "set", name, "up");
+  await ns.ip("address", "add", address, "dev", name);
+}
+
+/** Builds the scenario in `ns`; returns the LAN peer namespace. */
+export async function firezone(ns: Netns): Promise<Netns> {
+  const peer = await lanOnly(ns);
+  await tunnel(ns, "tun0", "100.64.0.2/32");
   await ns.ip("route", "add", "default", "dev", "tun0", "table", FIREZONE_TABLE);
   await ns.ip("route", "add", "100.64.0.0/11", "dev", "tun0", "table", FIREZONE_TABLE);
   await ns.ip("-6", "route", "add", "default", "dev", "tun0", "table", FIREZONE_TABLE);

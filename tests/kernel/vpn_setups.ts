@@ -7,28 +7,8 @@
  * @module
  */
 
-import { LAN } from "./firezone.ts";
+import { tunnel } from "./firezone.ts";
 import type { Netns } from "./netns.ts";
-
-/** A namespace with a LAN (`lan0`, 192.168.188.112/24 and 2001:db8:188::112/64) and a peer. */
-export async function lanOnly(ns: Netns): Promise<Netns> {
-  const peer = await ns.connectPeer({
-    localIf: LAN.dev,
-    peerIf: LAN.peerDev,
-    localAddress: `${LAN.address}/24`,
-    peerAddress: `${LAN.peer}/24`,
-  });
-  await ns.ip("-6", "address", "add", `${LAN.address6}/64`, "dev", LAN.dev, "nodad");
-  await peer.ip("-6", "address", "add", `${LAN.peer6}/64`, "dev", LAN.peerDev, "nodad");
-  return peer;
-}
-
-/** A tun device `name`, up, with `address`. */
-export async function tunnel(ns: Netns, name: string, address: string): Promise<void> {
-  await ns.ip("tuntap", "add", "mode", "tun", "name", name);
-  await ns.ip("link", "set", name, "up");
-  await ns.ip("address", "add", address, "dev", name);
-}
 
 /** wg-quick's table and fwmark. */
 export const WG_TABLE = "51820";
