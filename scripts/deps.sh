@@ -13,8 +13,10 @@ command -v ip >/dev/null 2>&1 || need_apt="$need_apt iproute2"
 # Deno comes from the npm registry: without npm, get Debian's first.
 deno_ok || command -v npm >/dev/null 2>&1 || need_apt="$need_apt npm"
 if [ "${LINKMIRROR_DEPS_TEST:-}" = 1 ]; then
-  # Test extras: systemd-analyze checks the unit file (tests/systemd_unit.test.ts).
+  # Test extras: systemd-analyze checks the unit file (tests/systemd_unit.test.ts); ping checks
+  # the namespace fixture's veth pairs (tests/kernel/netns.test.ts).
   command -v systemd-analyze >/dev/null 2>&1 || need_apt="$need_apt systemd"
+  command -v ping >/dev/null 2>&1 || need_apt="$need_apt iputils-ping"
 fi
 if [ -n "$need_apt" ]; then
   echo "deps: installing$need_apt with apt-get" >&2
