@@ -37,7 +37,7 @@ export const TARGETS: readonly string[] = [
  *
  * Not `/proc/self/status`: Deno 2.9 grants reads under `/proc/<pid>/` (and `/proc/self/`) only
  * with `--allow-all`, whatever `--allow-read` says, so listing it would change nothing. The
- * capability check has to ask the kernel another way (`capget(2)` through FFI).
+ * capability check asks the kernel instead (`RtnlClient.canChangeRoutes`).
  */
 export const PERMISSIONS: readonly string[] = [
   "--allow-ffi",

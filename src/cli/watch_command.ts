@@ -13,13 +13,12 @@ import { RtnlClient } from "../rtnl/client.ts";
 import { SdNotifier } from "../sd_notify.ts";
 import { resolveAutoTable } from "../detect/auto_table.ts";
 import { type DaemonState, daemonState, removeState, writeState } from "../status/state_file.ts";
-import { asFailure, requireNetAdmin, requireRouteChanges } from "./commands.ts";
+import { asFailure, requireRouteChanges } from "./commands.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { CommandContext, WatchOptions } from "./program.ts";
 
 /** `linkmirror watch`. */
 export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<number> {
-  requireNetAdmin("watch");
   const logger = log("daemon");
   let events: NetlinkSocket | undefined;
   let client: RtnlClient | undefined;

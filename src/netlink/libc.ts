@@ -1,7 +1,7 @@
 /**
  * A thin, typed binding of the libc calls linkmirror needs (`socket`, `bind`, `sendto`,
- * `recvfrom`, `poll`, `eventfd`, ... for the sockets; `capget` and `kill` for privilege and
- * liveness checks, which Deno's permissions do not let it read from `/proc`), opened lazily with
+ * `recvfrom`, `poll`, `eventfd`, ... for the sockets; `kill` for a liveness check, which Deno's
+ * permissions do not let it read from `/proc`), opened lazily with
  * `Deno.dlopen("libc.so.6")`, plus helpers that read `errno` right after a failed call.
  *
  * `errno` is per thread: read it (with {@linkcode lastErrno} or {@linkcode check}) immediately
@@ -65,7 +65,6 @@ const SYMBOLS = {
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  capget: { parameters: ["buffer", "buffer"], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;

@@ -228,8 +228,9 @@ export class RtnlClient implements RouteStore {
   /**
    * Whether the kernel lets this socket change routes: sends an `RTM_DELROUTE` it cannot act on
    * (family `AF_UNSPEC`, no route). rtnetlink checks `CAP_NET_ADMIN` — in the user namespace that
-   * owns the network namespace, which `capget` cannot tell — before it looks for a handler, so
-   * the answer is `EPERM` without the capability and `EOPNOTSUPP` with it. Changes nothing.
+   * owns the network namespace, which the capability set does not tell — before it looks for a
+   * handler, so the answer is `EPERM` without the capability and `EOPNOTSUPP` with it. Changes
+   * nothing.
    */
   canChangeRoutes(): boolean {
     try {
