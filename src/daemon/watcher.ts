@@ -14,7 +14,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { MirrorConfig } from "../engine/config.ts";
-import { applyCounts, planChanges, planInput } from "../engine/reconcile.ts";
+import { applyCounts, flushChanges, planChanges, planInput } from "../engine/reconcile.ts";
 import { NLM_F, RTNLGRP } from "../netlink/constants.ts";
 import type { Address } from "../netlink/address.ts";
 import type { EventBatch } from "../netlink/conn.ts";
@@ -539,11 +539,7 @@ export class Watcher {
   /** Deletes every copy linkmirror owns in the target tables (for `--flush-on-exit`). */
   flush(): ChangeResult[] {
     const { client } = this.#deps;
-    const ours = this.#config.tables.flatMap((table) =>
-      client.routes({ table, protocol: this.#config.protocol })
-        .filter((r) => r.protocol === this.#config.protocol)
-    );
-    return client.apply(ours.map((route) => ({ op: "delete" as const, route })));
+    return client.apply(flushChanges(client, this.#config));
   }
 }
 
