@@ -8,13 +8,14 @@
 #   --prefix DIR   install under DIR as if it were / (for packagers and tests); never touches
 #                  systemd, never runs linkmirror
 #   --no-service   install the unit file but do not enable or start it (and run nothing)
+#   --no-test-tools  do not install what only the test suite needs (ping, systemd-analyze)
 #   --dry-run      print every action, change nothing
 #   --uninstall    stop and disable the service, remove the files; with --flush, first delete
 #                  linkmirror's routes (`linkmirror flush` with the configured tables)
 #   -h, --help     this text
 #
 # What it does: installs what is missing (Deno 2 from the npm registry, iproute2 with apt-get,
-# through scripts/deps.sh), builds (`deno task compile`: a compiled binary, or the bundle and its
+# and the test suite's ping and systemd-analyze, through scripts/deps.sh), builds (`deno task compile`: a compiled binary, or the bundle and its
 # launcher where `deno compile` cannot download its runtime), then installs
 #   /usr/local/bin/linkmirror                      the binary, or the launcher
 #   /usr/local/lib/linkmirror/linkmirror.js        the bundle (launcher installs only)
@@ -56,6 +57,7 @@ PREFIX=""
 UNINSTALL=0
 FLUSH=0
 NO_SERVICE=0
+TEST_TOOLS=1
 DRY_RUN=0
 while [ $# -gt 0 ]; do
   case $1 in
@@ -72,6 +74,7 @@ while [ $# -gt 0 ]; do
     --uninstall) UNINSTALL=1; shift ;;
     --flush) FLUSH=1; shift ;;
     --no-service) NO_SERVICE=1; shift ;;
+    --no-test-tools) TEST_TOOLS=0; shift ;;
     --dry-run) DRY_RUN=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option: $1" ;;
@@ -252,7 +255,8 @@ if [ "$DRY_RUN" = 1 ]; then
   deno_ok || say "would install Deno 2 from the npm registry (scripts/deps.sh)"
   command -v ip >/dev/null 2>&1 || say "would install iproute2 with apt-get (scripts/deps.sh)"
 else
-  sh "$REPO/scripts/deps.sh" || die "installing the dependencies failed"
+  LINKMIRROR_DEPS_TEST=$TEST_TOOLS sh "$REPO/scripts/deps.sh" ||
+    die "installing the dependencies failed"
   deno_ok || die "Deno 2 is not on PATH after installing it"
 fi
 

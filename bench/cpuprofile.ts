@@ -1,7 +1,7 @@
 /**
  * Summarises a V8 `.cpuprofile` (written by `deno run --cpu-prof`): the functions with the most
  * self time, the most inclusive time, and the longest stretches the main thread spent away from
- * idle. Part of the profiling recipe in the README.
+ * idle. Part of the profiling recipe in docs/development.md.
  *
  * Usage: `deno run -A bench/cpuprofile.ts FILE.cpuprofile [--top 25] [--filter TEXT]`
  *

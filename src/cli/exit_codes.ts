@@ -1,5 +1,5 @@
 /**
- * The exit codes of every linkmirror command, as the README documents them.
+ * The exit codes of every linkmirror command, as docs/usage.md documents them.
  *
  * @module
  */

@@ -68,7 +68,7 @@ export function routeText(
   return parts.filter((p) => p !== "").join(" ");
 }
 
-/** A route in the JSON documents linkmirror prints (see the README for the shape). */
+/** A route in the JSON documents linkmirror prints (see docs/json.md for the shape). */
 export interface RouteJson {
   table: number;
   family: "inet" | "inet6";
