@@ -4,7 +4,10 @@
  * suite's `lmt-*` ones and from another benchmark's that still runs, and removed), every
  * command that changes links or routes runs inside one (`ip -n NAME`, `ip netns exec NAME`), and
  * every namespace and process is registered so that {@linkcode cleanupAll} removes them whatever
- * happened: main.ts calls it in `finally` and on SIGINT/SIGTERM.
+ * happened: main.ts calls it in `finally` and on SIGINT/SIGTERM. Deleting a namespace first kills
+ * whatever still runs inside (a daemon that forked away from its registered process), and a
+ * reaper (tests/_fixtures/netns_reaper.ts) removes the run's namespaces even when the benchmark
+ * is killed with SIGKILL.
  *
  * @example
  * ```ts ignore
@@ -19,6 +22,8 @@
  *
  * @module
  */
+
+import { killNamespaceProcesses, startReaper } from "../tests/_fixtures/netns_reaper.ts";
 
 /** Prefix of the benchmark's namespaces. */
 export const BENCH_NETNS_PREFIX = "lmb-";
@@ -271,6 +276,7 @@ export class BenchNetns {
 
   /** Creates `lmb-<pid>-<random>` with its loopback up. */
   static async create(): Promise<BenchNetns> {
+    startReaper(`${BENCH_NETNS_PREFIX}${Deno.pid}-`);
     const name = `${BENCH_NETNS_PREFIX}${Deno.pid}-${crypto.randomUUID().slice(0, 6)}`;
     await mustRun(["ip", "netns", "add", name]);
     const ns = new BenchNetns(name);
@@ -316,6 +322,7 @@ export class BenchNetns {
     if (this.#disposed) return;
     this.#disposed = true;
     namespaces.delete(this);
+    await killNamespaceProcesses(this.name);
     await runCommand(["ip", "netns", "del", this.name]);
   }
 }

@@ -1,7 +1,7 @@
 /** Tests of the namespace fixture itself: isolation, cleanup, peers, processes, waitFor. */
 
 import { equal, notEqual, ok, rejects } from "node:assert/strict";
-import { kernelTest, Netns, waitFor, WaitTimeoutError } from "./netns.ts";
+import { kernelTest, Netns, type NetnsProcess, waitFor, WaitTimeoutError } from "./netns.ts";
 
 kernelTest("commands run inside the namespace, not the host's", async (ns) => {
   ok(ns.name.startsWith("lmt-"));
@@ -16,11 +16,16 @@ kernelTest("commands run inside the namespace, not the host's", async (ns) => {
 
 kernelTest("dispose deletes the namespace and its peer, and stops spawned processes", async () => {
   const ns = await Netns.create();
-  const peer = await ns.connectPeer({ localAddress: "192.0.2.1/24", peerAddress: "192.0.2.2/24" });
-  const ping = await ns.exec(["ping", "-c", "1", "-W", "2", "192.0.2.2"]);
-  ok(ping.success, `ping across the veth pair failed: ${ping.stdout}${ping.stderr}`);
-  const sleeper = ns.spawn(["sleep", "600"]);
-  await ns.dispose();
+  let peer: Netns;
+  let sleeper: NetnsProcess | undefined;
+  try {
+    peer = await ns.connectPeer({ localAddress: "192.0.2.1/24", peerAddress: "192.0.2.2/24" });
+    const ping = await ns.exec(["ping", "-c", "1", "-W", "2", "192.0.2.2"]);
+    ok(ping.success, `ping across the veth pair failed: ${ping.stdout}${ping.stderr}`);
+    sleeper = ns.spawn(["sleep", "600"]);
+  } finally {
+    await ns.dispose();
+  }
   ok(sleeper.exited, "the spawned process was reaped");
   const list = new TextDecoder().decode(
     (await new Deno.Command("ip", { args: ["netns", "list"] }).output()).stdout,
@@ -30,11 +35,10 @@ kernelTest("dispose deletes the namespace and its peer, and stops spawned proces
 });
 
 kernelTest("exec kills a command that runs past its timeout", async (ns) => {
-  const started = performance.now();
   const result = await ns.exec(["sleep", "600"], { timeoutMs: 100 });
   ok(result.timedOut);
   ok(!result.success);
-  ok(performance.now() - started < 5000);
+  equal(result.code, 137, "killed by SIGKILL");
 });
 
 kernelTest(

@@ -7,6 +7,12 @@
  * `LMT_HOST_NETNS_INODE` (the test runner's namespace), which
  * `tests/kernel/scripts/guard.ts` checks before a script touches anything.
  *
+ * Nothing outlives the test run: {@linkcode Netns.dispose} kills every process left in a namespace
+ * before deleting it, and a namespace's name carries the run's id (`lmt-<pid>-<tag>-<random>`,
+ * one tag per test module), which the reaper of tests/_fixtures/netns_reaper.ts watches: when
+ * the test runner ends in any way (Ctrl-C, SIGTERM, SIGKILL, a crash), it kills the processes
+ * left in the run's namespaces and deletes them.
+ *
  * @example
  * ```ts ignore
  * import { kernelTest, waitFor } from "./netns.ts";
@@ -21,8 +27,17 @@
  * @module
  */
 
+import { killNamespaceProcesses, startReaper } from "../_fixtures/netns_reaper.ts";
+
 /** Prefix of the names of the namespaces tests create (`ip netns list | grep lmt-`). */
 export const NETNS_PREFIX = "lmt-";
+
+/**
+ * This module instance's run id: every namespace it creates is named `lmt-<RUN_ID>-<random>`.
+ * The process id tells runs apart; the tag tells the test modules of one `deno test --parallel`
+ * process apart (each has its own reaper, which must not touch another module's namespaces).
+ */
+export const RUN_ID = `${Deno.pid}-${crypto.randomUUID().slice(0, 4)}`;
 
 /** What {@linkcode Netns.exec} returns. */
 export interface ExecResult {
@@ -310,7 +325,8 @@ export class Netns {
 
   /** Creates a namespace `lmt-<random>` and sets its loopback up. */
   static async create(): Promise<Netns> {
-    const name = `${NETNS_PREFIX}${crypto.randomUUID().slice(0, 8)}`;
+    startReaper(`${NETNS_PREFIX}${RUN_ID}-`);
+    const name = `${NETNS_PREFIX}${RUN_ID}-${crypto.randomUUID().slice(0, 6)}`;
     const added = await run(["ip", "netns", "add", name]);
     if (!added.success) {
       throw new CommandError(["ip", "netns", "add", name], added.code, added.stderr);
@@ -419,12 +435,16 @@ export class Netns {
     return peer;
   }
 
-  /** Stops spawned processes, disposes peers and deletes the namespace. Idempotent. */
+  /**
+   * Stops spawned processes, disposes peers, kills whatever else still runs inside (a command
+   * whose test gave up on it) and deletes the namespace. Idempotent.
+   */
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
     await Promise.all(this.#processes.map((p) => p.stop(2000)));
     await Promise.all(this.#peers.map((p) => p.dispose()));
+    await killNamespaceProcesses(this.name);
     const deleted = await run(["ip", "netns", "del", this.name]);
     if (!deleted.success) {
       throw new CommandError(["ip", "netns", "del", this.name], deleted.code, deleted.stderr);
