@@ -77,7 +77,6 @@ import {
   NLM_F,
   RT_SCOPE,
   RT_TABLE,
-  RTA,
   RTM_F,
   RTN,
   RTNH_F,
@@ -181,11 +180,11 @@ function collapse(route: Route, hop: Nexthop): Route {
   return single;
 }
 
-/** Equal routes, not counting what changes by itself (`expires`, `RTA_CACHEINFO`). */
+/** Equal routes, not counting what changes by itself (`expires`, `cacheinfo`). */
 function sameState(a: Route, b: Route): boolean {
   const stable = (r: Route) => {
-    const { expires: _expires, other, ...rest } = r;
-    return JSON.stringify([rest, (other ?? []).filter((x) => x.type !== RTA.CACHEINFO)]);
+    const { expires: _expires, cacheinfo: _cacheinfo, ...rest } = r;
+    return JSON.stringify(rest);
   };
   return stable(a) === stable(b);
 }
@@ -640,8 +639,7 @@ export class TableView {
       for (const group of groups.values()) {
         for (const r of group) {
           if (
-            r.family === AF.INET6 && hasHopOn(r, index) &&
-            (r.other ?? []).some((a) => a.type === RTA.METRICS)
+            r.family === AF.INET6 && hasHopOn(r, index) && r.metrics !== undefined
           ) return true;
         }
       }

@@ -236,13 +236,15 @@ export class Conn {
         switch (m.header.type) {
           case NLMSG.DONE: {
             const done = decodeDone(m.payload, m.header.flags);
-            if (done.errno > 0) throw new NetlinkError(op, done.errno, done.extAck?.msg);
+            if (done.errno > 0) {
+              throw new NetlinkError(op, done.errno, done.extAck?.msg, done.extAck?.offset);
+            }
             return { messages, interrupted };
           }
           case NLMSG.ERROR: {
             const ack = decodeAck(m.payload, m.header.flags);
             if (ack.errno === 0) continue; // The ACK of a dump sent with NLM_F_ACK follows DONE.
-            throw new NetlinkError(op, ack.errno, ack.extAck?.msg);
+            throw new NetlinkError(op, ack.errno, ack.extAck?.msg, ack.extAck?.offset);
           }
           case NLMSG.NOOP:
           case NLMSG.OVERRUN:
@@ -282,7 +284,9 @@ export class Conn {
           continue;
         }
         const ack = decodeAck(m.payload, m.header.flags);
-        if (ack.errno !== 0) throw new NetlinkError(op, ack.errno, ack.extAck?.msg);
+        if (ack.errno !== 0) {
+          throw new NetlinkError(op, ack.errno, ack.extAck?.msg, ack.extAck?.offset);
+        }
         return replies;
       }
     }
@@ -383,7 +387,12 @@ export class Conn {
         pending.delete(m.header.seq);
         const ack = decodeAck(m.payload, m.header.flags);
         if (ack.errno !== 0) {
-          results[index] = new NetlinkError(opOf(index), ack.errno, ack.extAck?.msg);
+          results[index] = new NetlinkError(
+            opOf(index),
+            ack.errno,
+            ack.extAck?.msg,
+            ack.extAck?.offset,
+          );
         }
         // Replies come in order: the last request's says that the rest succeeded.
         if (m.header.seq === lastSeq) pending.clear();

@@ -82,14 +82,31 @@ export class NetlinkError extends Error {
   readonly code: string;
   /** The kernel's extended-ack message (`NLMSGERR_ATTR_MSG`), when it sent one. */
   readonly extAck?: string;
-  /** Creates an error for `op` failing with `errno`. */
-  constructor(op: string, errno: number, extAck?: string) {
+  /**
+   * The kernel's extended-ack offset (`NLMSGERR_ATTR_OFFS`): where in the refused request (counted
+   * from its `nlmsghdr`) the offending attribute starts, when the kernel named one.
+   */
+  readonly extAckOffset?: number;
+  /**
+   * Creates an error for `op` failing with `errno`, with the kernel's extended-ack message and
+   * offset when it sent them.
+   *
+   * @example
+   * ```ts
+   * import { NetlinkError } from "./errors.ts";
+   * new NetlinkError("add route", 22, "Invalid prefix for given prefix length", 28).message;
+   * // "add route: EINVAL: Invalid prefix for given prefix length (at byte 28 of the request)"
+   * ```
+   */
+  constructor(op: string, errno: number, extAck?: string, extAckOffset?: number) {
     const code = errnoName(errno);
-    super(`${op}: ${code}${extAck ? `: ${extAck}` : ""}`);
+    const at = extAckOffset !== undefined ? ` (at byte ${extAckOffset} of the request)` : "";
+    super(`${op}: ${code}${extAck ? `: ${extAck}` : ""}${at}`);
     this.name = "NetlinkError";
     this.op = op;
     this.errno = errno;
     this.code = code;
     if (extAck) this.extAck = extAck;
+    if (extAckOffset !== undefined) this.extAckOffset = extAckOffset;
   }
 }

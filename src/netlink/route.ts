@@ -7,12 +7,13 @@
 import {
   type Attribute,
   AttributeEncoder,
+  attrString,
   attrU32,
   attrU8,
   decodeAttributes,
   NLA_HDRLEN,
 } from "./attributes.ts";
-import { AF, RT_TABLE, RTA } from "./constants.ts";
+import { AF, RT_TABLE, RTA, RTAX } from "./constants.ts";
 import { DecodeError } from "./errors.ts";
 import { inKernelOrder } from "./kernel_order.ts";
 import { addressLength, formatIp, InvalidAddressError, maxPrefixLen, parseIp } from "./ip.ts";
@@ -28,9 +29,107 @@ export interface Nexthop {
   hops: number;
   /** `RTA_GATEWAY` of this hop, as text. */
   gateway?: string;
+  /** `RTA_FLOW` of this hop (IPv4 realms: to-realm in the low 16 bits, from-realm in the high). */
+  flow?: number;
   /** Attributes of the hop that are not modelled, kept for round trips. */
   other?: Attribute[];
 }
+
+/**
+ * The metrics of a route (`RTA_METRICS`, nested `RTAX_*`), as the kernel stores and dumps them:
+ * raw values, in the units of the kernel (`rtt`/`rttvar`/`rtoMin` as `ip` sends them). Only set
+ * metrics are present. TCP reads them for connections the host originates (window, rtt, rttvar,
+ * ssthresh, cwnd, advmss, reordering, initcwnd, initrwnd, rtoMin, quickack, congctl, features,
+ * fastopenNoCookie); `mtu` also limits forwarded packets and `hoplimit` originated ones.
+ */
+export interface RouteMetrics {
+  /** `RTAX_LOCK`: bit `1 << RTAX_x` locks metric x. */
+  lock?: number;
+  /** `RTAX_MTU`. */
+  mtu?: number;
+  /** `RTAX_WINDOW`: the TCP window clamp. */
+  window?: number;
+  /** `RTAX_RTT`. */
+  rtt?: number;
+  /** `RTAX_RTTVAR`. */
+  rttvar?: number;
+  /** `RTAX_SSTHRESH`. */
+  ssthresh?: number;
+  /** `RTAX_CWND`. */
+  cwnd?: number;
+  /** `RTAX_ADVMSS`. */
+  advmss?: number;
+  /** `RTAX_REORDERING`. */
+  reordering?: number;
+  /** `RTAX_HOPLIMIT`. */
+  hoplimit?: number;
+  /** `RTAX_INITCWND`. */
+  initcwnd?: number;
+  /** `RTAX_FEATURES` (`RTAX_FEATURE_*` bits). */
+  features?: number;
+  /** `RTAX_RTO_MIN`. */
+  rtoMin?: number;
+  /** `RTAX_INITRWND`. */
+  initrwnd?: number;
+  /** `RTAX_QUICKACK`. */
+  quickack?: number;
+  /** `RTAX_CC_ALGO`: the congestion control algorithm's name. */
+  congctl?: string;
+  /** `RTAX_FASTOPEN_NO_COOKIE`. */
+  fastopenNoCookie?: number;
+  /** Metrics this codec does not know, in order, kept for round trips. */
+  other?: Attribute[];
+}
+
+/** The numeric metrics of {@linkcode RouteMetrics} (every field but `congctl` and `other`). */
+export type NumericMetric = Exclude<keyof RouteMetrics, "congctl" | "other">;
+
+/** `RTAX_*` type of each numeric metric, in the kernel's dump order. */
+export const METRIC_TYPES: Readonly<Record<NumericMetric, number>> = Object.freeze({
+  lock: RTAX.LOCK,
+  mtu: RTAX.MTU,
+  window: RTAX.WINDOW,
+  rtt: RTAX.RTT,
+  rttvar: RTAX.RTTVAR,
+  ssthresh: RTAX.SSTHRESH,
+  cwnd: RTAX.CWND,
+  advmss: RTAX.ADVMSS,
+  reordering: RTAX.REORDERING,
+  hoplimit: RTAX.HOPLIMIT,
+  initcwnd: RTAX.INITCWND,
+  features: RTAX.FEATURES,
+  rtoMin: RTAX.RTO_MIN,
+  initrwnd: RTAX.INITRWND,
+  quickack: RTAX.QUICKACK,
+  fastopenNoCookie: RTAX.FASTOPEN_NO_COOKIE,
+});
+
+const METRIC_BY_TYPE: ReadonlyMap<number, NumericMetric> = new Map(
+  (Object.entries(METRIC_TYPES) as [NumericMetric, number][]).map(([k, v]) => [v, k]),
+);
+
+/** `struct rta_cacheinfo` (`RTA_CACHEINFO`): what the kernel reports about a route's use. */
+export interface RouteCacheInfo {
+  /** `rta_clntref`. */
+  clntref: number;
+  /** `rta_lastuse` (clock ticks). */
+  lastuse: number;
+  /** `rta_expires`: clock ticks until the route expires, 0 for never (signed). */
+  expires: number;
+  /** `rta_error`. */
+  error: number;
+  /** `rta_used` (signed). */
+  used: number;
+  /** `rta_id`. */
+  id: number;
+  /** `rta_ts`. */
+  ts: number;
+  /** `rta_tsage`. */
+  tsage: number;
+}
+
+/** Size of `struct rta_cacheinfo`. */
+const CACHEINFO_LEN = 32;
 
 /**
  * A route as rtnetlink carries it. Addresses are canonical text (`192.168.1.0`, `fe80::`).
@@ -67,6 +166,12 @@ export interface Route {
   priority?: number;
   /** `RTA_PREFSRC`: preferred source address, as text. */
   prefsrc?: string;
+  /** `RTA_METRICS`: MTU, advmss, congestion control and the other per-route metrics. */
+  metrics?: RouteMetrics;
+  /** `RTA_FLOW`: IPv4 realms (to-realm in the low 16 bits, from-realm in the high 16). */
+  flow?: number;
+  /** `RTA_CACHEINFO`: use counters and the remaining lifetime; see {@linkcode cacheExpires}. */
+  cacheinfo?: RouteCacheInfo;
   /** `RTA_PREF`: IPv6 router preference (`ICMPV6_ROUTER_PREF_*`: 0 medium, 1 high, 3 low). */
   pref?: number;
   /**
@@ -78,7 +183,7 @@ export interface Route {
   multipath?: Nexthop[];
   /** `RTA_NH_ID`: id of a nexthop object. */
   nhId?: number;
-  /** Attributes that are not modelled above (CACHEINFO, METRICS, unknown ones), in order. */
+  /** Attributes that are not modelled above (encapsulation, `RTA_VIA`, unknown ones), in order. */
   other?: Attribute[];
 }
 
@@ -134,6 +239,9 @@ const KERNEL_ORDER: Readonly<Record<number, readonly number[]>> = {
   ],
 };
 
+/** The order in which the kernel writes a next hop's attributes (`fib_add_nexthop`). */
+const HOP_ORDER: readonly number[] = [RTA.GATEWAY, RTA.VIA, RTA.ENCAP, RTA.ENCAP_TYPE, RTA.FLOW];
+
 /** Offset of `attr` (its header) in `payload`, which must contain it. */
 function offsetOf(attr: Attribute, payload: Uint8Array): number {
   return attr.data.byteOffset - payload.byteOffset - NLA_HDRLEN;
@@ -178,12 +286,38 @@ function decodeMultipath(attr: Attribute, family: number, payload: Uint8Array): 
     const attrs = data.subarray(off + RTNEXTHOP_LEN, off + len);
     for (const inner of decodeAttributes(attrs, base + off + RTNEXTHOP_LEN)) {
       if (inner.type === RTA.GATEWAY) hop.gateway = ipAttribute(inner, family, payload);
+      else if (inner.type === RTA.FLOW) hop.flow = attrU32(inner, offsetOf(inner, payload));
       else (hop.other ??= []).push(inner);
     }
     hops.push(hop);
     off += align(len);
   }
   return hops;
+}
+
+function decodeMetrics(attr: Attribute, payload: Uint8Array): RouteMetrics {
+  const metrics: RouteMetrics = {};
+  for (const inner of decodeAttributes(attr.data, offsetOf(attr, payload) + NLA_HDRLEN)) {
+    const name = METRIC_BY_TYPE.get(inner.type);
+    if (name !== undefined) metrics[name] = attrU32(inner, offsetOf(inner, payload));
+    else if (inner.type === RTAX.CC_ALGO) metrics.congctl = attrString(inner);
+    else (metrics.other ??= []).push(inner);
+  }
+  return metrics;
+}
+
+function decodeCacheinfo(data: Uint8Array): RouteCacheInfo {
+  const view = new DataView(data.buffer, data.byteOffset, CACHEINFO_LEN);
+  return {
+    clntref: view.getUint32(0, true),
+    lastuse: view.getUint32(4, true),
+    expires: view.getInt32(8, true),
+    error: view.getUint32(12, true),
+    used: view.getInt32(16, true),
+    id: view.getUint32(20, true),
+    ts: view.getUint32(24, true),
+    tsage: view.getUint32(28, true),
+  };
 }
 
 /**
@@ -269,6 +403,17 @@ export function decodeRoute(payload: Uint8Array): Route {
       case RTA.MULTIPATH:
         route.multipath = decodeMultipath(attr, family, payload);
         break;
+      case RTA.METRICS:
+        route.metrics = decodeMetrics(attr, payload);
+        break;
+      case RTA.FLOW:
+        route.flow = attrU32(attr, at);
+        break;
+      case RTA.CACHEINFO:
+        // Another size is not the kernel's struct: kept as it is.
+        if (attr.data.length === CACHEINFO_LEN) route.cacheinfo = decodeCacheinfo(attr.data);
+        else (route.other ??= []).push(attr);
+        break;
       default:
         (route.other ??= []).push(attr);
     }
@@ -299,11 +444,14 @@ function checkPrefixLen(len: number, family: number, what: string): void {
 function encodeMultipath(hops: readonly Nexthop[], family: number): Uint8Array {
   const parts: Uint8Array[] = [];
   for (const hop of hops) {
-    const attrs = new AttributeEncoder();
+    const modelled: Attribute[] = [];
     if (hop.gateway !== undefined) {
-      attrs.bytes(RTA.GATEWAY, addressBytes(hop.gateway, family, "a next hop's gateway"));
+      const data = addressBytes(hop.gateway, family, "a next hop's gateway");
+      modelled.push({ type: RTA.GATEWAY, data });
     }
-    for (const attr of hop.other ?? []) attrs.raw(attr);
+    if (hop.flow !== undefined) modelled.push({ type: RTA.FLOW, data: u32Bytes(hop.flow) });
+    const attrs = new AttributeEncoder();
+    for (const attr of inKernelOrder(modelled, hop.other ?? [], HOP_ORDER)) attrs.raw(attr);
     const body = attrs.finish();
     const part = new Uint8Array(RTNEXTHOP_LEN + body.length);
     const view = new DataView(part.buffer);
@@ -320,6 +468,39 @@ function encodeMultipath(hops: readonly Nexthop[], family: number): Uint8Array {
     out.set(part, off);
     off += part.length;
   }
+  return out;
+}
+
+/** The metrics in the kernel's order (`rtnetlink_put_metrics`: by `RTAX_*` type). */
+function encodeMetrics(metrics: RouteMetrics): Uint8Array {
+  const modelled: Attribute[] = [];
+  for (const [name, type] of Object.entries(METRIC_TYPES) as [NumericMetric, number][]) {
+    const value = metrics[name];
+    if (value !== undefined) modelled.push({ type, data: u32Bytes(value) });
+  }
+  if (metrics.congctl !== undefined) {
+    const text = new TextEncoder().encode(metrics.congctl);
+    const data = new Uint8Array(text.length + 1);
+    data.set(text);
+    modelled.push({ type: RTAX.CC_ALGO, data });
+  }
+  const order = modelled.map((a) => a.type).sort((a, b) => a - b);
+  const encoder = new AttributeEncoder();
+  for (const attr of inKernelOrder(modelled, metrics.other ?? [], order)) encoder.raw(attr);
+  return encoder.finish();
+}
+
+function encodeCacheinfo(info: RouteCacheInfo): Uint8Array {
+  const out = new Uint8Array(CACHEINFO_LEN);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, info.clntref >>> 0, true);
+  view.setUint32(4, info.lastuse >>> 0, true);
+  view.setInt32(8, info.expires | 0, true);
+  view.setUint32(12, info.error >>> 0, true);
+  view.setInt32(16, info.used | 0, true);
+  view.setUint32(20, info.id >>> 0, true);
+  view.setUint32(24, info.ts >>> 0, true);
+  view.setUint32(28, info.tsage >>> 0, true);
   return out;
 }
 
@@ -370,6 +551,7 @@ export function encodeRoute(route: Route): Uint8Array {
   if (route.dstLen > 0 || dst.some((b) => b !== 0)) put(RTA.DST, dst);
   if (route.src !== undefined) put(RTA.SRC, addressBytes(route.src, family, "the source"));
   if (route.priority !== undefined) put(RTA.PRIORITY, u32Bytes(route.priority));
+  if (route.metrics !== undefined) put(RTA.METRICS, encodeMetrics(route.metrics));
   if (route.prefsrc !== undefined) {
     put(RTA.PREFSRC, addressBytes(route.prefsrc, family, "the preferred source"));
   }
@@ -379,6 +561,8 @@ export function encodeRoute(route: Route): Uint8Array {
     put(RTA.GATEWAY, addressBytes(route.gateway, family, "the gateway"));
   }
   if (route.oif !== undefined) put(RTA.OIF, u32Bytes(route.oif));
+  if (route.flow !== undefined) put(RTA.FLOW, u32Bytes(route.flow));
+  if (route.cacheinfo !== undefined) put(RTA.CACHEINFO, encodeCacheinfo(route.cacheinfo));
   if (route.expires !== undefined) put(RTA.EXPIRES, u32Bytes(route.expires));
   if (route.pref !== undefined) put(RTA.PREF, Uint8Array.of(route.pref));
   const encoder = new AttributeEncoder();
@@ -393,8 +577,8 @@ export function encodeRoute(route: Route): Uint8Array {
 }
 
 /**
- * Seconds until the route expires, as `ip` prints them: `rta_expires` of its `RTA_CACHEINFO` (in
- * `other`) divided by `USER_HZ`. `undefined` when there is no cache info or it says "never".
+ * Seconds until the route expires, as `ip` prints them: `rta_expires` of its `RTA_CACHEINFO`
+ * divided by `USER_HZ`. `undefined` when there is no cache info or it says "never".
  *
  * @example
  * ```ts
@@ -404,8 +588,6 @@ export function encodeRoute(route: Route): Uint8Array {
  * ```
  */
 export function cacheExpires(route: Route): number | undefined {
-  const info = route.other?.find((a) => a.type === RTA.CACHEINFO);
-  if (info === undefined || info.data.length < 12) return undefined;
-  const ticks = new DataView(info.data.buffer, info.data.byteOffset, 12).getInt32(8, true);
-  return ticks === 0 ? undefined : Math.trunc(ticks / USER_HZ);
+  const ticks = route.cacheinfo?.expires;
+  return ticks === undefined || ticks === 0 ? undefined : Math.trunc(ticks / USER_HZ);
 }

@@ -1,6 +1,7 @@
 /**
  * One entry point for the messages an rtnetlink socket receives: {@linkcode decodeRtnlMessage}
- * turns a framed {@linkcode Message} into a tagged union of routes, links, addresses and rules.
+ * turns a framed {@linkcode Message} into a tagged union of routes, links, addresses, rules and
+ * nexthop objects.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { type Address, decodeAddress } from "./address.ts";
 import { AF, RTM } from "./constants.ts";
 import { decodeLink, type Link } from "./link.ts";
 import type { Message } from "./message.ts";
+import { decodeNexthop, type NexthopObject } from "./nexthop.ts";
 import { decodeRoute, type Route } from "./route.ts";
 import { decodeRule, type Rule } from "./rule.ts";
 
@@ -24,6 +26,7 @@ export type RtnlMessage =
   | { kind: "link"; op: RtnlOp; link: Link }
   | { kind: "address"; op: RtnlOp; address: Address }
   | { kind: "rule"; op: RtnlOp; rule: Rule }
+  | { kind: "nexthop"; op: RtnlOp; nexthop: NexthopObject }
   | { kind: "other"; type: number; family?: number };
 
 function isIp(payload: Uint8Array): boolean {
@@ -32,7 +35,7 @@ function isIp(payload: Uint8Array): boolean {
 }
 
 /**
- * Decodes an `RTM_NEW*`/`RTM_DEL*` message of routes, links, addresses or rules. Throws
+ * Decodes an `RTM_NEW*`/`RTM_DEL*` message of routes, links, addresses, rules or nexthops. Throws
  * `DecodeError` when the payload is malformed; anything else is `{ kind: "other" }`.
  *
  * @example
@@ -73,6 +76,13 @@ export function decodeRtnlMessage(message: Message): RtnlMessage {
     case RTM.NEWRULE:
     case RTM.DELRULE:
       return { kind: "rule", op: type === RTM.NEWRULE ? "new" : "del", rule: decodeRule(payload) };
+    case RTM.NEWNEXTHOP:
+    case RTM.DELNEXTHOP:
+      return {
+        kind: "nexthop",
+        op: type === RTM.NEWNEXTHOP ? "new" : "del",
+        nexthop: decodeNexthop(payload),
+      };
     default:
       return { kind: "other", type };
   }

@@ -14,6 +14,7 @@ import { ERRNO, NetlinkError } from "../netlink/errors.ts";
 import { formatCidr, parseIp } from "../netlink/ip.ts";
 import { decodeLink, IFINFOMSG_LEN, type Link } from "../netlink/link.ts";
 import type { Message } from "../netlink/message.ts";
+import { decodeNexthop, type NexthopObject, NHMSG_LEN } from "../netlink/nexthop.ts";
 import { decodeRoute, encodeRoute, type Route, RTMSG_LEN } from "../netlink/route.ts";
 import { decodeRule, FIB_RULE_HDR_LEN, type Rule } from "../netlink/rule.ts";
 import { NetlinkSocket, type NetlinkSocketOptions } from "../netlink/socket.ts";
@@ -256,6 +257,21 @@ export class RtnlClient implements RouteStore {
     return this.conn.dump(RTM.GETADDR, payload)
       .filter((m) => m.header.type === RTM.NEWADDR)
       .map((m) => decodeAddress(m.payload));
+  }
+
+  /**
+   * Every nexthop object of the namespace (`ip nexthop show`). A kernel built without nexthop
+   * objects (`EOPNOTSUPP`) has none.
+   */
+  nexthops(): NexthopObject[] {
+    try {
+      return this.conn.dump(RTM.GETNEXTHOP, new Uint8Array(NHMSG_LEN))
+        .filter((m) => m.header.type === RTM.NEWNEXTHOP)
+        .map((m) => decodeNexthop(m.payload));
+    } catch (e) {
+      if (e instanceof NetlinkError && e.errno === ERRNO.EOPNOTSUPP) return [];
+      throw e;
+    }
   }
 
   /** Every policy rule of `family`. */

@@ -12,7 +12,6 @@ import {
   NLM_F,
   RT_SCOPE,
   RT_TABLE,
-  RTA,
   RTM_F,
   RTN,
   RTNH_F,
@@ -231,8 +230,17 @@ Deno.test("only tracked tables, IP families and uncloned routes are kept", () =>
     false,
     "re-announcing the same route changes nothing",
   );
-  const cacheinfo = { type: RTA.CACHEINFO, data: new Uint8Array(16).fill(1) };
-  assert.equal(view.applyRoute("new", { ...COPY4, other: [cacheinfo] }), false, "counters only");
+  const cacheinfo = {
+    clntref: 1,
+    lastuse: 2,
+    expires: 3,
+    error: 0,
+    used: 4,
+    id: 0,
+    ts: 0,
+    tsage: 0,
+  };
+  assert.equal(view.applyRoute("new", { ...COPY4, cacheinfo }), false, "counters only");
   assert.equal(view.applyRoute("new", { ...COPY4, flags: RTNH_F.LINKDOWN }), true);
 });
 
@@ -740,12 +748,12 @@ Deno.test("(g) carrier loss on one hop of a multipath route flags that hop", () 
 // ---- (h) MTU; nexthop objects -------------------------------------------------------------------
 
 Deno.test("(h) an MTU change with IPv6 metrics via the link asks for a resync", () => {
-  const metrics = { type: RTA.METRICS, data: new Uint8Array([8, 0, 2, 0, 0x78, 5, 0, 0]) };
-  const v4m = { ...COPY4, other: [metrics] };
+  const metrics = { mtu: 1400 };
+  const v4m = { ...COPY4, metrics };
   const plain = makeView({ routes: [v4m, COPY6] });
   plain.applyLink("new", link(VETH0, FLAGS_UP, 1300));
   assert.equal(plain.needsResync, undefined, "IPv4 metrics and metric-less IPv6 routes stay");
-  const view = makeView({ routes: [v4m, { ...COPY6, other: [metrics] }] });
+  const view = makeView({ routes: [v4m, { ...COPY6, metrics }] });
   view.applyLink("new", link(VETH0, FLAGS_UP, 1300));
   assert.match(view.needsResync ?? "", /MTU/);
 });

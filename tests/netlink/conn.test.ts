@@ -162,6 +162,8 @@ Deno.test("execute turns a NACK with an extended ack into a NetlinkError naming 
   equal(error.errno, ERRNO.EEXIST);
   equal(error.code, "EEXIST");
   equal(error.extAck, "File exists");
+  equal(error.extAckOffset, 20);
+  equal(error.message, "add route 10.0.0.0/24: EEXIST: File exists (at byte 20 of the request)");
   equal(error.op, "add route 10.0.0.0/24");
   equal(kernel.requests[0].header.flags, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL);
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import routeAttrsIp from "./testdata/route_attrs.ip.json" with { type: "json" };
 import routesIp from "./testdata/routes.ip.json" with { type: "json" };
 import {
   fromHex,
@@ -13,7 +14,16 @@ import {
   TYPE_NAMES,
 } from "./testdata/golden.ts";
 import { AttributeEncoder, decodeAttributes } from "../../src/netlink/attributes.ts";
-import { AF, RT_SCOPE, RT_TABLE, RTA, RTN, RTNH_F, RTPROT } from "../../src/netlink/constants.ts";
+import {
+  AF,
+  RT_SCOPE,
+  RT_TABLE,
+  RTA,
+  RTAX,
+  RTN,
+  RTNH_F,
+  RTPROT,
+} from "../../src/netlink/constants.ts";
 import { DecodeError } from "../../src/netlink/errors.ts";
 import { InvalidAddressError } from "../../src/netlink/ip.ts";
 import {
@@ -55,15 +65,8 @@ function ipDst(route: Route): string {
 }
 
 function metrics(route: Route): Record<string, number> {
-  const attr = route.other?.find((a) => a.type === RTA.METRICS);
-  if (attr === undefined) return {};
-  const names: Record<number, string> = { 2: "mtu", 8: "advmss" }; // RTAX_MTU, RTAX_ADVMSS
-  const out: Record<string, number> = {};
-  for (const m of decodeAttributes(attr.data)) {
-    out[names[m.type] ?? String(m.type)] = new DataView(m.data.buffer, m.data.byteOffset)
-      .getUint32(0, true);
-  }
-  return out;
+  const { mtu, advmss } = route.metrics ?? {};
+  return JSON.parse(JSON.stringify({ mtu, advmss }));
 }
 
 Deno.test("golden routes: the capture covers the cases the codec must handle", () => {
@@ -209,7 +212,8 @@ Deno.test("multipath next hops round-trip, with the kernel's layout", () => {
     multipath: [
       { oif: 3, flags: 0, hops: 0, gateway: "10.0.0.1" },
       { oif: 4, flags: RTNH_F.ONLINK, hops: 2, gateway: "192.168.7.2" },
-      { oif: 5, flags: 0, hops: 0, other: [{ type: RTA.FLOW, data: Uint8Array.of(1, 0, 0, 0) }] },
+      { oif: 5, flags: 0, hops: 0, flow: 1 },
+      { oif: 6, flags: 0, hops: 0, other: [{ type: RTA.ENCAP_TYPE, data: Uint8Array.of(1, 0) }] },
     ],
   };
   const bytes = encodeRoute(route);
@@ -235,11 +239,62 @@ Deno.test("unmodelled attributes keep their bytes and order", () => {
     oif: 2,
     other: [
       { type: 200, data: Uint8Array.of(1, 2, 3) },
-      { type: RTA.METRICS, data: metricsAttr },
+      { type: RTA.ENCAP, data: metricsAttr },
       { type: 201, data: Uint8Array.of(), flags: 0x8000 },
     ],
   };
   assert.deepEqual(decodeRoute(encodeRoute(route)), route);
+});
+
+Deno.test("metrics decode to typed fields, unknown ones kept, in the kernel's order", () => {
+  const metricsAttr = new AttributeEncoder().u32(2, 1400).finish();
+  const route: Route = {
+    family: AF.INET6,
+    table: RT_TABLE.MAIN,
+    dst: "2001:db8::",
+    dstLen: 64,
+    srcLen: 0,
+    tos: 0,
+    protocol: RTPROT.BOOT,
+    scope: RT_SCOPE.UNIVERSE,
+    type: RTN.UNICAST,
+    flags: 0,
+    oif: 2,
+    other: [{ type: RTA.METRICS, data: metricsAttr }],
+  };
+  assert.deepEqual(decodeRoute(encodeRoute(route)).metrics, { mtu: 1400 });
+  const full: Route = {
+    ...route,
+    other: undefined,
+    metrics: {
+      lock: (1 << RTAX.MTU) | (1 << RTAX.CC_ALGO),
+      mtu: 1400,
+      window: 1000,
+      rtt: 160,
+      rttvar: 40,
+      ssthresh: 30,
+      cwnd: 5,
+      advmss: 1360,
+      reordering: 4,
+      hoplimit: 33,
+      initcwnd: 10,
+      features: 1,
+      rtoMin: 50,
+      initrwnd: 20,
+      quickack: 1,
+      congctl: "cubic",
+      fastopenNoCookie: 1,
+      other: [{ type: 40, data: Uint8Array.of(7, 0, 0, 0) }],
+    },
+  };
+  delete full.other;
+  const bytes = encodeRoute(full);
+  assert.deepEqual(decodeRoute(bytes), full);
+  const attr = decodeAttributes(bytes.subarray(RTMSG_LEN)).find((a) => a.type === RTA.METRICS)!;
+  assert.deepEqual(
+    decodeAttributes(attr.data).map((a) => a.type),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 40],
+  );
 });
 
 Deno.test("encodeRoute rejects addresses of the other family and bad prefix lengths", () => {
@@ -270,12 +325,22 @@ Deno.test("cacheExpires reads rta_expires in USER_HZ ticks", () => {
   const info = new Uint8Array(32);
   new DataView(info.buffer).setInt32(8, 29950, true);
   const route = decodeRoute(GOLDEN.routes[0].message.payload);
-  assert.equal(cacheExpires({ ...route, other: [{ type: RTA.CACHEINFO, data: info }] }), 299);
+  const withInfo = decodeRoute(
+    encodeRoute({ ...route, other: [{ type: RTA.CACHEINFO, data: info }] }),
+  );
+  assert.equal(withInfo.cacheinfo?.expires, 29950);
+  assert.equal(cacheExpires(withInfo), 299);
   assert.equal(
-    cacheExpires({ ...route, other: [{ type: RTA.CACHEINFO, data: info.fill(0) }] }),
+    cacheExpires({ ...withInfo, cacheinfo: { ...withInfo.cacheinfo!, expires: 0 } }),
     undefined,
   );
   assert.equal(cacheExpires(route), undefined);
+  // A cache info of another size is not the kernel's struct: kept, unread.
+  const odd = decodeRoute(
+    encodeRoute({ ...route, other: [{ type: RTA.CACHEINFO, data: info.subarray(0, 12) }] }),
+  );
+  assert.equal(odd.cacheinfo, undefined);
+  assert.equal(odd.other?.length, 1);
 });
 
 // --- Malformed input: always DecodeError. ---
@@ -340,4 +405,99 @@ Deno.test("truncating or corrupting any golden route never throws anything but D
       }
     }
   }
+});
+
+// --- Table 100 of the capture: every attribute a copy carries. ---
+
+/** A route of `ip -j -d route show table 100`, the fields this part checks. */
+interface IpAttrRoute {
+  dst: string;
+  flags: string[];
+  flow?: { from?: string; to?: string };
+  metrics?: Record<string, number | string | null>[];
+  nexthops?: { dev: string; weight: number; gateway?: string; flow?: { to?: string } }[];
+  nhid?: number;
+  pref?: string;
+  expires?: number;
+}
+
+const ATTR_ROUTES = GOLDEN.routeAttrs.map((g) => decodeRoute(g.message.payload));
+
+/** The metrics as `ip -j` prints them: rtt in ms (kernel: 1/8 ms), rttvar in ms (1/4 ms). */
+function ipMetrics(route: Route): Record<string, number | string | null> {
+  const m = route.metrics ?? {};
+  const out: Record<string, number | string | null> = {};
+  const put = (name: string, value: number | string | null | undefined) => {
+    if (value !== undefined) out[name] = value;
+  };
+  put("mtu", m.mtu);
+  put("window", m.window);
+  put("rtt", m.rtt === undefined ? undefined : m.rtt / 8);
+  put("rttvar", m.rttvar === undefined ? undefined : m.rttvar / 4);
+  put("ssthresh", m.ssthresh);
+  put("cwnd", m.cwnd);
+  put("advmss", m.advmss);
+  put("reordering", m.reordering);
+  put("hoplimit", m.hoplimit);
+  put("initcwnd", m.initcwnd);
+  put("ecn", m.features === undefined ? undefined : null);
+  put("rto_min", m.rtoMin);
+  put("initrwnd", m.initrwnd);
+  put("quickack", m.quickack);
+  put("congestion", m.congctl);
+  put("fastopen_no_cookie", m.fastopenNoCookie);
+  return out;
+}
+
+function realms(flow: number | undefined): { from?: string; to?: string } | undefined {
+  if (flow === undefined) return undefined;
+  const out: { from?: string; to?: string } = {};
+  if (flow >>> 16) out.from = String(flow >>> 16);
+  out.to = String(flow & 0xffff);
+  return out;
+}
+
+Deno.test("golden route attributes decode to what ip -j printed", () => {
+  const ip = routeAttrsIp as IpAttrRoute[];
+  assert.equal(ATTR_ROUTES.length, ip.length);
+  ATTR_ROUTES.forEach((route, i) => {
+    const want = ip[i];
+    const where = `route ${i} (${want.dst})`;
+    assert.equal(ipDst(route), want.dst, where);
+    assert.deepEqual(ipMetrics(route), want.metrics?.[0] ?? {}, where);
+    assert.deepEqual(realms(route.flow), want.flow, where);
+    assert.equal((route.flags & RTNH_F.ONLINK) !== 0, want.flags.includes("onlink"), where);
+    assert.equal(route.nhId, want.nhid, where);
+    assert.equal(route.pref, want.pref === undefined ? undefined : PREF_NAMES[want.pref], where);
+    assert.deepEqual(
+      route.multipath?.map((h) => ({
+        dev: h.oif,
+        weight: h.hops + 1,
+        gateway: h.gateway,
+        flow: realms(h.flow),
+      })),
+      want.nexthops?.map((h) => ({
+        dev: IFINDEX.get(h.dev),
+        weight: h.weight,
+        gateway: h.gateway,
+        flow: h.flow,
+      })),
+      where,
+    );
+    const expires = cacheExpires(route);
+    if (want.expires === undefined) assert.equal(expires, undefined, where);
+    else assert.ok(expires! - want.expires >= 0 && expires! - want.expires <= 2, where);
+  });
+  // The lock bits: mtu, rto_min and congctl of the first route, mtu of the IPv6 one.
+  assert.equal(
+    ATTR_ROUTES[0].metrics?.lock,
+    (1 << RTAX.MTU) | (1 << RTAX.RTO_MIN) | (1 << RTAX.CC_ALGO),
+  );
+  assert.equal(ATTR_ROUTES[5].metrics?.lock, 1 << RTAX.MTU);
+});
+
+Deno.test("golden route attributes re-encode to the kernel's bytes", () => {
+  GOLDEN.routeAttrs.forEach((g, i) => {
+    assert.equal(toHex(encodeRoute(ATTR_ROUTES[i])), toHex(g.message.payload), `route ${i}`);
+  });
 });

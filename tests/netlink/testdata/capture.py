@@ -10,6 +10,10 @@ beside this file:
 
   routes.json, links.json, addresses.json, rules.json  {"messages": [hex of one message, ...]}
   routes.ip.json, links.ip.json, ...                   what `ip -j -d ... show` printed (the oracle)
+  route_attrs.json, route_attrs.ip.json                table 100, built after the dumps above:
+                                                       every metric, realms, pref, expiry, onlink,
+                                                       weighted multipath, nexthop-object routes
+  nexthops.json, nexthops.ip.json                      nexthop objects (RTM_GETNEXTHOP)
   acks.json                                            NLMSG_ERROR replies with and without ext-ack
   ntop.json                                            inet_ntop(AF_INET6, bytes) test vectors
 
@@ -30,6 +34,7 @@ CLONE_NEWNET = 0x40000000
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE, NLM_F_DUMP = 0x1, 0x4, 0x200, 0x400, 0x300
 RTM_NEWROUTE, RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETRULE = 24, 18, 22, 26, 34
+RTM_GETNEXTHOP = 106
 SOL_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 270, 10, 11
 RTA_DST, RTA_OIF, RTA_PREFSRC, RTA_TABLE = 1, 4, 7, 15
 
@@ -106,6 +111,53 @@ def build():
     ip("rule", "add", "fwmark", "0x10/0xff", "blackhole", "pref", "1001")
     ip("-6", "rule", "add", "not", "fwmark", "0xfd002021", "table", "539098368", "pref", "32765")
     ip("-6", "rule", "add", "from", "2001:db8::/32", "lookup", "51820", "pref", "2000")
+
+
+def build_attrs():
+    """Routes in table 100 with every attribute a copy carries, and nexthop objects."""
+    t = ("table", "100")
+    # The Firezone-like rule would send the kernel's check of an IPv6 gateway into the VPN table.
+    ip("-6", "rule", "del", "pref", "32765")
+    ip("route", "add", "10.50.0.0/24", "dev", "lmt0", *t, "mtu", "lock", "1400", "advmss", "1360",
+       "hoplimit", "33", "initcwnd", "10", "initrwnd", "20", "rto_min", "50ms", "quickack",
+       "1", "congctl", "lock", "cubic", "features", "ecn", "window", "1000", "rtt", "20ms",
+       "rttvar", "10ms", "ssthresh", "30", "cwnd", "5", "reordering", "4", "fastopen_no_cookie",
+       "1", "realm", "7")
+    ip("route", "add", "10.51.0.0/24", *t, "nexthop", "dev", "lmt0", "weight", "2", "realm", "3",
+       "nexthop", "dev", "br0", "weight", "5")
+    ip("route", "add", "10.52.0.0/24", "via", "172.16.0.1", "dev", "lmt0", "onlink", *t,
+       "realm", "2/9")
+    ip("nexthop", "add", "id", "10", "dev", "lmt0")
+    ip("nexthop", "add", "id", "11", "dev", "br0")
+    ip("nexthop", "add", "id", "12", "group", "10/11,3")
+    ip("nexthop", "add", "id", "13", "via", "10.0.0.1", "dev", "lmt0", "proto", "static")
+    ip("nexthop", "add", "id", "14", "blackhole")
+    ip("nexthop", "add", "id", "15", "group", "10/11", "type", "resilient", "buckets", "8")
+    ip("nexthop", "add", "id", "16", "via", "10.0.0.9", "fdb")
+    ip("-6", "nexthop", "add", "id", "20", "dev", "lmt0")
+    ip("-6", "nexthop", "add", "id", "21", "via", "2001:db8:1::1", "dev", "lmt0")
+    ip("nexthop", "add", "id", "22", "group", "21,200/20")
+    ip("route", "add", "10.53.0.0/24", "nhid", "10", *t)
+    ip("route", "add", "10.54.0.0/24", "nhid", "12", *t, "metric", "5")
+    ip("-6", "route", "add", "2001:db8:50::/64", "dev", "br0", *t, "pref", "high", "expires",
+       "600", "mtu", "lock", "1300", "hoplimit", "9", "metric", "300")
+    ip("-6", "route", "add", "2001:db8:51::/64", "nhid", "22", *t)
+    ip("-6", "route", "add", "2001:db8:52::/64", *t, "nexthop", "via", "2001:db8:1::1", "dev",
+       "lmt0", "weight", "3", "nexthop", "via", "2001:db8:2::2", "dev", "br0")
+
+
+def table_of(message_hex):
+    """RTA_TABLE of a dumped route message (hex), else its rtm_table."""
+    raw = bytes.fromhex(message_hex)
+    off, table = 16 + 12, raw[16 + 4]
+    while off + 4 <= len(raw):
+        length, kind = struct.unpack_from("=HH", raw, off)
+        if length < 4:
+            break
+        if kind == RTA_TABLE:
+            table = struct.unpack_from("=I", raw, off + 4)[0]
+        off += (length + 3) & ~3
+    return table
 
 
 def request(sock, msg_type, flags, payload, seq):
@@ -219,6 +271,13 @@ def main():
     save("rules.json", {"note": note, "messages": dump(RTM_GETRULE, bytes(12), 4)})
     save("rules.ip.json", ip_json("-4", "rule", "show") + ip_json("-6", "rule", "show"))
     save("acks.json", {"note": note, "acks": acks()})
+    build_attrs()
+    attrs = [m for m in dump(RTM_GETROUTE, rtmsg, 5) if table_of(m) == 100]
+    save("route_attrs.json", {"note": note, "messages": attrs})
+    save("route_attrs.ip.json", ip_json("-d", "route", "show", "table", "100") +
+         ip_json("-d", "-6", "route", "show", "table", "100"))
+    save("nexthops.json", {"note": note, "messages": dump(RTM_GETNEXTHOP, bytes(8), 6)})
+    save("nexthops.ip.json", ip_json("-d", "nexthop", "show"))
     save("ntop.json", {"note": "socket.inet_ntop(AF_INET6, bytes) of glibc", "vectors": ntop_vectors()})
 
 

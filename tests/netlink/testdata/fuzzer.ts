@@ -16,6 +16,7 @@ import { NLMSG } from "../../../src/netlink/constants.ts";
 import { DecodeError } from "../../../src/netlink/errors.ts";
 import { decodeLink, encodeLink } from "../../../src/netlink/link.ts";
 import { decodeMessages } from "../../../src/netlink/message.ts";
+import { decodeNexthop, encodeNexthop } from "../../../src/netlink/nexthop.ts";
 import { decodeRtnlMessage, type RtnlMessage } from "../../../src/netlink/rtnl_message.ts";
 import { decodeRoute, encodeRoute } from "../../../src/netlink/route.ts";
 import { decodeRule, encodeRule } from "../../../src/netlink/rule.ts";
@@ -96,6 +97,8 @@ function reencode(event: RtnlMessage): unknown {
       return decodeAddress(encodeAddress(event.address));
     case "rule":
       return decodeRule(encodeRule(event.rule));
+    case "nexthop":
+      return decodeNexthop(encodeNexthop(event.nexthop));
     default:
       return undefined;
   }
@@ -111,6 +114,8 @@ function value(event: RtnlMessage): unknown {
       return event.address;
     case "rule":
       return event.rule;
+    case "nexthop":
+      return event.nexthop;
     default:
       return undefined;
   }

@@ -9,6 +9,8 @@
 import addresses from "./addresses.json" with { type: "json" };
 import links from "./links.json" with { type: "json" };
 import linksIp from "./links.ip.json" with { type: "json" };
+import nexthops from "./nexthops.json" with { type: "json" };
+import routeAttrs from "./route_attrs.json" with { type: "json" };
 import routes from "./routes.json" with { type: "json" };
 import rules from "./rules.json" with { type: "json" };
 import { decodeMessages, type Message } from "../../../src/netlink/message.ts";
@@ -45,6 +47,10 @@ export const GOLDEN = {
   links: load(links),
   addresses: load(addresses),
   rules: load(rules),
+  /** Table 100 of the capture: every attribute a copy carries (metrics, realms, pref, ...). */
+  routeAttrs: load(routeAttrs),
+  /** Nexthop objects: single, gateway, group, resilient group, blackhole, fdb, IPv6. */
+  nexthops: load(nexthops),
 };
 
 /** Every captured message, for the fuzzer's corpus. */
@@ -53,6 +59,8 @@ export const ALL_GOLDEN: Golden[] = [
   ...GOLDEN.links,
   ...GOLDEN.addresses,
   ...GOLDEN.rules,
+  ...GOLDEN.routeAttrs,
+  ...GOLDEN.nexthops,
 ];
 
 /** Interface index by name, from the captured `ip -j link show`. */
