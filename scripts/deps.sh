@@ -1,8 +1,11 @@
 #!/bin/sh
 # Installs what linkmirror and its tests need on a Debian/Ubuntu machine, only where missing:
 # Deno 2 from the npm registry (the `deno` package ships the real binary) and iproute2.
-# Idempotent; needs root for apt-get and a global npm install.
+# With --test (or LINKMIRROR_DEPS_TEST=1) also what only the test suite calls: ping and
+# systemd-analyze. Idempotent; needs root for apt-get and a global npm install.
 set -eu
+
+if [ "${1:-}" = --test ]; then LINKMIRROR_DEPS_TEST=1; fi
 
 deno_ok() {
   command -v deno >/dev/null 2>&1 && deno --version 2>/dev/null | head -n1 | grep -q '^deno 2\.'

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { skipUnless } from "./_fixtures/skip.ts";
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { leftoverNamespaces } from "../bench/netns.ts";
 import { kernelTestSkipReason } from "./kernel/netns.ts";
@@ -15,8 +16,7 @@ const BENCH = new URL("../bench/main.ts", import.meta.url).pathname;
 const skip = kernelTestSkipReason();
 
 Deno.test({
-  name: `bench --smoke prints its table and exits 0${skip ? ` (skipped: ${skip})` : ""}`,
-  ignore: skip !== null,
+  ...skipUnless("bench --smoke prints its table and exits 0", skip),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

@@ -5,6 +5,7 @@
  * usage) change nothing. Nothing here touches systemd or routes: `--prefix` never does.
  */
 
+import { skipUnless } from "./_fixtures/skip.ts";
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 
 const REPO = new URL("..", import.meta.url).pathname;
@@ -86,8 +87,10 @@ function detail(run: Run): string {
 }
 
 Deno.test({
-  name: "install.sh --prefix --no-service: install, reinstall, dry run, uninstall",
-  ignore: !isRoot,
+  ...skipUnless(
+    "install.sh --prefix --no-service: install, reinstall, dry run, uninstall",
+    isRoot ? null : "needs root",
+  ),
   async fn(t) {
     const root = await Deno.makeTempDir({ prefix: "lmt-install-" });
     try {
@@ -216,8 +219,14 @@ function hasSetpriv(): boolean {
 }
 
 Deno.test({
-  name: "install.sh refuses to run when not root, and changes nothing",
-  ignore: !runGranted || (Deno.uid() === 0 && !hasSetpriv()),
+  ...skipUnless(
+    "install.sh refuses to run when not root, and changes nothing",
+    !runGranted
+      ? "needs --allow-run"
+      : Deno.uid() === 0 && !hasSetpriv()
+      ? "needs setpriv (util-linux) to drop root"
+      : null,
+  ),
   async fn() {
     const { dir, script } = await readableCopy();
     const root = `${dir}/root`;
@@ -241,8 +250,10 @@ Deno.test({
 });
 
 Deno.test({
-  name: "install.sh refuses other systems and architectures, and bad usage, changing nothing",
-  ignore: !runGranted,
+  ...skipUnless(
+    "install.sh refuses other systems and architectures, and bad usage, changing nothing",
+    runGranted ? null : "needs --allow-run",
+  ),
   async fn() {
     const { dir, script } = await readableCopy();
     const root = `${dir}/root`;

@@ -6,6 +6,7 @@
  * examples the CLI accepts and defaults that are the real ones.
  */
 
+import { skipUnless } from "./_fixtures/skip.ts";
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { type CommandContext, type Handlers, runCli } from "../src/cli/program.ts";
 
@@ -30,6 +31,7 @@ function systemdAnalyzeVersion(): number | undefined {
   }
 }
 const analyzeVersion = systemdAnalyzeVersion();
+const NO_ANALYZE = "systemd-analyze is missing (apt-get install systemd)";
 
 /** The unit's `Key=Value` lines, in order (a key may repeat). */
 function directives(text: string): [string, string][] {
@@ -98,8 +100,10 @@ Deno.test("linkmirror.service: the directives the service depends on", () => {
 });
 
 Deno.test({
-  name: "linkmirror.service passes systemd-analyze verify",
-  ignore: analyzeVersion === undefined,
+  ...skipUnless(
+    "linkmirror.service passes systemd-analyze verify",
+    analyzeVersion === undefined ? NO_ANALYZE : null,
+  ),
   async fn() {
     const { dir, unit } = await unitCopy();
     try {
@@ -116,9 +120,15 @@ Deno.test({
 });
 
 Deno.test({
-  name: "linkmirror.service: systemd-analyze security rates its exposure 1.5 or lower",
   // --offline (a unit file instead of a loaded unit) arrived in systemd 250.
-  ignore: analyzeVersion === undefined || analyzeVersion < 250,
+  ...skipUnless(
+    "linkmirror.service: systemd-analyze security rates its exposure 1.5 or lower",
+    analyzeVersion === undefined
+      ? NO_ANALYZE
+      : analyzeVersion < 250
+      ? `systemd-analyze ${analyzeVersion} has no --offline (250 or later)`
+      : null,
+  ),
   async fn() {
     const { dir, unit } = await unitCopy();
     try {

@@ -5,6 +5,7 @@
  * each, no namespace of that run, no process it started and no new host link may be left.
  */
 
+import { skipUnless } from "../_fixtures/skip.ts";
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { kernelTestSkipReason, NETNS_PREFIX, waitFor } from "./netns.ts";
 import type { LeakReport } from "./fixtures/leaky.ts";
@@ -79,9 +80,10 @@ const endings: [Ending, number][] = [
 for (const [ending, expectedCode] of endings) {
   const skip = kernelTestSkipReason();
   Deno.test({
-    name: `a kernel test that ends by ${ending} leaves no namespace, link or process` +
-      (skip ? ` (skipped: ${skip})` : ""),
-    ignore: skip !== null,
+    ...skipUnless(
+      `a kernel test that ends by ${ending} leaves no namespace, link or process`,
+      skip,
+    ),
     async fn() {
       const linksBefore = await hostLinks();
       const { report, code, run } = await runFixture(ending);

@@ -27,6 +27,7 @@
  * @module
  */
 
+import { skipUnless } from "../_fixtures/skip.ts";
 import { killNamespaceProcesses, startReaper } from "../_fixtures/netns_reaper.ts";
 
 /** Prefix of the names of the namespaces tests create (`ip netns list | grep lmt-`). */
@@ -501,8 +502,7 @@ export function kernelTest(
   const skip = kernelTestSkipReason();
   const timeoutMs = options.timeoutMs ?? 60_000;
   Deno.test({
-    name: skip ? `${name} (skipped: ${skip})` : name,
-    ignore: skip !== null,
+    ...skipUnless(name, skip),
     sanitizeResources: false,
     sanitizeOps: false,
     async fn() {
