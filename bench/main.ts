@@ -5,15 +5,18 @@
  * benchmark issue as met or missed.
  *
  * Usage: `deno run -A bench/main.ts [--quick | --smoke] [--json] [--json-out FILE]
- * [--only 1,2,3,4,5] [--reps N] [--bin PATH] [--bin-b PATH] [--no-install] [--linkmirror-only]`
+ * [--only 1,2,3,4,5,6,7] [--reps N] [--bin PATH] [--bin-b PATH] [--src-b DIR] [--no-install]
+ * [--linkmirror-only]`
  *
  * - `--quick`: fewer repetitions and samples (about a third of the time).
  * - `--smoke`: tiny sizes, linkmirror only, scenarios 1, 2 and 4, a few seconds: proves the
  *   benchmark works.
  * - `--json`: one JSON document instead of the table; `--json-out FILE` writes it to FILE too.
- * - `--only`: run these scenarios (1 bulk, 2 latency, 3 scale, 4 storm, 5 footprint).
+ * - `--only`: run these scenarios (1 bulk, 2 latency, 3 scale, 4 storm, 5 footprint and floor,
+ *   6 decode + plan, 7 memory at 100k).
  * - `--bin`: run this linkmirror executable instead of `deno run -A main.ts`.
  * - `--bin-b`: also run this second linkmirror ("B") beside the first, for a before/after.
+ * - `--src-b`: time the engine (scenario 6) of this second `src/` directory beside this one's.
  * - `--no-install`: do not `apt-get install bird2` when BIRD is missing (it is then skipped).
  * - `--linkmirror-only`: leave out BIRD and the shell loop (`ip -batch` stays as a yardstick).
  *
@@ -36,7 +39,9 @@ import { cleanupAll, onCleanup, removeLeftoverNamespaces, runCommand } from "./n
 import { renderTable, ResultSet } from "./results.ts";
 import { bulk } from "./scenarios/bulk.ts";
 import { eventLatency, scaleIndependence } from "./scenarios/latency.ts";
-import { startup } from "./scenarios/startup.ts";
+import { decodePlan } from "./scenarios/decode_plan.ts";
+import { memory } from "./scenarios/memory.ts";
+import { floor, startup } from "./scenarios/startup.ts";
 import { storms } from "./scenarios/storm.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -52,6 +57,8 @@ interface Plan {
   stormReps: number;
   startupReps: number;
   idleSeconds: number;
+  decodeSizes: number[];
+  memorySize: number;
 }
 
 const PLANS: Record<BenchMode, Plan> = {
@@ -65,6 +72,8 @@ const PLANS: Record<BenchMode, Plan> = {
     stormReps: 3,
     startupReps: 10,
     idleSeconds: 10,
+    decodeSizes: [10_000, 100_000],
+    memorySize: 100_000,
   },
   quick: {
     reps: 2,
@@ -76,6 +85,8 @@ const PLANS: Record<BenchMode, Plan> = {
     stormReps: 1,
     startupReps: 3,
     idleSeconds: 5,
+    decodeSizes: [10_000, 100_000],
+    memorySize: 100_000,
   },
   smoke: {
     reps: 1,
@@ -87,6 +98,8 @@ const PLANS: Record<BenchMode, Plan> = {
     stormReps: 1,
     startupReps: 1,
     idleSeconds: 1,
+    decodeSizes: [200],
+    memorySize: 0,
   },
 };
 
@@ -151,6 +164,7 @@ async function main(): Promise<number> {
       reps: { type: "string" },
       bin: { type: "string" },
       "bin-b": { type: "string" },
+      "src-b": { type: "string" },
       "no-install": { type: "boolean", default: false },
       "linkmirror-only": { type: "boolean", default: false },
     },
@@ -158,7 +172,7 @@ async function main(): Promise<number> {
   const mode: BenchMode = values.smoke ? "smoke" : values.quick ? "quick" : "full";
   const plan = { ...PLANS[mode] };
   if (values.reps) plan.reps = Math.max(1, Number(values.reps));
-  const only = new Set((values.only ?? "1,2,3,4,5").split(",").map((s) => s.trim()));
+  const only = new Set((values.only ?? "1,2,3,4,5,6,7").split(",").map((s) => s.trim()));
   const progress = (message: string) => console.error(`bench: ${message}`);
 
   const refusal = await canRun();
@@ -193,6 +207,7 @@ async function main(): Promise<number> {
     results,
     progress,
     candidate: values["bin-b"] ? { prefix: [values["bin-b"]] } : undefined,
+    candidateSrc: values["src-b"],
   };
   const started = performance.now();
   if (only.has("5") && mode !== "smoke") {
@@ -218,7 +233,12 @@ async function main(): Promise<number> {
     await scaleIndependence(ctx, plan.scaleSamples, plan.scaleRoutes);
   }
   if (only.has("4")) await storms({ ...ctx, reps: plan.stormReps }, plan.stormHalf);
-  if (only.has("5") && mode !== "smoke") await startup(ctx, plan.startupReps);
+  if (only.has("5") && mode !== "smoke") {
+    await floor(ctx, plan.startupReps);
+    await startup(ctx, plan.startupReps);
+  }
+  if (only.has("6")) await decodePlan(ctx, plan.decodeSizes);
+  if (only.has("7") && plan.memorySize > 0) await memory(ctx, plan.memorySize);
 
   const rows = results.rows();
   const goals = checkGoals(rows);

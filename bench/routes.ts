@@ -66,6 +66,23 @@ export function onLinkRoutes(options: OnLinkRouteOptions): RouteSpec[] {
   return out;
 }
 
+/**
+ * `count` on-link /32 host routes in `10.0.0.0/12` (up to a million, for the 100k scenarios),
+ * spread over `devs` round robin. They overlap {@linkcode onLinkRoutes}' host routes: use one or
+ * the other in a namespace.
+ */
+export function hostRoutes(options: OnLinkRouteOptions): RouteSpec[] {
+  const offset = options.offset ?? 0;
+  const out: RouteSpec[] = [];
+  for (let i = offset; i < offset + options.count; i++) {
+    const n = i + 1;
+    if (n >= 1 << 20) throw new RangeError(`Route index ${i} is out of range`);
+    const dev = options.devs[i % options.devs.length];
+    out.push({ dst: `10.${n >> 16}.${(n >> 8) & 255}.${n & 255}`, len: 32, dev });
+  }
+  return out;
+}
+
 /** The route of latency sample `i` (a /32 in `10.127.0.0/16`). */
 export function sampleRoute(i: number, dev: string): RouteSpec {
   const n = i % 65536;

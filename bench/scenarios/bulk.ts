@@ -3,7 +3,9 @@
  * `main`; how long until the target table holds all their copies. `linkmirror sync` and `ip
  * -batch` are timed as whole processes over routes already in `main`; the daemons (`watch`,
  * BIRD) are running when the routes appear, and the probe times the injection's start to the
- * last copy. Every run ends with the oracle checking the table is exact.
+ * last copy ("converge"), and from the injection's end (its last ACK) to the last copy ("converge
+ * after burst", the lag behind a burst such as a 10k-route `ip -batch`). Every run ends with the
+ * oracle checking the table is exact.
  *
  * The last 10k run of each daemon also gives the footprint figures of scenario 5: RSS after
  * start and after the 10k routes, and wake-ups and CPU over two windows of idleness once the
@@ -126,6 +128,10 @@ async function daemonRun(
         if (!(await tableIsExact(topo, routes))) {
           ctx.results.note(series, "the oracle found the table not exact");
           return null;
+        }
+        if (reply.afterBurstMs !== null) {
+          // The burst lag: from the last ACK of the injection until every copy exists.
+          ctx.results.add({ ...series, metric: "converge after burst" }, reply.afterBurstMs);
         }
         if (footprint) {
           ctx.results.add(key(`RSS after ${scenario.slice(7)}`, "MiB"), rssMegabytes(daemon.pid));

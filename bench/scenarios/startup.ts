@@ -1,7 +1,10 @@
 /**
  * Scenario 5, start-up: the time from starting `linkmirror watch` to its first sync being done
  * (its "Watching" line, logged right after the initial apply), for `deno run main.ts` and for the
- * built artifact (the bundle `deno task compile` makes, run by deno) when there is one.
+ * built artifact (the bundle `deno task compile` makes, run by deno) when there is one. Beside
+ * them, in an empty namespace, the floor: the wall time and peak RSS (`/usr/bin/time`'s maximum
+ * resident set) of a Deno program that only opens libc ({@linkcode ../floor.ts}), of
+ * `linkmirror --version`, and of a `linkmirror sync` with nothing to do.
  *
  * @module
  */
@@ -12,6 +15,7 @@ import { CONTENDER_LABELS } from "../contenders.ts";
 import { onLinkRoutes } from "../routes.ts";
 import { DEVS } from "../topology.ts";
 import { withTopology } from "./common.ts";
+import { BenchNetns } from "../netns.ts";
 import { FOOTPRINT } from "./bulk.ts";
 
 async function startOnce(command: LinkmirrorCommand): Promise<number> {
@@ -50,5 +54,77 @@ export async function startup(ctx: BenchContext, reps: number): Promise<void> {
         await startOnce(command),
       );
     }
+  }
+}
+
+const FLOOR = new URL("../floor.ts", import.meta.url).pathname;
+const TIME = "/usr/bin/time";
+const MAXRSS = "lmb-maxrss";
+
+CONTENDER_LABELS["floor"] = "deno: dlopen libc only";
+CONTENDER_LABELS["version"] = "linkmirror --version";
+CONTENDER_LABELS["version-b"] = "linkmirror --version (B)";
+CONTENDER_LABELS["noop-sync"] = "linkmirror sync, nothing to do";
+CONTENDER_LABELS["noop-sync-b"] = "linkmirror sync, nothing to do (B)";
+
+async function hasTime(): Promise<boolean> {
+  try {
+    await Deno.stat(TIME);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `command` in `ns`; its wall time in ms and its peak RSS in MiB (NaN without `time`). */
+async function floorOnce(
+  ns: BenchNetns,
+  command: string[],
+  time: boolean,
+): Promise<{ ms: number; rss: number }> {
+  const process = ns.spawn(time ? [TIME, "-f", `${MAXRSS} %M`, ...command] : command);
+  const status = await process.status;
+  const ms = performance.timeOrigin + performance.now() - process.spawnedAt;
+  if (!status.success) {
+    throw new Error(`${command.join(" ")} failed: ${process.stderrLines.slice(-5).join("\n")}`);
+  }
+  const line = process.stderrLines.find((l) => l.startsWith(MAXRSS));
+  return { ms, rss: line ? Number(line.split(" ")[1]) / 1024 : NaN };
+}
+
+/**
+ * Measures the floor `reps` times, alternating: the libc-only Deno program, `linkmirror
+ * --version` and a `linkmirror sync` with nothing to do, each in one empty namespace.
+ */
+export async function floor(ctx: BenchContext, reps: number): Promise<void> {
+  const time = await hasTime();
+  const table = "539098368";
+  const variants: [string, string[]][] = [
+    ["floor", [Deno.execPath(), "run", "-A", FLOOR]],
+    ["version", [...ctx.linkmirror.prefix, "--version"]],
+    ["noop-sync", [...ctx.linkmirror.prefix, "sync", "--table", table, "--log-format", "json"]],
+  ];
+  if (ctx.candidate) {
+    variants.push(
+      ["version-b", [...ctx.candidate.prefix, "--version"]],
+      ["noop-sync-b", [...ctx.candidate.prefix, "sync", "--table", table, "--log-format", "json"]],
+    );
+  }
+  const ns = await BenchNetns.create();
+  try {
+    // One unmeasured run each: deno's caches warm, as on a running system.
+    for (const [, command] of variants) await floorOnce(ns, command, false);
+    for (let rep = 0; rep < reps; rep++) {
+      ctx.progress(`5 footprint: floor and start of linkmirror (${rep + 1}/${reps})`);
+      for (const [contender, command] of variants) {
+        const { ms, rss } = await floorOnce(ns, command, time);
+        ctx.results.add({ scenario: FOOTPRINT, metric: "run time", unit: "ms", contender }, ms);
+        if (Number.isFinite(rss)) {
+          ctx.results.add({ scenario: FOOTPRINT, metric: "peak RSS", unit: "MiB", contender }, rss);
+        }
+      }
+    }
+  } finally {
+    await ns.dispose();
   }
 }

@@ -1,0 +1,74 @@
+/**
+ * Scenario 6, decode + plan: `main` holds `size` on-link routes and the target table their
+ * copies (after one `linkmirror sync`, a sync with nothing to do); {@linkcode ../engine_probe.ts} times, inside the process,
+ * the engine's `readTables` (the dumps received and decoded) and `planSync`. Reported per size:
+ * the first read and plan of a process (what a one-shot `sync` pays, code still cold), their sum,
+ * and the sum once warm (median of the later repetitions). With `--src-b`, a second `src/` is
+ * measured beside the first, alternating.
+ *
+ * @module
+ */
+
+import { CONTENDER_LABELS } from "../contenders.ts";
+import type { BenchContext } from "../context.ts";
+import type { EngineTimes } from "../engine_probe.ts";
+import { copyLines } from "../contenders.ts";
+import { hostRoutes, routeLines } from "../routes.ts";
+import { DEVS } from "../topology.ts";
+import { summarise } from "../stats.ts";
+import { withTopology } from "./common.ts";
+
+const PROBE = new URL("../engine_probe.ts", import.meta.url).pathname;
+
+CONTENDER_LABELS["engine"] = "linkmirror read+plan";
+CONTENDER_LABELS["engine-b"] = "linkmirror read+plan (B)";
+
+/** Repetitions inside one probe process: the first is cold, the rest warm. */
+const INNER_REPS = 5;
+
+/** Runs scenario 6 for each of `sizes`. */
+export async function decodePlan(ctx: BenchContext, sizes: readonly number[]): Promise<void> {
+  const sources: [string, string | undefined][] = [["engine", undefined]];
+  if (ctx.candidateSrc) sources.push(["engine-b", ctx.candidateSrc]);
+  for (const size of sizes) {
+    const scenario = `6 decode+plan ${size >= 1000 ? `${size / 1000}k` : size}`;
+    await withTopology(async (topo) => {
+      const routes = hostRoutes({ count: size, devs: DEVS });
+      await topo.ns.batch(routeLines(routes, { op: "add" }));
+      await topo.ns.batch(copyLines(routes, topo.table));
+      // The copies of the topology's own prefix routes: then nothing is left to do.
+      const sync = topo.ns.spawn([...ctx.linkmirror.prefix, "sync", "--table", topo.table]);
+      if (!(await sync.status).success) {
+        throw new Error(`linkmirror sync failed: ${sync.stderrLines.slice(-5).join("\n")}`);
+      }
+      for (let rep = 0; rep < ctx.reps; rep++) {
+        for (const [contender, src] of sources) {
+          ctx.progress(`${scenario}: ${CONTENDER_LABELS[contender]} (run ${rep + 1}/${ctx.reps})`);
+          const process = topo.ns.spawn([
+            Deno.execPath(),
+            "run",
+            "-A",
+            PROBE,
+            "--table",
+            topo.table,
+            "--reps",
+            String(INNER_REPS),
+            ...(src ? ["--src", src] : []),
+          ], { captureStdout: true });
+          const status = await process.status;
+          const line = process.stdoutLines.find((l) => l.startsWith("{"));
+          if (!status.success || line === undefined) {
+            throw new Error(`engine probe failed: ${process.stderrLines.slice(-5).join("\n")}`);
+          }
+          const times = JSON.parse(line) as EngineTimes;
+          const key = (metric: string) => ({ scenario, metric, unit: "ms", contender });
+          ctx.results.add(key("read, first"), times.readMs[0]);
+          ctx.results.add(key("plan, first"), times.planMs[0]);
+          ctx.results.add(key("read+plan, first"), times.readMs[0] + times.planMs[0]);
+          const warm = times.readMs.slice(1).map((ms, i) => ms + times.planMs[i + 1]);
+          ctx.results.add(key("read+plan, warm"), summarise(warm).median);
+        }
+      }
+    });
+  }
+}
