@@ -9,9 +9,9 @@ import {
   AttributeEncoder,
   attrString,
   attrU32,
-  attrU8,
   decodeAttributes,
   NLA_HDRLEN,
+  NLA_TYPE_MASK,
 } from "./attributes.ts";
 import { AF, RT_TABLE, RTA, RTAX } from "./constants.ts";
 import { DecodeError } from "./errors.ts";
@@ -306,23 +306,23 @@ function decodeMetrics(attr: Attribute, payload: Uint8Array): RouteMetrics {
   return metrics;
 }
 
-function decodeCacheinfo(data: Uint8Array): RouteCacheInfo {
-  const view = new DataView(data.buffer, data.byteOffset, CACHEINFO_LEN);
+function cacheinfoAt(view: DataView, at: number): RouteCacheInfo {
   return {
-    clntref: view.getUint32(0, true),
-    lastuse: view.getUint32(4, true),
-    expires: view.getInt32(8, true),
-    error: view.getUint32(12, true),
-    used: view.getInt32(16, true),
-    id: view.getUint32(20, true),
-    ts: view.getUint32(24, true),
-    tsage: view.getUint32(28, true),
+    clntref: view.getUint32(at, true),
+    lastuse: view.getUint32(at + 4, true),
+    expires: view.getInt32(at + 8, true),
+    error: view.getUint32(at + 12, true),
+    used: view.getInt32(at + 16, true),
+    id: view.getUint32(at + 20, true),
+    ts: view.getUint32(at + 24, true),
+    tsage: view.getUint32(at + 28, true),
   };
 }
 
 /**
  * Decodes the payload of an `RTM_NEWROUTE`/`RTM_DELROUTE` message (the bytes after the
- * `nlmsghdr`): `struct rtmsg`, then attributes. `table` is `RTA_TABLE` when present, else
+ * `nlmsghdr`): `struct rtmsg`, then attributes. The route holds no view into `payload`: unmodelled
+ * attributes are views into a copy of the message. `table` is `RTA_TABLE` when present, else
  * `rtm_table`; `dst` is `0.0.0.0`/`::` when there is no `RTA_DST`. Attributes that are not modelled
  * go to `other`, in order. Throws {@linkcode DecodeError} (offsets relative to `payload`) on a
  * short `rtmsg`, a family other than IPv4/IPv6, a prefix length beyond the family's, malformed
@@ -349,76 +349,160 @@ export function decodeRoute(payload: Uint8Array): Route {
   if (family !== AF.INET && family !== AF.INET6) {
     throw new DecodeError(`route family ${family} is neither IPv4 nor IPv6`, 0);
   }
-  const max = maxPrefixLen(family);
-  for (const [what, at] of [["destination", 1], ["source", 2]] as const) {
-    if (payload[at] > max) {
-      throw new DecodeError(`${what} prefix length ${payload[at]} exceeds ${max}`, at);
-    }
+  const max = family === AF.INET ? 32 : 128;
+  if (payload[1] > max) {
+    throw new DecodeError(`destination prefix length ${payload[1]} exceeds ${max}`, 1);
   }
+  if (payload[2] > max) {
+    throw new DecodeError(`source prefix length ${payload[2]} exceeds ${max}`, 2);
+  }
+  // One view for the whole message; attributes are read in place, and only those that are not
+  // modelled become `Attribute` objects.
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const route: Route = {
     family,
     table: payload[4],
-    dst: formatIp(new Uint8Array(addressLength(family)!)),
+    dst: family === AF.INET ? "0.0.0.0" : "::",
     dstLen: payload[1],
     srcLen: payload[2],
     tos: payload[3],
     protocol: payload[5],
     scope: payload[6],
     type: payload[7],
-    flags: new DataView(payload.buffer, payload.byteOffset + 8, 4).getUint32(0, true),
+    flags: view.getUint32(8, true),
   };
-  for (const attr of decodeAttributes(payload.subarray(RTMSG_LEN), RTMSG_LEN)) {
-    const at = offsetOf(attr, payload);
-    switch (attr.type) {
+  const end = payload.length;
+  // A copy of the message for what is kept as views (`other` attributes, also of next hops and
+  // metrics), made at the first one: they must not hold the datagram (or the receive arena it
+  // lies in) alive.
+  let own: Uint8Array | undefined;
+  let off = RTMSG_LEN;
+  while (off + NLA_HDRLEN <= end) {
+    const len = view.getUint16(off, true);
+    const rawType = view.getUint16(off + 2, true);
+    const type = rawType & NLA_TYPE_MASK;
+    if (len < NLA_HDRLEN) {
+      throw new DecodeError(`attribute ${type} length ${len} shorter than its header`, off);
+    }
+    if (len > end - off) {
+      throw new DecodeError(
+        `attribute ${type} length ${len} runs past the ${end - off} bytes left`,
+        off,
+      );
+    }
+    switch (type) {
       case RTA.DST:
-        route.dst = ipAttribute(attr, family, payload);
+        route.dst = addressAt(payload, off, len, family);
         break;
       case RTA.SRC:
-        route.src = ipAttribute(attr, family, payload);
+        route.src = addressAt(payload, off, len, family);
         break;
       case RTA.GATEWAY:
-        route.gateway = ipAttribute(attr, family, payload);
+        route.gateway = addressAt(payload, off, len, family);
         break;
       case RTA.PREFSRC:
-        route.prefsrc = ipAttribute(attr, family, payload);
+        route.prefsrc = addressAt(payload, off, len, family);
         break;
       case RTA.OIF:
-        route.oif = attrU32(attr, at);
+        route.oif = u32At(view, off, len);
         break;
       case RTA.PRIORITY:
-        route.priority = attrU32(attr, at);
+        route.priority = u32At(view, off, len);
         break;
       case RTA.TABLE:
-        route.table = attrU32(attr, at);
+        route.table = u32At(view, off, len);
         break;
       case RTA.PREF:
-        route.pref = attrU8(attr, at);
+        route.pref = u8At(payload, off, len);
         break;
       case RTA.EXPIRES:
-        route.expires = attrU32(attr, at);
+        route.expires = u32At(view, off, len);
         break;
       case RTA.NH_ID:
-        route.nhId = attrU32(attr, at);
-        break;
-      case RTA.MULTIPATH:
-        route.multipath = decodeMultipath(attr, family, payload);
-        break;
-      case RTA.METRICS:
-        route.metrics = decodeMetrics(attr, payload);
+        route.nhId = u32At(view, off, len);
         break;
       case RTA.FLOW:
-        route.flow = attrU32(attr, at);
+        route.flow = u32At(view, off, len);
         break;
       case RTA.CACHEINFO:
         // Another size is not the kernel's struct: kept as it is.
-        if (attr.data.length === CACHEINFO_LEN) route.cacheinfo = decodeCacheinfo(attr.data);
-        else (route.other ??= []).push(attr);
+        if (len - NLA_HDRLEN === CACHEINFO_LEN) {
+          route.cacheinfo = cacheinfoAt(view, off + NLA_HDRLEN);
+        } else (route.other ??= []).push(attributeAt(own ??= payload.slice(), off, len, rawType));
+        break;
+      case RTA.MULTIPATH:
+        own ??= payload.slice();
+        route.multipath = decodeMultipath(attributeAt(own, off, len, rawType), family, own);
+        break;
+      case RTA.METRICS:
+        own ??= payload.slice();
+        route.metrics = decodeMetrics(attributeAt(own, off, len, rawType), own);
         break;
       default:
-        (route.other ??= []).push(attr);
+        (route.other ??= []).push(attributeAt(own ??= payload.slice(), off, len, rawType));
     }
+    off += align(len);
   }
+  // Fewer than 4 bytes left over can only be padding of the last attribute.
   return route;
+}
+
+/** The attribute whose header is at `off` in `payload`, as an {@linkcode Attribute} (a view). */
+function attributeAt(payload: Uint8Array, off: number, len: number, rawType: number): Attribute {
+  const type = rawType & NLA_TYPE_MASK;
+  const attr: Attribute = { type, data: payload.subarray(off + NLA_HDRLEN, off + len) };
+  if (rawType !== type) attr.flags = rawType & ~NLA_TYPE_MASK;
+  return attr;
+}
+
+/** The u32 value of the attribute at `off`, or {@linkcode DecodeError} when it is too short. */
+function u32At(view: DataView, off: number, len: number): number {
+  if (len - NLA_HDRLEN < 4) {
+    throw new DecodeError(
+      `attribute ${view.getUint16(off + 2, true) & NLA_TYPE_MASK} has ${
+        len - NLA_HDRLEN
+      } bytes, expected 4`,
+      off,
+    );
+  }
+  return view.getUint32(off + NLA_HDRLEN, true);
+}
+
+/** The u8 value of the attribute at `off`, or {@linkcode DecodeError} when it is empty. */
+function u8At(payload: Uint8Array, off: number, len: number): number {
+  if (len - NLA_HDRLEN < 1) {
+    throw new DecodeError(
+      `attribute ${(payload[off + 2] | (payload[off + 3] << 8)) & NLA_TYPE_MASK} has 0 bytes, ` +
+        `expected 1`,
+      off,
+    );
+  }
+  return payload[off + NLA_HDRLEN];
+}
+
+/** Decimal text of each byte value: IPv4 addresses are formatted without number conversions. */
+const OCTETS: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+
+/**
+ * The address of the attribute at `off` as canonical text, or {@linkcode DecodeError} when its
+ * length is not the family's.
+ */
+function addressAt(payload: Uint8Array, off: number, len: number, family: number): string {
+  const size = len - NLA_HDRLEN;
+  const want = family === AF.INET ? 4 : 16;
+  if (size !== want) {
+    const type = (payload[off + 2] | (payload[off + 3] << 8)) & NLA_TYPE_MASK;
+    throw new DecodeError(
+      `route attribute ${type} has ${size} bytes, an address of family ${family} has ${want}`,
+      off,
+    );
+  }
+  const at = off + NLA_HDRLEN;
+  if (want === 4) {
+    return OCTETS[payload[at]] + "." + OCTETS[payload[at + 1]] + "." + OCTETS[payload[at + 2]] +
+      "." + OCTETS[payload[at + 3]];
+  }
+  return formatIp(payload.subarray(at, at + 16));
 }
 
 function u32Bytes(value: number): Uint8Array {
