@@ -11,9 +11,9 @@
  */
 
 import { decodeAck, decodeDone } from "./ack.ts";
-import { NLM_F, NLMSG, RTM } from "./constants.ts";
+import { NLM_F, NLMSG, NLMSG_HDRLEN, RTM } from "./constants.ts";
 import { ERRNO, NetlinkError } from "./errors.ts";
-import { align, concatMessages, decodeMessages, encodeMessage, type Message } from "./message.ts";
+import { align, decodeMessages, encodeMessage, type Message } from "./message.ts";
 import type { Datagram, Transport, WaitResult } from "./transport.ts";
 
 /**
@@ -318,18 +318,26 @@ export class Conn {
         next++;
       }
       const pending = new Map<number, number>(); // seq → request index
-      const parts: Uint8Array[] = [];
+      // The datagram is written in place: one buffer, headers set through one view.
+      const datagram = new Uint8Array(bytes);
+      const view = new DataView(datagram.buffer);
+      let off = 0;
       let lastSeq = 0;
       for (let i = first; i < next; i++) {
         const r = requests[i];
         const seq = this.#nextSeq();
         const ack = i === next - 1 ? NLM_F.ACK : 0;
-        const flags = (r.flags ?? 0) | NLM_F.REQUEST | ack;
-        parts.push(encodeMessage({ type: r.type, flags, seq, pid: this.transport.pid }, r.payload));
+        view.setUint32(off, NLMSG_HDRLEN + r.payload.length, true);
+        view.setUint16(off + 4, r.type, true);
+        view.setUint16(off + 6, (r.flags ?? 0) | NLM_F.REQUEST | ack, true);
+        view.setUint32(off + 8, seq, true);
+        view.setUint32(off + 12, this.transport.pid >>> 0, true);
+        datagram.set(r.payload, off + NLMSG_HDRLEN);
+        off += align(NLMSG_HDRLEN + r.payload.length);
         pending.set(seq, i);
         lastSeq = seq;
       }
-      this.transport.send(parts.length === 1 ? parts[0] : concatMessages(parts));
+      this.transport.send(datagram);
       if (this.#collectAcks(pending, lastSeq, requests, results)) {
         this.#maxBatchMessages = Math.max(1, Math.floor(this.#maxBatchMessages / 2));
       }

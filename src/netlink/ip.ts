@@ -76,10 +76,53 @@ export function maxPrefixLen(family: number): number {
 const HEX_WORD = /^[0-9a-fA-F]{1,4}$/;
 
 /**
+ * The value of a dotted quad as {@linkcode parseIp} accepts it (four decimal octets, no leading
+ * zeros) as an unsigned 32-bit number, or -1 for any other text. A scan without allocations, for
+ * the hot paths: encoding routes, sorting them.
+ *
+ * @example
+ * ```ts
+ * import { ipv4Number } from "./ip.ts";
+ * ipv4Number("10.0.0.1"); // 167772161
+ * ipv4Number("10.0.0.01"); // -1
+ * ```
+ */
+export function ipv4Number(text: string): number {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || parts === 3) return -1;
+      value = value * 256 + octet;
+      parts++;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 3 || (digits === 1 && octet === 0)) return -1;
+      octet = octet * 10 + (c - 48);
+      if (octet > 255) return -1;
+      digits++;
+    } else {
+      return -1;
+    }
+  }
+  if (digits === 0 || parts !== 3) return -1;
+  return value * 256 + octet;
+}
+
+/**
  * Parses a dotted quad without leading zeros, or returns undefined when `text` does not have four
  * dot-separated parts. A hand-written scan: it runs for every address of every route encoded.
  */
 function parseIpv4(text: string, original: string): Uint8Array | undefined {
+  const value = ipv4Number(text);
+  if (value >= 0) {
+    return Uint8Array.of(value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255);
+  }
+  // Not a valid dotted quad: the scan below says why.
   const out = new Uint8Array(4);
   let part = 0;
   let start = 0;

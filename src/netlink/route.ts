@@ -649,15 +649,52 @@ export function encodeRoute(route: Route): Uint8Array {
   if (route.cacheinfo !== undefined) put(RTA.CACHEINFO, encodeCacheinfo(route.cacheinfo));
   if (route.expires !== undefined) put(RTA.EXPIRES, u32Bytes(route.expires));
   if (route.pref !== undefined) put(RTA.PREF, Uint8Array.of(route.pref));
-  const encoder = new AttributeEncoder();
-  for (const attr of inKernelOrder(attrs, route.other ?? [], KERNEL_ORDER[family])) {
-    encoder.raw(attr);
-  }
-  const body = encoder.finish();
-  const out = new Uint8Array(RTMSG_LEN + body.length);
+  const ordered = route.other?.length
+    ? inKernelOrder(attrs, route.other, KERNEL_ORDER[family])
+    : inRankOrder(attrs, KERNEL_RANK[family]);
+  // One allocation: the size is known before anything is written.
+  let size = RTMSG_LEN;
+  for (const attr of ordered) size += align(NLA_HDRLEN + attr.data.length);
+  const out = new Uint8Array(size);
   out.set(head);
-  out.set(body, RTMSG_LEN);
+  let off = RTMSG_LEN;
+  for (const attr of ordered) {
+    const len = NLA_HDRLEN + attr.data.length;
+    const type = attr.type | (attr.flags ?? 0);
+    out[off] = len & 0xff;
+    out[off + 1] = len >>> 8;
+    out[off + 2] = type & 0xff;
+    out[off + 3] = type >>> 8;
+    out.set(attr.data, off + NLA_HDRLEN);
+    off += align(len);
+  }
   return out;
+}
+
+/** Each family's {@linkcode KERNEL_ORDER} as attribute type → rank. */
+const KERNEL_RANK: Readonly<Record<number, ReadonlyMap<number, number>>> = Object.fromEntries(
+  Object.entries(KERNEL_ORDER).map((
+    [family, order],
+  ) => [family, new Map(order.map((t, i) => [t, i]))]),
+);
+
+/**
+ * `attrs` sorted stably by `rank` (types without a rank last): what {@linkcode inKernelOrder}
+ * returns when there are no `other` attributes, without its allocations. Sorts in place.
+ */
+function inRankOrder(attrs: Attribute[], rank: ReadonlyMap<number, number>): Attribute[] {
+  const last = rank.size;
+  for (let i = 1; i < attrs.length; i++) {
+    const attr = attrs[i];
+    const r = rank.get(attr.type) ?? last;
+    let j = i - 1;
+    while (j >= 0 && (rank.get(attrs[j].type) ?? last) > r) {
+      attrs[j + 1] = attrs[j];
+      j--;
+    }
+    attrs[j + 1] = attr;
+  }
+  return attrs;
 }
 
 /**

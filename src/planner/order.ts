@@ -4,7 +4,7 @@
  * @module
  */
 
-import { InvalidAddressError, parseIp } from "../netlink/ip.ts";
+import { InvalidAddressError, ipv4Number, parseIp } from "../netlink/ip.ts";
 import type { Route } from "../netlink/route.ts";
 import { routeMetric } from "./route_key.ts";
 
@@ -48,9 +48,9 @@ export function compareRoutes(a: Route, b: Route): number {
  */
 export function compareAddresses(a: string, b: string): number {
   if (a === b) return 0;
-  const v4a = ipv4Value(a);
+  const v4a = ipv4Number(a);
   if (v4a >= 0) {
-    const v4b = ipv4Value(b);
+    const v4b = ipv4Number(b);
     if (v4b >= 0) return v4a - v4b;
   }
   const x = addressBytes(a);
@@ -62,36 +62,6 @@ export function compareAddresses(a: string, b: string): number {
   if (x) return -1;
   if (y) return 1;
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * The value of a dotted quad as `parseIp` accepts it (four decimal octets, no leading zeros), or
- * -1 for any other text: a scan without allocations, for the common case of sorting IPv4 routes.
- */
-function ipv4Value(text: string): number {
-  let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let parts = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46 /* . */) {
-      if (digits === 0 || parts === 3) return -1;
-      value = value * 256 + octet;
-      parts++;
-      octet = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      if (digits === 3 || (digits === 1 && octet === 0)) return -1;
-      octet = octet * 10 + (c - 48);
-      if (octet > 255) return -1;
-      digits++;
-    } else {
-      return -1;
-    }
-  }
-  if (digits === 0 || parts !== 3) return -1;
-  return value * 256 + octet;
 }
 
 /** Parsed addresses, so that sorting n routes parses each address once, not n log n times. */
