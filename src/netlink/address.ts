@@ -83,6 +83,9 @@ const KERNEL_ORDER: Readonly<Record<number, readonly number[]>> = {
  * ```
  */
 export function decodeAddress(payload: Uint8Array): Address {
+  // Its own copy: the `other` attributes kept are views, and must not hold the datagram (or the
+  // receive arena it lies in) alive.
+  payload = payload.slice();
   if (payload.length < IFADDRMSG_LEN) {
     throw new DecodeError(
       `address message has ${payload.length} bytes, struct ifaddrmsg needs ${IFADDRMSG_LEN}`,

@@ -109,6 +109,9 @@ const KERNEL_ORDER: readonly number[] = [
  * ```
  */
 export function decodeLink(payload: Uint8Array): Link {
+  // Its own copy: the `other` attributes kept are views, and must not hold the datagram (or the
+  // receive arena it lies in) alive.
+  payload = payload.slice();
   if (payload.length < IFINFOMSG_LEN) {
     throw new DecodeError(
       `link message has ${payload.length} bytes, struct ifinfomsg needs ${IFINFOMSG_LEN}`,

@@ -124,6 +124,9 @@ const KERNEL_ORDER: readonly number[] = [
  * ```
  */
 export function decodeRule(payload: Uint8Array): Rule {
+  // Its own copy: the `other` attributes kept are views, and must not hold the datagram (or the
+  // receive arena it lies in) alive.
+  payload = payload.slice();
   if (payload.length < FIB_RULE_HDR_LEN) {
     throw new DecodeError(
       `rule message has ${payload.length} bytes, struct fib_rule_hdr needs ${FIB_RULE_HDR_LEN}`,

@@ -45,8 +45,13 @@ export interface NetlinkSocketOptions {
   strictCheck?: boolean;
 }
 
-/** Size of the buffer datagrams are received into; kernel datagrams are far smaller. */
-const RECEIVE_BUFFER_SIZE = 1 << 20;
+/** Size of the arena datagrams are received into, one after the other. */
+const ARENA_SIZE = 1 << 20;
+/**
+ * Room left for each receive: kernel datagrams are at most 32 KiB (dump parts) plus one message
+ * that does not fit a part on its own; grown when a larger one is seen.
+ */
+const MAX_DATAGRAM = 64 << 10;
 /** `netlink_sendmsg` refuses datagrams longer than `sk_sndbuf - 32`. */
 const SEND_OVERHEAD = 32;
 const EAGAIN = 11;
@@ -106,9 +111,14 @@ export class NetlinkSocket implements Transport {
 
   readonly #fd: number;
   readonly #eventFd: number;
-  #buffer = new Uint8Array(RECEIVE_BUFFER_SIZE);
-  readonly #sender = new Uint8Array(SOCKADDR_NL_SIZE);
-  readonly #senderLen = new Uint8Array(4);
+  #arena = new Uint8Array(ARENA_SIZE);
+  #arenaUsed = 0;
+  #maxDatagram = MAX_DATAGRAM;
+  /** `struct sockaddr_nl` of the sender, then its length (`socklen_t`), as recvfrom fills them. */
+  readonly #senderBytes = new Uint8Array(SOCKADDR_NL_SIZE + 4);
+  readonly #sender = this.#senderBytes.subarray(0, SOCKADDR_NL_SIZE);
+  readonly #senderLen = this.#senderBytes.subarray(SOCKADDR_NL_SIZE);
+  readonly #senderView = new DataView(this.#senderBytes.buffer);
   readonly #kernel = encodeSockaddrNl(0, 0);
   #closed = false;
   #waiting = false;
@@ -196,39 +206,53 @@ export class NetlinkSocket implements Transport {
 
   /**
    * Receives one queued datagram, or `null` when none is queued. A kernel datagram larger than
-   * the receive buffer throws `EMSGSIZE` (it cannot happen with kernel-built messages); one from
-   * another socket is returned truncated, to be dropped as foreign.
+   * the room left for it throws `EMSGSIZE` (it cannot happen with kernel-built messages, and
+   * later receives leave room for one that large); one from another socket is returned
+   * truncated, to be dropped as foreign.
+   *
+   * Datagrams are received one after the other into a shared arena and returned as views into
+   * it, without an allocation of their own: a view keeps its arena alive, so copy what must
+   * outlive the message (decoders do: they build values, not views, for what they model).
    */
   tryReceive(): Datagram | null {
     if (this.#closed) throw new NetlinkError("recvfrom", ERRNO.EBADF);
-    const lenView = new DataView(this.#senderLen.buffer);
-    const buf = this.#buffer;
-    const n = retryEintr(() => {
-      lenView.setUint32(0, SOCKADDR_NL_SIZE, true);
-      return libc().recvfrom(
-        this.#fd,
-        buf,
-        BigInt(buf.length),
-        MSG.DONTWAIT | MSG.TRUNC,
-        this.#sender,
-        this.#senderLen,
+    if (this.#arena.length - this.#arenaUsed < this.#maxDatagram) {
+      this.#arena = new Uint8Array(Math.max(ARENA_SIZE, 2 * this.#maxDatagram));
+      this.#arenaUsed = 0;
+    }
+    const room = this.#arena.subarray(this.#arenaUsed);
+    const c = libc();
+    let n: number;
+    for (;;) {
+      this.#senderView.setUint32(SOCKADDR_NL_SIZE, SOCKADDR_NL_SIZE, true);
+      n = Number(
+        c.recvfrom(
+          this.#fd,
+          room,
+          BigInt(room.length),
+          MSG.DONTWAIT | MSG.TRUNC,
+          this.#sender,
+          this.#senderLen,
+        ),
       );
-    });
-    if (n === -EAGAIN) return null;
-    if (n < 0) throw new NetlinkError("recvfrom", -n);
-    const sender = new DataView(this.#sender.buffer);
-    const pid = sender.getUint32(4, true);
-    const groups = sender.getUint32(8, true);
-    if (n > buf.length) {
-      if (pid !== 0) return { data: buf.slice(0, buf.length), pid, groups };
-      this.#buffer = new Uint8Array(n);
+      if (n >= 0) break;
+      const errno = lastErrno();
+      if (errno === EAGAIN) return null;
+      if (errno !== EINTR) throw new NetlinkError("recvfrom", errno);
+    }
+    const pid = this.#senderView.getUint32(4, true);
+    const groups = this.#senderView.getUint32(8, true);
+    if (n > room.length) {
+      if (pid !== 0) return { data: room.slice(), pid, groups };
+      this.#maxDatagram = Math.max(this.#maxDatagram, n);
       throw new NetlinkError(
         "recvfrom",
         ERRNO.EMSGSIZE,
-        `datagram of ${n} bytes truncated to ${buf.length}`,
+        `datagram of ${n} bytes truncated to ${room.length}`,
       );
     }
-    return { data: buf.slice(0, n), pid, groups };
+    this.#arenaUsed += (n + 7) & ~7;
+    return { data: room.subarray(0, n), pid, groups };
   }
 
   /** Blocks the thread until a datagram (or a socket error) is queued, or `timeoutMs` passed. */
