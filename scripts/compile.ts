@@ -1,8 +1,9 @@
 /**
  * `deno task compile`: builds the linkmirror executable into `dist/`.
  *
- * 1. `deno bundle` turns `main.ts` and its npm imports (commander, LogTape) into one
- *    `dist/linkmirror.js` that imports nothing but `node:` built-ins.
+ * 1. `deno bundle` turns `main.ts` and its one npm import (mri, the flag scanner) into one
+ *    `dist/linkmirror.js` that imports nothing, not even a `node:` built-in (each command's code
+ *    is in it, evaluated only when that command runs).
  * 2. `deno compile --target …` makes that bundle a self-contained executable for each target
  *    (`dist/linkmirror-x86_64-unknown-linux-gnu`, `dist/linkmirror-aarch64-unknown-linux-gnu`), with
  *    {@linkcode PERMISSIONS} baked in. It compiles the bundle with `--no-config`, so nothing but

@@ -1,18 +1,46 @@
 /**
  * Logging: JSON Lines on stderr (`time`, `severity`, `message` and structured fields) for the
- * journal and `jq`, or a human-readable line when stderr is a terminal. Built on LogTape; the
- * formatting is pure and tested on its own.
+ * journal and `jq`, or a human-readable line when stderr is a terminal. A logger of its own
+ * (LogTape's API shape: categories, `{field}` message templates, structured properties) so that
+ * starting the program loads no logging library and no Node compatibility; the formatting is pure
+ * and tested on its own.
  *
  * @module
  */
 
-import {
-  configureSync,
-  getLogger,
-  type Logger,
-  type LogLevel,
-  type LogRecord,
-} from "@logtape/logtape";
+/** The levels of a {@linkcode LogRecord}, lowest first (LogTape's names). */
+export type LogLevel = "trace" | "debug" | "info" | "warning" | "error" | "fatal";
+
+/** One log event, as the formatters take it. */
+export interface LogRecord {
+  /** The logger's category, e.g. `["linkmirror", "daemon"]`. */
+  readonly category: readonly string[];
+  /** Its level. */
+  readonly level: LogLevel;
+  /** The message: text parts at even indexes, substituted values at odd ones. */
+  readonly message: readonly unknown[];
+  /** The message template as written, e.g. `"Sync done in {ms} ms"`. */
+  readonly rawMessage: string;
+  /** Milliseconds since the epoch. */
+  readonly timestamp: number;
+  /** The structured fields. */
+  readonly properties: Record<string, unknown>;
+}
+
+/**
+ * A logger: each method takes a message template whose `{name}` placeholders are filled from
+ * `properties`; every property is also written as a field of its own.
+ */
+export interface Logger {
+  /** Logs at DEBUG. */
+  debug(message: string, properties?: Record<string, unknown>): void;
+  /** Logs at INFO. */
+  info(message: string, properties?: Record<string, unknown>): void;
+  /** Logs at WARN. */
+  warn(message: string, properties?: Record<string, unknown>): void;
+  /** Logs at ERROR. */
+  error(message: string, properties?: Record<string, unknown>): void;
+}
 
 /** Output formats of the log. */
 export type LogFormat = "json" | "pretty";
@@ -29,13 +57,6 @@ const SEVERITY: Record<LogLevel, string> = {
   warning: "WARN",
   error: "ERROR",
   fatal: "ERROR",
-};
-
-const LOGTAPE_LEVEL: Record<LogLevelName, LogLevel> = {
-  debug: "debug",
-  info: "info",
-  warn: "warning",
-  error: "error",
 };
 
 /** Renders a record's message template with its values substituted. */
@@ -118,6 +139,90 @@ export function stderrWantsColor(): boolean {
   return Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
 }
 
+const RANK: Record<LogLevel, number> = {
+  trace: 0,
+  debug: 1,
+  info: 2,
+  warning: 3,
+  error: 4,
+  fatal: 5,
+};
+
+const LEVEL_OF: Record<LogLevelName, LogLevel> = {
+  debug: "debug",
+  info: "info",
+  warn: "warning",
+  error: "error",
+};
+
+/**
+ * Splits a message template into text parts and values: `"a {x} b"` with `{ x: 1 }` gives
+ * `["a ", 1, " b"]`. `{{` and `}}` stand for literal braces; an unknown name renders as undefined.
+ */
+export function parseTemplate(template: string, properties: Record<string, unknown>): unknown[] {
+  const parts: unknown[] = [];
+  let text = "";
+  let i = 0;
+  while (i < template.length) {
+    const c = template[i];
+    if ((c === "{" || c === "}") && template[i + 1] === c) {
+      text += c;
+      i += 2;
+      continue;
+    }
+    const close = c === "{" ? template.indexOf("}", i + 1) : -1;
+    if (close < 0) {
+      text += c;
+      i++;
+      continue;
+    }
+    parts.push(text, properties[template.slice(i + 1, close).trim()]);
+    text = "";
+    i = close + 1;
+  }
+  parts.push(text);
+  return parts;
+}
+
+/** Where records go once {@linkcode setupLogging} ran; until then nothing is written. */
+let sink: { lowest: number; write: (record: LogRecord) => void } | undefined;
+
+class CategoryLogger implements Logger {
+  readonly #category: readonly string[];
+
+  constructor(category: readonly string[]) {
+    this.#category = category;
+  }
+
+  #log(level: LogLevel, rawMessage: string, properties: Record<string, unknown> = {}): void {
+    if (!sink || RANK[level] < sink.lowest) return;
+    sink.write({
+      category: this.#category,
+      level,
+      message: parseTemplate(rawMessage, properties),
+      rawMessage,
+      timestamp: Date.now(),
+      properties,
+    });
+  }
+
+  debug(message: string, properties?: Record<string, unknown>): void {
+    this.#log("debug", message, properties);
+  }
+
+  info(message: string, properties?: Record<string, unknown>): void {
+    this.#log("info", message, properties);
+  }
+
+  warn(message: string, properties?: Record<string, unknown>): void {
+    this.#log("warning", message, properties);
+  }
+
+  error(message: string, properties?: Record<string, unknown>): void {
+    this.#log("error", message, properties);
+  }
+}
+
 /** Configures the process-wide logger. Call once, before the first log line. */
 export function setupLogging(options: LoggingOptions = {}): void {
   const format = options.format ?? (Deno.stderr.isTerminal() ? "pretty" : "json");
@@ -128,24 +233,14 @@ export function setupLogging(options: LoggingOptions = {}): void {
     let off = 0;
     while (off < bytes.length) off += Deno.stderr.writeSync(bytes.subarray(off));
   });
-  configureSync({
-    reset: true,
-    sinks: {
-      stderr: (record: LogRecord) =>
-        write(format === "json" ? formatJsonLine(record) : formatPrettyLine(record, color)),
-    },
-    loggers: [
-      { category: ["logtape", "meta"], sinks: [], lowestLevel: "error" },
-      {
-        category: ["linkmirror"],
-        sinks: ["stderr"],
-        lowestLevel: LOGTAPE_LEVEL[options.level ?? "info"],
-      },
-    ],
-  });
+  sink = {
+    lowest: RANK[LEVEL_OF[options.level ?? "info"]],
+    write: (record) =>
+      write(format === "json" ? formatJsonLine(record) : formatPrettyLine(record, color)),
+  };
 }
 
 /** The logger of a linkmirror component, e.g. `log("daemon")`. */
 export function log(component?: string): Logger {
-  return getLogger(component ? ["linkmirror", component] : ["linkmirror"]);
+  return new CategoryLogger(component ? ["linkmirror", component] : ["linkmirror"]);
 }

@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "node:assert/strict";
-import type { LogRecord } from "@logtape/logtape";
+import type { LogRecord } from "../src/log.ts";
 import { formatJsonLine, formatPrettyLine, log, setupLogging } from "../src/log.ts";
 
 const record = (over: Partial<LogRecord> = {}): LogRecord => ({

@@ -1,12 +1,19 @@
 /**
- * Every command handler, wired together for {@linkcode runCli}.
+ * Every command handler, each loaded only when its command runs: `linkmirror --version` or a
+ * usage error loads no kernel, engine or daemon code.
  *
  * @module
  */
 
-import { oneShotHandlers } from "./commands.ts";
 import type { Handlers } from "./program.ts";
-import { watch } from "./watch_command.ts";
 
 /** The real handlers. */
-export const handlers: Handlers = { ...oneShotHandlers, watch };
+export const handlers: Handlers = {
+  sync: async (ctx) => (await import("./commands/sync.ts")).sync(ctx),
+  plan: async (ctx, opts) => (await import("./commands/plan.ts")).plan(ctx, opts),
+  flush: async (ctx) => (await import("./commands/flush.ts")).flush(ctx),
+  watch: async (ctx, opts) => (await import("./commands/watch.ts")).watch(ctx, opts),
+  detect: async (ctx, opts) => (await import("./commands/detect.ts")).detect(ctx, opts),
+  status: async (ctx, opts) => (await import("./commands/status.ts")).status(ctx, opts),
+  explain: async (ctx, opts) => (await import("./commands/explain.ts")).explain(ctx, opts),
+};

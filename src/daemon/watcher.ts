@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log.ts";
 import type { MirrorConfig } from "../engine/config.ts";
 import { applyCounts, flushChanges, planChanges, planInput } from "../engine/reconcile.ts";
 import { NLM_F, RTNLGRP } from "../netlink/constants.ts";

@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { getLogger, type Logger } from "@logtape/logtape";
+import { log as logger, type Logger } from "../../src/log.ts";
 import type { DaemonStore, EventSource } from "../../src/daemon/watcher.ts";
 import { Watcher } from "../../src/daemon/watcher.ts";
 import type { Address } from "../../src/netlink/address.ts";
@@ -116,7 +116,7 @@ function harness(
   kernel: FakeKernel,
   steps: Step[],
   timing = { coalesceMs: 50, maxWaitMs: 500, resyncIntervalS: 0 },
-  log: Logger = getLogger(["test"]),
+  log: Logger = logger("test"),
 ) {
   let clock = 1000;
   let pending: EventBatch = { messages: [], overrun: false };

@@ -10,7 +10,7 @@
  */
 
 import { deepEqual, ok } from "node:assert/strict";
-import { getLogger } from "@logtape/logtape";
+import { log as logger } from "../../src/log.ts";
 import { type DaemonStore, type EventSource, Watcher } from "../../src/daemon/watcher.ts";
 import { type Address, decodeAddress, encodeAddress } from "../../src/netlink/address.ts";
 import { NLM_F, RTM } from "../../src/netlink/constants.ts";
@@ -171,7 +171,7 @@ Deno.test(
         excludeDevices: [],
       },
       { coalesceMs: 10, maxWaitMs: 50, resyncIntervalS: 1 },
-      { events, client: store, now: () => clock, log: getLogger(["fuzz"]) },
+      { events, client: store, now: () => clock, log: logger("fuzz") },
     );
     self.watcher = watcher;
     await watcher.run();

@@ -1,12 +1,13 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
-import {
-  parseIntOption,
-  resolveMirrorConfig,
-  splitList,
-  UsageError,
-} from "../../src/cli/options.ts";
+import { type RawValue, resolveOptions } from "../../src/options/resolve.ts";
+import { parseIntOption, splitList, UsageError } from "../../src/options/values.ts";
 
 const names = new Map([["firezone", 539098368], ["main", 254], ["lab", 100]]);
+
+/** The mirroring configuration from raw values keyed by option name, as `sync` resolves it. */
+function resolveMirrorConfig(values: Record<string, RawValue>, names: ReadonlyMap<string, number>) {
+  return resolveOptions("sync", { values }, names).mirror;
+}
 
 Deno.test("defaults: table 539098368, source main, protocol 77, both families", () => {
   deepEqual(resolveMirrorConfig({}, names), {

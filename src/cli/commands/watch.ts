@@ -5,17 +5,17 @@
  * @module
  */
 
-import { WATCH_GROUPS, Watcher } from "../daemon/watcher.ts";
-import { log } from "../log.ts";
-import { Conn } from "../netlink/conn.ts";
-import { NetlinkSocket } from "../netlink/socket.ts";
-import { RtnlClient } from "../rtnl/client.ts";
-import { SdNotifier } from "../sd_notify.ts";
-import { resolveAutoTable } from "../detect/auto_table.ts";
-import { type DaemonState, daemonState, removeState, writeState } from "../status/state_file.ts";
-import { asFailure, requireRouteChanges } from "./commands.ts";
-import { EXIT } from "./exit_codes.ts";
-import type { CommandContext, WatchOptions } from "./program.ts";
+import { WATCH_GROUPS, Watcher } from "../../daemon/watcher.ts";
+import { log } from "../../log.ts";
+import { Conn } from "../../netlink/conn.ts";
+import { NetlinkSocket } from "../../netlink/socket.ts";
+import { RtnlClient } from "../../rtnl/client.ts";
+import { SdNotifier } from "../../sd_notify.ts";
+import { resolveAutoTable } from "../../detect/auto_table.ts";
+import { type DaemonState, daemonState, removeState, writeState } from "../../status/state_file.ts";
+import { asFailure, type CommandContext, requireRouteChanges } from "./context.ts";
+import { EXIT } from "../exit_codes.ts";
+import type { WatchOptions } from "../../options/resolve.ts";
 
 /** `linkmirror watch`. */
 export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<number> {

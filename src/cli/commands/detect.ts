@@ -5,12 +5,11 @@
  * @module
  */
 
-import { readVpnDetection } from "../detect/auto_table.ts";
-import { detectJson, detectText } from "./render_detect.ts";
-import { linkNames, withClient } from "./commands.ts";
-import { EXIT } from "./exit_codes.ts";
-import type { CommandContext } from "./program.ts";
-import { palette, stdoutWantsColor } from "./tty.ts";
+import { readVpnDetection } from "../../detect/auto_table.ts";
+import { detectJson, detectText } from "../render_detect.ts";
+import { type CommandContext, linkNames, withClient } from "./context.ts";
+import { EXIT } from "../exit_codes.ts";
+import { palette, stdoutWantsColor } from "../tty.ts";
 
 /** `linkmirror detect [--json]`: always exit 0 when the kernel could be read. */
 export function detect(ctx: CommandContext, opts: { json: boolean }): Promise<number> {

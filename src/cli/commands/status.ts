@@ -6,25 +6,38 @@
  * @module
  */
 
-import { readVpnDetection, resolveAutoTable } from "../detect/auto_table.ts";
-import type { MirrorConfig } from "../engine/config.ts";
-import { reconcile } from "../engine/reconcile.ts";
-import { AF } from "../netlink/constants.ts";
-import { InvalidAddressError, parseCidr } from "../netlink/ip.ts";
-import { daemonSummary } from "../status/daemon_summary.ts";
+import { readVpnDetection, resolveAutoTable } from "../../detect/auto_table.ts";
+import type { MirrorConfig } from "../../engine/config.ts";
+import { reconcile } from "../../engine/reconcile.ts";
+import { AF } from "../../netlink/constants.ts";
+import { InvalidAddressError, parseCidr } from "../../netlink/ip.ts";
+import { daemonSummary } from "../../status/daemon_summary.ts";
 import {
   type DaemonState,
   processAlive,
   readState,
   StateFileError,
   stateFilePath,
-} from "../status/state_file.ts";
-import { tableStatuses } from "../status/table_status.ts";
-import { linkNames, withClient } from "./commands.ts";
-import { EXIT } from "./exit_codes.ts";
-import type { CommandContext, StatusOptions } from "./program.ts";
-import { statusJson, statusText } from "./render_status.ts";
-import { palette, stdoutWantsColor } from "./tty.ts";
+} from "../../status/state_file.ts";
+import { tableStatuses } from "../../status/table_status.ts";
+import { type CommandContext, linkNames, withClient } from "./context.ts";
+import { EXIT } from "../exit_codes.ts";
+
+import { statusJson, statusText } from "../render_status.ts";
+import { palette, stdoutWantsColor } from "../tty.ts";
+
+/** The options `status` adds to the mirroring options. */
+export interface StatusOptions {
+  /** Print one JSON document (`--json`). */
+  json: boolean;
+  /** The daemon's state file (`--state-file`); undefined: the default. */
+  stateFile?: string;
+  /**
+   * Whether any mirroring option was given (command line or environment). Without one, `status`
+   * reports on the configuration of the running daemon, read from its state file.
+   */
+  configGiven: boolean;
+}
 
 /**
  * The configuration a daemon's state file records, as a {@linkcode MirrorConfig}.

@@ -5,14 +5,22 @@
  * @module
  */
 
-import { readVpnDetection, resolveAutoTable } from "../detect/auto_table.ts";
-import { explainAddress } from "../explain/explain.ts";
-import { parseIp } from "../netlink/ip.ts";
-import { linkNames, withClient } from "./commands.ts";
-import { EXIT } from "./exit_codes.ts";
-import type { CommandContext, ExplainOptions } from "./program.ts";
-import { explainJson, explainText } from "./render_explain.ts";
-import { palette, stdoutWantsColor } from "./tty.ts";
+import { readVpnDetection, resolveAutoTable } from "../../detect/auto_table.ts";
+import { explainAddress } from "../../explain/explain.ts";
+import { parseIp } from "../../netlink/ip.ts";
+import { type CommandContext, linkNames, withClient } from "./context.ts";
+import { EXIT } from "../exit_codes.ts";
+
+import { explainJson, explainText } from "../render_explain.ts";
+import { palette, stdoutWantsColor } from "../tty.ts";
+
+/** The options of `explain`. */
+export interface ExplainOptions {
+  /** The destination to explain, validated (IPv4 or IPv6). */
+  address: string;
+  /** Print one JSON document (`--json`). */
+  json: boolean;
+}
 
 /** `linkmirror explain ADDRESS [--json]`: exit 0 whatever the verdict. */
 export function explain(ctx: CommandContext, opts: ExplainOptions): Promise<number> {

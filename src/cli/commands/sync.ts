@@ -1,0 +1,54 @@
+/**
+ * `linkmirror sync`: reconcile the target tables once, print what changed, log conflicts and
+ * failures.
+ *
+ * @module
+ */
+
+import { resolveAutoTable } from "../../detect/auto_table.ts";
+import { applyCounts, reconcile } from "../../engine/reconcile.ts";
+import { log } from "../../log.ts";
+import { ERRNO } from "../../netlink/errors.ts";
+import { EXIT } from "../exit_codes.ts";
+import { resultsText } from "../render.ts";
+import {
+  type CommandContext,
+  linkNames,
+  needsNetAdmin,
+  requireRouteChanges,
+  withClient,
+} from "./context.ts";
+
+/** `linkmirror sync`. */
+export function sync(ctx: CommandContext): Promise<number> {
+  return withClient("sync", (client) => {
+    requireRouteChanges("sync", client);
+    const started = performance.now();
+    const config = resolveAutoTable(ctx.config, client, ctx.tableNames);
+    const { plan, results } = reconcile(client, config);
+    const links = linkNames(client);
+    const counts = applyCounts(plan, results);
+    ctx.print(resultsText(results, links));
+    for (const c of plan.conflicts) {
+      log().warn("Conflict: {dst} in table {table} is held by a route linkmirror did not make", {
+        dst: `${c.wanted.dst}/${c.wanted.dstLen}`,
+        table: c.table,
+      });
+    }
+    const failedResults = results.filter((r) => r.error);
+    for (const r of failedResults) {
+      log().error("Change failed: {error}", { error: r.error?.message, op: r.change.op });
+    }
+    log().info("Sync done", {
+      ...counts,
+      tables: config.tables,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+    });
+    ctx.print(
+      `sync: ${counts.added} added, ${counts.deleted} deleted, ${counts.failed} failed, ` +
+        `${counts.conflicts} conflicts, ${counts.unchanged} unchanged\n`,
+    );
+    if (failedResults.some((r) => r.error?.errno === ERRNO.EPERM)) throw needsNetAdmin("sync");
+    return counts.failed === 0 ? EXIT.OK : EXIT.FAILURE;
+  });
+}

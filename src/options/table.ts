@@ -1,0 +1,434 @@
+/**
+ * The one table of linkmirror's options. Each row says everything about one option: its flag and
+ * environment variable, how its text is parsed and checked, its default, its help, which
+ * commands take it and whether the daemon's state file records it. The command line
+ * (`src/cli/argv.ts`, `src/cli/help.ts`), the environment file the installer ships
+ * (`systemd/linkmirror.env`), the options page (`docs/options.md`) and the typed configuration the
+ * commands get ({@linkcode resolveOptions} in `./resolve.ts`) are all derived from it: adding an
+ * option is adding a row here, plus the code that uses its value.
+ *
+ * @module
+ */
+
+import { AF, RT_TABLE } from "../netlink/constants.ts";
+import { type Cidr, parseCidr } from "../netlink/ip.ts";
+import { DEFAULT_PROTOCOL } from "../planner/options.ts";
+import { RESERVED_TABLES, resolveTable, UnknownTableError } from "../rt_tables.ts";
+import { parseIntOption, UsageError } from "./values.ts";
+
+/** The commands of linkmirror. */
+export type CommandName = "sync" | "plan" | "flush" | "watch" | "detect" | "status" | "explain";
+
+/**
+ * Which object a parsed value lands in: `mirror` → the `MirrorConfig` every mirroring command
+ * works on, `watch` → the daemon's `WatchOptions`, `status` → `StatusOptions`, `output` →
+ * the `--json` switch, `log` → the logging set-up.
+ */
+export type OptionGroup = "mirror" | "watch" | "status" | "output" | "log";
+
+/** What a row's parser gets besides the text. */
+export interface ParseContext {
+  /** The option as the user gave it, for errors: `--table` or `LINKMIRROR_TABLE`. */
+  option: string;
+  /** Table names from rt_tables. */
+  names: ReadonlyMap<string, number>;
+}
+
+/** One option. */
+export interface OptionRow {
+  /** The key of its raw value: the long flag in camelCase (`excludeDev`). */
+  name: string;
+  /** The field its parsed value lands in, in the object of its {@linkcode group}. */
+  key: string;
+  /** The object it lands in. */
+  group: OptionGroup;
+  /** The long flag, e.g. `--exclude-dev`. */
+  flag: `--${string}`;
+  /** The one-letter flag, e.g. `-X`. */
+  short?: `-${string}`;
+  /** The environment variable that sets it when the flag is not given. */
+  env?: `LINKMIRROR_${string}`;
+  /** The value's placeholder in help, e.g. `<name>`; absent for a switch. */
+  value?: string;
+  /** Repeatable, and each value may hold several, separated by commas or spaces. */
+  list?: boolean;
+  /** The default, as the user would type it; absent: none (a switch is off). */
+  default?: string;
+  /** What the default is when it is not a value one could type (help and docs only). */
+  defaultNote?: string;
+  /** One line for `--help`. */
+  help: string;
+  /** More, for the environment file and the options page. */
+  details?: string;
+  /** The environment file's example, when it is not the default (lists, switches). */
+  example?: string;
+  /** The commands that take it. */
+  commands: readonly CommandName[];
+  /** Whether the daemon's state file records it (so that `status` can use it). */
+  persisted: boolean;
+  /** Left out of its object when off or empty (optional fields of `MirrorConfig`). */
+  optional?: boolean;
+  /** Parses and checks the value: a string, a list of strings, or a switch's boolean. */
+  parse(value: string | string[] | boolean, context: ParseContext): unknown;
+}
+
+/** One command. */
+export interface CommandSpec {
+  /** Its name. */
+  name: CommandName;
+  /** One line for `--help`. */
+  summary: string;
+  /** Its one positional argument, if it takes one. */
+  argument?: { name: string; help: string };
+}
+
+/** The commands, in the order `--help` lists them. */
+export const COMMANDS: readonly CommandSpec[] = [
+  { name: "sync", summary: "Reconcile the target tables once and print what changed." },
+  { name: "plan", summary: "Print what sync would change; change nothing." },
+  { name: "flush", summary: "Delete every route linkmirror owns in the target tables." },
+  { name: "watch", summary: "Keep the target tables exact as networks change (daemon)." },
+  {
+    name: "detect",
+    summary:
+      "Find the tables that capture traffic ahead of main (the VPN's table), for --table auto.",
+  },
+  {
+    name: "status",
+    summary:
+      "Show each target table's copies, missing and stale ones, conflicts, exclusions, and the daemon.",
+  },
+  {
+    name: "explain",
+    summary:
+      "Explain which rule, table and route the kernel picks for ADDRESS, and linkmirror's part in it.",
+    argument: { name: "ADDRESS", help: "destination address (IPv4 or IPv6)" },
+  },
+];
+
+/** The `--table` value that stands for the table `linkmirror detect` finds (`--table auto`). */
+export const AUTO_TABLE = "auto";
+
+/** Firezone's routing table, the default target. */
+export const DEFAULT_TABLE = "539098368";
+
+/** The default path of the daemon's state file. */
+export const DEFAULT_STATE_FILE = "/run/linkmirror/state.json";
+
+/** The log levels `--log-level` accepts, lowest first. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+const MIRRORING: readonly CommandName[] = ["sync", "plan", "flush", "watch", "status", "explain"];
+
+function table(spec: string, context: ParseContext): number {
+  try {
+    return resolveTable(spec, context.names);
+  } catch (e) {
+    if (e instanceof UnknownTableError) {
+      throw new UsageError(context.option, `unknown table "${spec}" (not an id, not in rt_tables)`);
+    }
+    throw e;
+  }
+}
+
+function oneOf<T extends string>(choices: readonly T[], text: string, option: string): T {
+  const value = text.toLowerCase() as T;
+  if (!choices.includes(value)) {
+    throw new UsageError(
+      option,
+      `"${text}" is not ${choices.join(", ").replace(/, ([^,]*)$/, " or $1")}`,
+    );
+  }
+  return value;
+}
+
+const FAMILIES: Record<string, number[]> = {
+  inet: [AF.INET],
+  ipv4: [AF.INET],
+  "4": [AF.INET],
+  inet6: [AF.INET6],
+  ipv6: [AF.INET6],
+  "6": [AF.INET6],
+  all: [AF.INET, AF.INET6],
+};
+
+/** Every option, in the order help, the environment file and the options page list them. */
+export const OPTIONS: readonly OptionRow[] = [
+  {
+    name: "table",
+    key: "tables",
+    group: "mirror",
+    flag: "--table",
+    short: "-t",
+    env: "LINKMIRROR_TABLE",
+    value: "<id|name>",
+    list: true,
+    default: DEFAULT_TABLE,
+    help: "target table (id or name from rt_tables) or `auto` (see detect), repeatable",
+    details: "539098368 is Firezone's table; wg-quick uses 51820. Several tables: " +
+      '"539098368,51820". `auto`: the one table `linkmirror detect` finds capturing traffic ' +
+      "ahead of main.",
+    commands: MIRRORING,
+    persisted: true,
+    parse: (specs: string[], context) =>
+      specs.map((spec) => {
+        if (spec.toLowerCase() === AUTO_TABLE) return AUTO_TABLE;
+        const id = table(spec, context);
+        const reserved = RESERVED_TABLES.get(id);
+        if (reserved !== undefined) {
+          throw new UsageError(
+            context.option,
+            `table ${id} (${reserved}) is reserved and cannot be a target`,
+          );
+        }
+        return id;
+      }),
+  },
+  {
+    name: "source",
+    key: "source",
+    group: "mirror",
+    flag: "--source",
+    short: "-s",
+    env: "LINKMIRROR_SOURCE",
+    value: "<id|name>",
+    default: "main",
+    help: "table to copy on-link routes from",
+    commands: MIRRORING,
+    persisted: true,
+    parse: (spec: string, context) => {
+      const id = table(spec, context);
+      if (id === RT_TABLE.UNSPEC || id === RT_TABLE.LOCAL) {
+        throw new UsageError(context.option, `table ${id} cannot be a source`);
+      }
+      return id;
+    },
+  },
+  {
+    name: "protocol",
+    key: "protocol",
+    group: "mirror",
+    flag: "--protocol",
+    short: "-p",
+    env: "LINKMIRROR_PROTOCOL",
+    value: "<n>",
+    default: String(DEFAULT_PROTOCOL),
+    help: "rtm_protocol that marks linkmirror's copies (5-255)",
+    details: "linkmirror adds and deletes only routes carrying it. 77 is used by no known " +
+      "routing daemon; change it only if another program on this host already uses 77 (see " +
+      "/etc/iproute2/rt_protos).",
+    commands: MIRRORING,
+    persisted: true,
+    parse: (text: string, context) => {
+      const protocol = parseIntOption(context.option, text, 1, 255);
+      if (protocol <= 4) {
+        throw new UsageError(
+          context.option,
+          `${protocol} belongs to the kernel (redirect, kernel, boot, static)`,
+        );
+      }
+      return protocol;
+    },
+  },
+  {
+    name: "family",
+    key: "families",
+    group: "mirror",
+    flag: "--family",
+    short: "-f",
+    env: "LINKMIRROR_FAMILY",
+    value: "<inet|inet6|all>",
+    default: "all",
+    help: "address families to mirror",
+    commands: MIRRORING,
+    persisted: true,
+    parse: (text: string, context) => {
+      const families = FAMILIES[text.toLowerCase()];
+      if (!families) throw new UsageError(context.option, `"${text}" is not inet, inet6 or all`);
+      return [...families];
+    },
+  },
+  {
+    name: "exclude",
+    key: "exclude",
+    group: "mirror",
+    flag: "--exclude",
+    short: "-x",
+    env: "LINKMIRROR_EXCLUDE",
+    value: "<cidr>",
+    list: true,
+    help: "never mirror routes overlapping this prefix, repeatable",
+    example: "10.0.0.0/8 fd00::/8",
+    commands: MIRRORING,
+    persisted: true,
+    parse: (texts: string[], context): Cidr[] =>
+      texts.map((text) => {
+        try {
+          return parseCidr(text);
+        } catch (e) {
+          throw new UsageError(context.option, e instanceof Error ? e.message : String(e));
+        }
+      }),
+  },
+  {
+    name: "excludeDev",
+    key: "excludeDevices",
+    group: "mirror",
+    flag: "--exclude-dev",
+    short: "-X",
+    env: "LINKMIRROR_EXCLUDE_DEV",
+    value: "<name>",
+    list: true,
+    help: "never mirror routes on this interface (e.g. docker0), repeatable",
+    example: "docker0",
+    commands: MIRRORING,
+    persisted: true,
+    parse: (names: string[], context) => {
+      for (const dev of names) {
+        if (dev.length > 15 || dev.includes("/")) {
+          throw new UsageError(context.option, `"${dev}" is not an interface name`);
+        }
+      }
+      return names;
+    },
+  },
+  {
+    name: "includeGatewayRoutes",
+    key: "includeGatewayRoutes",
+    group: "mirror",
+    flag: "--include-gateway-routes",
+    env: "LINKMIRROR_INCLUDE_GATEWAY_ROUTES",
+    help: "also mirror routes via a gateway on a mirrored LAN (see README: TunnelVision)",
+    details: "Read the README's TunnelVision section before turning it on.",
+    example: "1",
+    commands: MIRRORING,
+    persisted: true,
+    optional: true,
+    parse: (on: boolean) => on,
+  },
+  {
+    name: "coalesce",
+    key: "coalesceMs",
+    group: "watch",
+    flag: "--coalesce",
+    env: "LINKMIRROR_COALESCE",
+    value: "<ms>",
+    default: "50",
+    help: "quiet time in milliseconds that ends a burst of changes",
+    commands: ["watch"],
+    persisted: false,
+    parse: (text: string, context) => parseIntOption(context.option, text, 0, 60_000),
+  },
+  {
+    name: "maxWait",
+    key: "maxWaitMs",
+    group: "watch",
+    flag: "--max-wait",
+    env: "LINKMIRROR_MAX_WAIT",
+    value: "<ms>",
+    default: "500",
+    help: "longest time in milliseconds a change waits to be applied (at least --coalesce)",
+    commands: ["watch"],
+    persisted: false,
+    parse: (text: string, context) => parseIntOption(context.option, text, 1, 600_000),
+  },
+  {
+    name: "resyncInterval",
+    key: "resyncIntervalS",
+    group: "watch",
+    flag: "--resync-interval",
+    env: "LINKMIRROR_RESYNC_INTERVAL",
+    value: "<s>",
+    default: "300",
+    help: "seconds between full resyncs that repair what a lost event missed, 0 = off",
+    commands: ["watch"],
+    persisted: false,
+    parse: (text: string, context) => parseIntOption(context.option, text, 0, 86_400),
+  },
+  {
+    name: "flushOnExit",
+    key: "flushOnExit",
+    group: "watch",
+    flag: "--flush-on-exit",
+    env: "LINKMIRROR_FLUSH_ON_EXIT",
+    help: "delete linkmirror's copies before exiting",
+    details: "Off by default: the copies stay, so LAN traffic keeps working across restarts " +
+      "and upgrades.",
+    example: "1",
+    commands: ["watch"],
+    persisted: false,
+    parse: (on: boolean) => on,
+  },
+  {
+    name: "receiveBuffer",
+    key: "receiveBufferBytes",
+    group: "watch",
+    flag: "--receive-buffer",
+    env: "LINKMIRROR_RECEIVE_BUFFER",
+    value: "<bytes>",
+    default: String(32 << 20),
+    help: "receive buffer of the event socket in bytes (room for bursts of changes)",
+    details: "An overflow is noticed and repaired by a full resync.",
+    commands: ["watch"],
+    persisted: false,
+    parse: (text: string, context) => parseIntOption(context.option, text, 1024, 2 ** 31 - 1),
+  },
+  {
+    name: "stateFile",
+    key: "stateFile",
+    group: "status",
+    flag: "--state-file",
+    env: "LINKMIRROR_STATE_FILE",
+    value: "<path>",
+    defaultNote: DEFAULT_STATE_FILE,
+    help: "the daemon's state file, which status reads",
+    details: "Keep it under /run/linkmirror: the service may write nowhere else.",
+    example: DEFAULT_STATE_FILE,
+    commands: ["status"],
+    persisted: false,
+    parse: (path: string) => path,
+  },
+  {
+    name: "json",
+    key: "json",
+    group: "output",
+    flag: "--json",
+    help: "print one JSON document",
+    commands: ["plan", "detect", "status", "explain"],
+    persisted: false,
+    parse: (on: boolean) => on,
+  },
+  {
+    name: "logFormat",
+    key: "format",
+    group: "log",
+    flag: "--log-format",
+    env: "LINKMIRROR_LOG_FORMAT",
+    value: "<json|pretty>",
+    defaultNote: "pretty on a terminal, else json",
+    help: "log format: one JSON object per line, or a line for people",
+    details: "Under systemd the default is json (journalctl -o cat | jq).",
+    example: "json",
+    commands: ["sync", "plan", "flush", "watch", "detect", "status", "explain"],
+    persisted: false,
+    parse: (text: string, context) => oneOf(["json", "pretty"], text, context.option),
+  },
+  {
+    name: "logLevel",
+    key: "level",
+    group: "log",
+    flag: "--log-level",
+    env: "LINKMIRROR_LOG_LEVEL",
+    value: "<level>",
+    default: "info",
+    help: "lowest level logged: debug, info, warn or error",
+    commands: ["sync", "plan", "flush", "watch", "detect", "status", "explain"],
+    persisted: false,
+    parse: (text: string, context) => oneOf(LOG_LEVELS, text, context.option),
+  },
+];
+
+/** The rows of the options `command` takes. */
+export function optionsOf(command: CommandName): OptionRow[] {
+  return OPTIONS.filter((row) => row.commands.includes(command));
+}
