@@ -5,8 +5,13 @@
 #   sudo ./install.sh --uninstall      remove everything install.sh installed
 #
 # Options:
-#   --prefix DIR   install under DIR as if it were / (for packagers and tests); never touches
-#                  systemd, never runs linkmirror
+#   --prefix DIR   where linkmirror lives and runs from (default /usr/local): DIR/bin/linkmirror,
+#                  DIR/lib/linkmirror/, and the unit (whose ExecStart runs DIR/bin/linkmirror) in
+#                  DIR/lib/systemd/system for /usr and /usr/local, else in /etc/systemd/system;
+#                  --uninstall needs the same --prefix
+#   --destdir DIR  stage the files under DIR instead of / (also DESTDIR=DIR), for packagers: the
+#                  paths inside stay those of --prefix; nothing outside DIR is written, systemd and
+#                  routes are not touched, linkmirror is not run
 #   --no-service   install the unit file but do not enable or start it (and run nothing)
 #   --no-test-tools  do not install what only the test suite needs (ping, systemd-analyze)
 #   --dry-run      print every action, change nothing
@@ -22,6 +27,7 @@
 #   /usr/local/lib/linkmirror/installed            what install.sh created, for --uninstall
 #   /usr/local/lib/systemd/system/linkmirror.service
 #   /etc/default/linkmirror                        settings; written once, never overwritten
+# (with --prefix, under that prefix instead of /usr/local; /etc/default/linkmirror stays in /etc)
 # and, when systemd runs (/run/systemd/system exists), enables and starts linkmirror.service;
 # otherwise it runs `linkmirror sync` once and says how to run `linkmirror watch`.
 # Files that are already up to date are left alone: a second run changes nothing.
@@ -35,11 +41,6 @@ set -eu
 PROG=install.sh
 REPO=$(cd "$(dirname "$0")" && pwd)
 
-BIN=/usr/local/bin/linkmirror
-LIBDIR=/usr/local/lib/linkmirror
-BUNDLE=$LIBDIR/linkmirror.js
-MANIFEST=$LIBDIR/installed
-UNIT=/usr/local/lib/systemd/system/linkmirror.service
 ENVFILE=/etc/default/linkmirror
 SERVICE=linkmirror.service
 
@@ -47,13 +48,14 @@ say() { printf '%s: %s\n' "$PROG" "$*"; }
 die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
 usage_error() {
   printf '%s: %s\n' "$PROG" "$*" >&2
-  printf 'Usage: %s [--prefix DIR] [--no-service] [--dry-run] | --uninstall [--flush] [--prefix DIR] [--dry-run]\n' "$PROG" >&2
+  printf 'Usage: %s [--prefix DIR] [--destdir DIR] [--no-service] [--no-test-tools] [--dry-run] | --uninstall [--flush] [--prefix DIR] [--destdir DIR] [--dry-run]\n' "$PROG" >&2
   exit 2
 }
 usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 # --- options -------------------------------------------------------------------------------------
-PREFIX=""
+PREFIX=/usr/local
+DEST=${DESTDIR:-}
 UNINSTALL=0
 FLUSH=0
 NO_SERVICE=0
@@ -71,6 +73,16 @@ while [ $# -gt 0 ]; do
       [ -n "$PREFIX" ] || usage_error "--prefix needs a directory"
       shift
       ;;
+    --destdir)
+      if [ $# -lt 2 ] || [ -z "$2" ]; then usage_error "--destdir needs a directory"; fi
+      DEST=$2
+      shift 2
+      ;;
+    --destdir=*)
+      DEST=${1#--destdir=}
+      [ -n "$DEST" ] || usage_error "--destdir needs a directory"
+      shift
+      ;;
     --uninstall) UNINSTALL=1; shift ;;
     --flush) FLUSH=1; shift ;;
     --no-service) NO_SERVICE=1; shift ;;
@@ -81,16 +93,36 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ "$FLUSH" = 0 ] || [ "$UNINSTALL" = 1 ] || usage_error "--flush only goes with --uninstall"
-[ "$FLUSH" = 0 ] || [ -z "$PREFIX" ] ||
-  usage_error "--flush deletes this machine's routes; it does not go with --prefix"
+[ "$FLUSH" = 0 ] || [ -z "$DEST" ] ||
+  usage_error "--flush deletes this machine's routes; it does not go with --destdir"
 
-# ROOT is prepended to every installed path; empty for the real system.
+# Absolute, without trailing slashes ("/" becomes "").
+absolute() {
+  case $1 in
+    /*) dir=$1 ;;
+    *) dir=$(pwd)/$1 ;;
+  esac
+  while [ "${dir%/}" != "$dir" ]; do dir=${dir%/}; done
+  printf '%s' "$dir"
+}
+PREFIX=$(absolute "$PREFIX")
 case $PREFIX in
-  "") ROOT="" ;;
-  /*) ROOT=$PREFIX ;;
-  *) ROOT=$(pwd)/$PREFIX ;;
+  *[!A-Za-z0-9/._+-]*) usage_error "--prefix: use a path of letters, digits and / . _ + - only" ;;
 esac
-while [ "${ROOT%/}" != "$ROOT" ]; do ROOT=${ROOT%/}; done
+# ROOT (DESTDIR) is prepended to every installed path; empty for the real system.
+ROOT=""
+[ -z "$DEST" ] || ROOT=$(absolute "$DEST")
+[ -n "$ROOT" ] || [ -z "$DEST" ] || usage_error "--destdir /: leave it out to install into /"
+
+BIN=$PREFIX/bin/linkmirror
+LIBDIR=$PREFIX/lib/linkmirror
+BUNDLE=$LIBDIR/linkmirror.js
+MANIFEST=$LIBDIR/installed
+# systemd reads units from /usr/lib and /usr/local/lib, not from other prefixes.
+case $PREFIX in
+  /usr | /usr/local) UNIT=$PREFIX/lib/systemd/system/linkmirror.service ;;
+  *) UNIT=/etc/systemd/system/linkmirror.service ;;
+esac
 
 # --- refusals ------------------------------------------------------------------------------------
 os=${LINKMIRROR_INSTALL_TEST_OS:-$(uname -s)}
@@ -125,6 +157,11 @@ manage_service() { [ -z "$ROOT" ] && [ "$NO_SERVICE" = 0 ] && systemd_running; }
 # make_dir DIR: creates $ROOT/DIR and missing parents, remembering which it created.
 make_dir() {
   [ -d "$ROOT$1" ] && return 0
+  if [ "$1" = / ]; then
+    # The staging root itself (--destdir) is not ours to remove later.
+    [ "$DRY_RUN" = 1 ] || mkdir -p "$ROOT"
+    return 0
+  fi
   make_dir "$(dirname "$1")"
   if [ "$DRY_RUN" = 1 ]; then
     say "would create directory $1"
@@ -296,7 +333,12 @@ case $KIND in
     say "would install $BIN (the compiled binary, or a launcher and $BUNDLE)"
     ;;
 esac
-put "$REPO/systemd/linkmirror.service" "$UNIT" 644
+# The unit runs the program from the prefix.
+sed "s|^ExecStart=/usr/local/bin/linkmirror |ExecStart=$BIN |" "$REPO/systemd/linkmirror.service" \
+  >"$SCRATCH/linkmirror.service"
+grep -q "^ExecStart=$BIN watch\$" "$SCRATCH/linkmirror.service" ||
+  die "systemd/linkmirror.service has no 'ExecStart=/usr/local/bin/linkmirror watch' to adapt"
+put "$SCRATCH/linkmirror.service" "$UNIT" 644
 if [ -e "$ROOT$ENVFILE" ]; then
   say "kept $ENVFILE (your settings; never overwritten)"
 else
@@ -319,11 +361,11 @@ fi
 # --- service -------------------------------------------------------------------------------------
 if [ -n "$ROOT" ]; then
   if [ "$DRY_RUN" = 1 ]; then
-    say "would install under $ROOT, touching neither systemd nor routes (--prefix)"
+    say "would install under $ROOT, touching neither systemd nor routes (--destdir)"
   elif [ "$CHANGED" = 1 ]; then
-    say "installed under $ROOT; systemd and routes were not touched (--prefix)"
+    say "installed under $ROOT; systemd and routes were not touched (--destdir)"
   else
-    say "already up to date under $ROOT; systemd and routes were not touched (--prefix)"
+    say "already up to date under $ROOT; systemd and routes were not touched (--destdir)"
   fi
 elif [ "$NO_SERVICE" = 1 ]; then
   say "service not enabled (--no-service); to start it:" \

@@ -1,8 +1,10 @@
 /**
- * install.sh in a throwaway root (`--prefix` into a temporary directory, `--no-service`): the files
- * land where promised, a second run changes nothing, `--dry-run` writes nothing, `--uninstall`
- * leaves nothing behind; and the refusals (not root, not Linux, unsupported architecture, bad
- * usage) change nothing. Nothing here touches systemd or routes: `--prefix` never does.
+ * install.sh in a throwaway root (`--destdir` into a temporary directory, `--no-service`): the
+ * files land where promised, a second run changes nothing, `--dry-run` writes nothing,
+ * `--uninstall` leaves nothing behind; `--prefix` with `--destdir` stages a prefix's layout, and
+ * `DESTDIR=` does what `--destdir` does; and the refusals (not root, not Linux, unsupported
+ * architecture, bad usage) change nothing. Nothing here touches systemd or routes: `--destdir`
+ * never does. (tests/kernel/install_prefix.test.ts installs for real under a prefix.)
  */
 
 import { skipUnless } from "./_fixtures/skip.ts";
@@ -88,14 +90,14 @@ function detail(run: Run): string {
 
 Deno.test({
   ...skipUnless(
-    "install.sh --prefix --no-service: install, reinstall, dry run, uninstall",
+    "install.sh --destdir --no-service: install, reinstall, dry run, uninstall",
     isRoot ? null : "needs root",
   ),
   async fn(t) {
     const root = await Deno.makeTempDir({ prefix: "lmt-install-" });
     try {
       await t.step("--dry-run into an empty root writes nothing", async () => {
-        const run = await install("--prefix", root, "--no-service", "--dry-run");
+        const run = await install("--destdir", root, "--no-service", "--dry-run");
         equal(run.code, 0, detail(run));
         match(run.stdout, /would install \/usr\/local\/bin\/linkmirror/);
         match(run.stdout, /dry run: nothing was changed/);
@@ -104,7 +106,7 @@ Deno.test({
       });
 
       await t.step("the first run installs every file where promised", async () => {
-        const run = await install("--prefix", root, "--no-service");
+        const run = await install("--destdir", root, "--no-service");
         equal(run.code, 0, detail(run));
         const installed = files(root);
         const binaryBuild = !installed.includes("/usr/local/lib/linkmirror/linkmirror.js");
@@ -159,7 +161,7 @@ Deno.test({
 
       await t.step("a second run changes nothing", async () => {
         const before = snapshot(root);
-        const run = await install("--prefix", root, "--no-service");
+        const run = await install("--destdir", root, "--no-service");
         equal(run.code, 0, detail(run));
         deepEqual(snapshot(root), before);
         ok(!/: (installed|updated|removed) /.test(run.stdout), detail(run));
@@ -170,7 +172,7 @@ Deno.test({
       await t.step("settings in /etc/default/linkmirror survive a reinstall", async () => {
         const envFile = `${root}/etc/default/linkmirror`;
         Deno.writeTextFileSync(envFile, "LINKMIRROR_TABLE=51820\n");
-        const run = await install("--prefix", root, "--no-service");
+        const run = await install("--destdir", root, "--no-service");
         equal(run.code, 0, detail(run));
         equal(Deno.readTextFileSync(envFile), "LINKMIRROR_TABLE=51820\n");
       });
@@ -178,7 +180,7 @@ Deno.test({
       await t.step("--dry-run over an installation writes nothing", async () => {
         const before = snapshot(root);
         for (const args of [["--dry-run"], ["--uninstall", "--dry-run"]]) {
-          const run = await install("--prefix", root, "--no-service", ...args);
+          const run = await install("--destdir", root, "--no-service", ...args);
           equal(run.code, 0, detail(run));
           match(run.stdout, /dry run: nothing was changed/);
           deepEqual(snapshot(root), before);
@@ -186,10 +188,10 @@ Deno.test({
       });
 
       await t.step("--uninstall leaves nothing behind, and a second one is a no-op", async () => {
-        const run = await install("--prefix", root, "--uninstall");
+        const run = await install("--destdir", root, "--uninstall");
         equal(run.code, 0, detail(run));
         deepEqual([...snapshot(root).keys()], []);
-        const again = await install("--prefix", root, "--uninstall");
+        const again = await install("--destdir", root, "--uninstall");
         equal(again.code, 0, detail(again));
         match(again.stdout, /nothing to remove/);
       });
@@ -207,6 +209,15 @@ async function readableCopy(): Promise<{ dir: string; script: string }> {
   await Deno.copyFile(INSTALL_SH, script);
   await Deno.chmod(script, 0o755);
   return { dir, script };
+}
+
+function hasCommand(command: string): boolean {
+  try {
+    return new Deno.Command("sh", { args: ["-c", `command -v ${command}`], stdout: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
 }
 
 function hasSetpriv(): boolean {
@@ -238,7 +249,7 @@ Deno.test({
         ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
         : [];
       for (const args of [[], ["--dry-run"], ["--uninstall"]]) {
-        const run = await sh(script, ["--prefix", root, ...args], { wrap });
+        const run = await sh(script, ["--destdir", root, ...args], { wrap });
         equal(run.code, 1, detail(run));
         match(run.stderr, /must be run as root/);
         deepEqual([...snapshot(root).keys()], []);
@@ -265,10 +276,13 @@ Deno.test({
         [{ LINKMIRROR_INSTALL_TEST_OS: "Darwin" }, [], 1, /Linux only/],
         [{}, ["--bogus"], 2, /unknown option: --bogus/],
         [{}, ["--flush"], 2, /--flush only goes with --uninstall/],
-        [{}, ["--uninstall", "--flush"], 2, /does not go with --prefix/],
+        [{}, ["--prefix"], 2, /--prefix needs a directory/],
+        [{}, ["--prefix", "/opt/link mirror"], 2, /--prefix: use a path of/],
+        [{}, ["--destdir="], 2, /--destdir needs a directory/],
+        [{}, ["--uninstall", "--flush"], 2, /does not go with --destdir/],
       ];
       for (const [env, args, code, message] of cases) {
-        const run = await sh(script, ["--prefix", root, ...args], { env });
+        const run = await sh(script, ["--destdir", root, ...args], { env });
         equal(run.code, code, `${JSON.stringify(env)} ${args.join(" ")}: ${detail(run)}`);
         match(run.stderr, message);
         deepEqual([...snapshot(root).keys()], []);
@@ -276,6 +290,145 @@ Deno.test({
       const help = await sh(script, ["--help"]);
       equal(help.code, 0, detail(help));
       match(help.stdout, /--uninstall/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+/**
+ * Runs `script` in a private mount namespace where `/` is read-only but for `writable` (and the
+ * repository, whose dist/ the build writes, and Deno's cache): a write anywhere else fails.
+ */
+function sandboxed(script: string, writable: string[], env: Record<string, string>): Promise<Run> {
+  const denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
+  const binds = [REPO, denoDir, ...writable]
+    .map((d) => `mount --bind '${d}' '${d}'`).join("\n");
+  return exec(
+    [
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      `set -eu
+${binds}
+mount -o remount,bind,ro /
+${script}`,
+    ],
+    {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: Deno.env.get("HOME") ?? "/root",
+      ...env,
+    },
+  );
+}
+
+Deno.test({
+  ...skipUnless(
+    "DESTDIR=… install.sh --prefix /usr stages the package layout and writes nothing outside it",
+    isRoot ? null : "needs root",
+  ),
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "lmt-destdir-" });
+    const dest = `${dir}/stage`;
+    const tmp = `${dir}/tmp`;
+    try {
+      await Deno.mkdir(dest);
+      await Deno.mkdir(tmp);
+      // The sandbox can fail: a write outside the writable paths is refused.
+      const probe = await sandboxed(`touch /etc/lmt-destdir-probe`, [dest, tmp], {});
+      equal(probe.code, 1, detail(probe));
+      match(probe.stderr, /Read-only file system/);
+
+      const run = await sandboxed(
+        `sh '${INSTALL_SH}' --prefix /usr --no-service`,
+        [dest, tmp],
+        { DESTDIR: dest, TMPDIR: tmp },
+      );
+      equal(run.code, 0, detail(run));
+      match(run.stdout, /systemd and routes were not touched \(--destdir\)/);
+      const staged = files(dest);
+      const bundle = staged.includes("/usr/lib/linkmirror/linkmirror.js");
+      deepEqual(staged, [
+        "/etc/default/linkmirror",
+        "/usr/bin/linkmirror",
+        "/usr/lib/linkmirror/installed",
+        ...(bundle ? ["/usr/lib/linkmirror/linkmirror.js"] : []),
+        "/usr/lib/systemd/system/linkmirror.service",
+      ]);
+      const unit = Deno.readTextFileSync(`${dest}/usr/lib/systemd/system/linkmirror.service`);
+      match(unit, /^ExecStart=\/usr\/bin\/linkmirror watch$/m);
+      equal(
+        unit.replace(/^ExecStart=.*$/m, ""),
+        Deno.readTextFileSync(`${REPO}systemd/linkmirror.service`).replace(/^ExecStart=.*$/m, ""),
+      );
+      if (bundle) {
+        match(
+          Deno.readTextFileSync(`${dest}/usr/bin/linkmirror`),
+          /^SCRIPT='\/usr\/lib\/linkmirror\/linkmirror\.js'$/m,
+        );
+      }
+      deepEqual([...Deno.readDirSync(tmp)], [], "install.sh removed its scratch files");
+
+      const uninstall = await sandboxed(
+        `sh '${INSTALL_SH}' --prefix /usr --uninstall`,
+        [dest, tmp],
+        { DESTDIR: dest, TMPDIR: tmp },
+      );
+      equal(uninstall.code, 0, detail(uninstall));
+      deepEqual([...snapshot(dest).keys()], []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  ...skipUnless(
+    "deno task deb packs the /usr layout, with /etc/default/linkmirror as a conffile",
+    !isRoot ? "needs root" : hasCommand("dpkg-deb") ? null : "needs dpkg-deb",
+  ),
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "lmt-deb-" });
+    try {
+      const run = await exec(["sh", `${REPO}scripts/deb.sh`, "--out-dir", dir], {
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        HOME: Deno.env.get("HOME") ?? "/root",
+        TMPDIR: dir,
+      });
+      equal(run.code, 0, detail(run));
+      const deb = run.stdout.trim();
+      const version = JSON.parse(Deno.readTextFileSync(`${REPO}deno.json`)).version;
+      match(deb, new RegExp(`/linkmirror_${version.replaceAll(".", "\\.")}_[a-z0-9]+\\.deb$`));
+      const contents = await exec(["dpkg-deb", "--contents", deb]);
+      const paths = contents.stdout.trim().split("\n").map((l) => l.split(/\s+/).pop()!)
+        .filter((p) => !p.endsWith("/")).sort();
+      const bundle = paths.includes("./usr/lib/linkmirror/linkmirror.js");
+      deepEqual(paths, [
+        "./etc/default/linkmirror",
+        "./usr/bin/linkmirror",
+        ...(bundle ? ["./usr/lib/linkmirror/linkmirror.js"] : []),
+        "./usr/lib/systemd/system/linkmirror.service",
+      ]);
+      const info = await exec(["dpkg-deb", "--info", deb]);
+      match(info.stdout, new RegExp(`Version: ${version.replaceAll(".", "\\.")}`));
+      match(info.stdout, /Package: linkmirror/);
+      const extracted = `${dir}/x`;
+      equal((await exec(["dpkg-deb", "--control", deb, `${dir}/control`])).code, 0);
+      equal(Deno.readTextFileSync(`${dir}/control/conffiles`), "/etc/default/linkmirror\n");
+      equal((await exec(["dpkg-deb", "-x", deb, extracted])).code, 0);
+      match(
+        Deno.readTextFileSync(`${extracted}/usr/lib/systemd/system/linkmirror.service`),
+        /^ExecStart=\/usr\/bin\/linkmirror watch$/m,
+      );
+      // Nothing else was left in the output directory (TMPDIR too: deb.sh's stage is gone).
+      deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+        "control",
+        deb.split("/").pop(),
+        "x",
+      ]);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
