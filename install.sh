@@ -13,15 +13,18 @@
 #                  paths inside stay those of --prefix; nothing outside DIR is written, systemd and
 #                  routes are not touched, linkmirror is not run
 #   --no-service   install the unit file but do not enable or start it (and run nothing)
-#   --no-test-tools  do not install what only the test suite needs (ping, systemd-analyze)
+#   --no-test-tools
+#                  do not install what only the test suite needs (ping, systemd-analyze)
 #   --dry-run      print every action, change nothing
-#   --uninstall    stop and disable the service, remove the files; with --flush, first delete
-#                  linkmirror's routes (`linkmirror flush` with the configured tables)
+#   --uninstall    stop and disable the service, remove the files
+#   --flush        with --uninstall: first delete linkmirror's routes (`linkmirror flush` with
+#                  the configured tables)
 #   -h, --help     this text
 #
-# What it does: installs what is missing (Deno 2 from the npm registry, iproute2 with apt-get,
-# and the test suite's ping and systemd-analyze, through scripts/deps.sh), builds (`deno task compile`: a compiled binary, or the bundle and its
-# launcher where `deno compile` cannot download its runtime), then installs
+# What it does: installs what is missing (Deno 2 from the npm registry, iproute2 with apt-get, and
+# the test suite's ping and systemd-analyze, through scripts/deps.sh), builds (`deno task
+# compile`: a compiled binary, or the bundle and its launcher where `deno compile` cannot
+# download its runtime), then installs
 #   /usr/local/bin/linkmirror                      the binary, or the launcher
 #   /usr/local/lib/linkmirror/linkmirror.js        the bundle (launcher installs only)
 #   /usr/local/lib/linkmirror/installed            what install.sh created, for --uninstall
