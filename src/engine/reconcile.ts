@@ -40,13 +40,9 @@ export function planInput(state: TableState, config: MirrorConfig): PlanInput {
     source: state.source,
     targets: state.targets,
     links: state.links,
-    options: {
-      protocol: config.protocol,
-      families: config.families,
-      exclude: config.exclude,
-      excludeDevices: config.excludeDevices,
-      ...(config.includeGatewayRoutes ? { includeGatewayRoutes: true } : {}),
-    },
+    // The configuration is the planner's options (MirrorConfig extends PlanOptions): passed as it
+    // is, so that an option added to both reaches the planner without a copy here.
+    options: config,
   };
 }
 

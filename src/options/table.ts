@@ -11,7 +11,7 @@
  */
 
 import { AF, RT_TABLE } from "../netlink/constants.ts";
-import { type Cidr, parseCidr } from "../netlink/ip.ts";
+import { type Cidr, formatCidr, parseCidr } from "../netlink/ip.ts";
 import { DEFAULT_PROTOCOL } from "../planner/options.ts";
 import { RESERVED_TABLES, resolveTable, UnknownTableError } from "../rt_tables.ts";
 import { parseIntOption, UsageError } from "./values.ts";
@@ -64,13 +64,49 @@ export interface OptionRow {
   example?: string;
   /** The commands that take it. */
   commands: readonly CommandName[];
-  /** Whether the daemon's state file records it (so that `status` can use it). */
-  persisted: boolean;
+  /**
+   * How the daemon's state file records it (under `config`, by {@linkcode key}), so that `status`
+   * can report on the daemon's configuration; absent: not recorded.
+   */
+  persist?: Persistence;
   /** Left out of its object when off or empty (optional fields of `MirrorConfig`). */
   optional?: boolean;
   /** Parses and checks the value: a string, a list of strings, or a switch's boolean. */
   parse(value: string | string[] | boolean, context: ParseContext): unknown;
 }
+
+/**
+ * How a value is written to the state file's JSON and read back: `decode` turns the JSON into the
+ * text the row's parser takes (so a state file is checked exactly like the command line), or
+ * returns undefined when the JSON is not of the recorded shape.
+ */
+export interface Persistence {
+  /** The value as JSON. */
+  encode(value: unknown): unknown;
+  /** The JSON back into option text; undefined when it is not of the shape `encode` writes. */
+  decode(json: unknown): string | string[] | boolean | undefined;
+}
+
+/** A whole number, recorded as a JSON number. */
+const AS_NUMBER: Persistence = {
+  encode: (value) => value,
+  decode: (json) => typeof json === "number" && Number.isInteger(json) ? String(json) : undefined,
+};
+
+/** A list of strings, recorded as a JSON array of its items' text. */
+function asStrings(format: (item: never) => string = String): Persistence {
+  return {
+    encode: (value) => (value as never[]).map(format),
+    decode: (json) =>
+      Array.isArray(json) && json.every((item) => typeof item === "string") ? [...json] : undefined,
+  };
+}
+
+/** A switch, recorded as a JSON boolean (false when off). */
+const AS_BOOLEAN: Persistence = {
+  encode: (value) => value === true,
+  decode: (json) => typeof json === "boolean" ? json : undefined,
+};
 
 /** One command. */
 export interface CommandSpec {
@@ -169,7 +205,13 @@ export const OPTIONS: readonly OptionRow[] = [
       '"539098368,51820". `auto`: the one table `linkmirror detect` finds capturing traffic ' +
       "ahead of main.",
     commands: MIRRORING,
-    persisted: true,
+    persist: {
+      encode: (value) => value,
+      decode: (json) =>
+        Array.isArray(json) && json.every((id) => Number.isInteger(id))
+          ? json.map(String)
+          : undefined,
+    },
     parse: (specs: string[], context) =>
       specs.map((spec) => {
         if (spec.toLowerCase() === AUTO_TABLE) return AUTO_TABLE;
@@ -195,7 +237,7 @@ export const OPTIONS: readonly OptionRow[] = [
     default: "main",
     help: "table to copy on-link routes from",
     commands: MIRRORING,
-    persisted: true,
+    persist: AS_NUMBER,
     parse: (spec: string, context) => {
       const id = table(spec, context);
       if (id === RT_TABLE.UNSPEC || id === RT_TABLE.LOCAL) {
@@ -218,7 +260,7 @@ export const OPTIONS: readonly OptionRow[] = [
       "routing daemon; change it only if another program on this host already uses 77 (see " +
       "/etc/iproute2/rt_protos).",
     commands: MIRRORING,
-    persisted: true,
+    persist: AS_NUMBER,
     parse: (text: string, context) => {
       const protocol = parseIntOption(context.option, text, 1, 255);
       if (protocol <= 4) {
@@ -241,7 +283,13 @@ export const OPTIONS: readonly OptionRow[] = [
     default: "all",
     help: "address families to mirror",
     commands: MIRRORING,
-    persisted: true,
+    persist: {
+      encode: (value) => (value as number[]).map((f) => f === AF.INET6 ? "inet6" : "inet"),
+      decode: (json) =>
+        Array.isArray(json) && json.length > 0 && json.every((f) => f === "inet" || f === "inet6")
+          ? (json.length === 1 ? json[0] : "all")
+          : undefined,
+    },
     parse: (text: string, context) => {
       const families = FAMILIES[text.toLowerCase()];
       if (!families) throw new UsageError(context.option, `"${text}" is not inet, inet6 or all`);
@@ -260,7 +308,7 @@ export const OPTIONS: readonly OptionRow[] = [
     help: "never mirror routes overlapping this prefix, repeatable",
     example: "10.0.0.0/8 fd00::/8",
     commands: MIRRORING,
-    persisted: true,
+    persist: asStrings(formatCidr),
     parse: (texts: string[], context): Cidr[] =>
       texts.map((text) => {
         try {
@@ -282,7 +330,7 @@ export const OPTIONS: readonly OptionRow[] = [
     help: "never mirror routes on this interface (e.g. docker0), repeatable",
     example: "docker0",
     commands: MIRRORING,
-    persisted: true,
+    persist: asStrings(),
     parse: (names: string[], context) => {
       for (const dev of names) {
         if (dev.length > 15 || dev.includes("/")) {
@@ -298,11 +346,11 @@ export const OPTIONS: readonly OptionRow[] = [
     group: "mirror",
     flag: "--include-gateway-routes",
     env: "LINKMIRROR_INCLUDE_GATEWAY_ROUTES",
-    help: "also mirror routes via a gateway on a mirrored LAN (see README: TunnelVision)",
-    details: "Read the README's TunnelVision section before turning it on.",
+    help: "also mirror routes via a gateway on a mirrored LAN",
+    details: "Read docs/mirroring.md (TunnelVision) before turning it on.",
     example: "1",
     commands: MIRRORING,
-    persisted: true,
+    persist: AS_BOOLEAN,
     optional: true,
     parse: (on: boolean) => on,
   },
@@ -316,7 +364,6 @@ export const OPTIONS: readonly OptionRow[] = [
     default: "50",
     help: "quiet time in milliseconds that ends a burst of changes",
     commands: ["watch"],
-    persisted: false,
     parse: (text: string, context) => parseIntOption(context.option, text, 0, 60_000),
   },
   {
@@ -329,7 +376,6 @@ export const OPTIONS: readonly OptionRow[] = [
     default: "500",
     help: "longest time in milliseconds a change waits to be applied (at least --coalesce)",
     commands: ["watch"],
-    persisted: false,
     parse: (text: string, context) => parseIntOption(context.option, text, 1, 600_000),
   },
   {
@@ -342,7 +388,6 @@ export const OPTIONS: readonly OptionRow[] = [
     default: "300",
     help: "seconds between full resyncs that repair what a lost event missed, 0 = off",
     commands: ["watch"],
-    persisted: false,
     parse: (text: string, context) => parseIntOption(context.option, text, 0, 86_400),
   },
   {
@@ -352,11 +397,10 @@ export const OPTIONS: readonly OptionRow[] = [
     flag: "--flush-on-exit",
     env: "LINKMIRROR_FLUSH_ON_EXIT",
     help: "delete linkmirror's copies before exiting",
-    details: "Off by default: the copies stay, so LAN traffic keeps working across restarts " +
-      "and upgrades.",
+    details: "Without it the copies stay, so LAN traffic keeps working across restarts and " +
+      "upgrades.",
     example: "1",
     commands: ["watch"],
-    persisted: false,
     parse: (on: boolean) => on,
   },
   {
@@ -370,7 +414,6 @@ export const OPTIONS: readonly OptionRow[] = [
     help: "receive buffer of the event socket in bytes (room for bursts of changes)",
     details: "An overflow is noticed and repaired by a full resync.",
     commands: ["watch"],
-    persisted: false,
     parse: (text: string, context) => parseIntOption(context.option, text, 1024, 2 ** 31 - 1),
   },
   {
@@ -385,7 +428,6 @@ export const OPTIONS: readonly OptionRow[] = [
     details: "Keep it under /run/linkmirror: the service may write nowhere else.",
     example: DEFAULT_STATE_FILE,
     commands: ["status"],
-    persisted: false,
     parse: (path: string) => path,
   },
   {
@@ -395,7 +437,6 @@ export const OPTIONS: readonly OptionRow[] = [
     flag: "--json",
     help: "print one JSON document",
     commands: ["plan", "detect", "status", "explain"],
-    persisted: false,
     parse: (on: boolean) => on,
   },
   {
@@ -410,7 +451,6 @@ export const OPTIONS: readonly OptionRow[] = [
     details: "Under systemd the default is json (journalctl -o cat | jq).",
     example: "json",
     commands: ["sync", "plan", "flush", "watch", "detect", "status", "explain"],
-    persisted: false,
     parse: (text: string, context) => oneOf(["json", "pretty"], text, context.option),
   },
   {
@@ -423,7 +463,6 @@ export const OPTIONS: readonly OptionRow[] = [
     default: "info",
     help: "lowest level logged: debug, info, warn or error",
     commands: ["sync", "plan", "flush", "watch", "detect", "status", "explain"],
-    persisted: false,
     parse: (text: string, context) => oneOf(LOG_LEVELS, text, context.option),
   },
 ];

@@ -11,8 +11,8 @@
  */
 
 import type { MirrorConfig } from "../engine/config.ts";
-import { AF } from "../netlink/constants.ts";
-import { formatCidr } from "../netlink/ip.ts";
+import { persistConfig, PERSISTED, restoreConfig } from "../options/persist.ts";
+import { UsageError } from "../options/values.ts";
 import { ERRNO } from "../netlink/errors.ts";
 import { lastErrno, libc } from "../netlink/libc.ts";
 
@@ -158,16 +158,9 @@ export function stateFilePath(): string {
   }
 }
 
-/** Summarises a configuration for the state file. */
+/** Summarises a configuration for the state file: the recorded rows of the option table. */
 export function configSummary(config: MirrorConfig): DaemonConfigSummary {
-  return {
-    source: config.source,
-    protocol: config.protocol,
-    families: config.families.map((f) => f === AF.INET6 ? "inet6" : "inet"),
-    exclude: config.exclude.map(formatCidr),
-    excludeDevices: [...config.excludeDevices],
-    includeGatewayRoutes: config.includeGatewayRoutes === true,
-  };
+  return persistConfig(config).config as unknown as DaemonConfigSummary;
 }
 
 /**
@@ -256,19 +249,13 @@ export function parseState(text: string, path = STATE_FILE): DaemonState {
   if (!Array.isArray(doc.tables) || !doc.tables.every(isCount)) bad("tables");
   const config = doc.config;
   if (!isRecord(config)) return bad("config");
-  if (!isCount(config.source)) bad("config.source");
-  if (!isCount(config.protocol)) bad("config.protocol");
-  const families = config.families;
-  if (!Array.isArray(families) || !families.every((f) => f === "inet" || f === "inet6")) {
-    bad("config.families");
+  try {
+    // Checked by the option table's parsers, like the command line.
+    restoreConfig(doc.tables, config);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    throw new StateFileError(path, e.message);
   }
-  for (const list of ["exclude", "excludeDevices"] as const) {
-    const value = config[list];
-    if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
-      bad(`config.${list}`);
-    }
-  }
-  if (typeof config.includeGatewayRoutes !== "boolean") bad("config.includeGatewayRoutes");
   const counters = doc.counters;
   if (!isRecord(counters)) return bad("counters");
   const parsedCounters: Record<string, number> = {};
@@ -306,14 +293,9 @@ export function parseState(text: string, path = STATE_FILE): DaemonState {
     startedAt: doc.startedAt as string,
     updatedAt: doc.updatedAt as string,
     tables: [...doc.tables as number[]],
-    config: {
-      source: config.source as number,
-      protocol: config.protocol as number,
-      families: [...families as ("inet" | "inet6")[]],
-      exclude: [...config.exclude as string[]],
-      excludeDevices: [...config.excludeDevices as string[]],
-      includeGatewayRoutes: config.includeGatewayRoutes as boolean,
-    },
+    config: Object.fromEntries(
+      PERSISTED.filter((row) => row.key !== "tables").map((row) => [row.key, config[row.key]]),
+    ) as unknown as DaemonConfigSummary,
     lastApply,
     counters: parsedCounters as unknown as DaemonCounters,
   };

@@ -9,8 +9,7 @@
 import { readVpnDetection, resolveAutoTable } from "../../detect/auto_table.ts";
 import type { MirrorConfig } from "../../engine/config.ts";
 import { reconcile } from "../../engine/reconcile.ts";
-import { AF } from "../../netlink/constants.ts";
-import { InvalidAddressError, parseCidr } from "../../netlink/ip.ts";
+import { restoreConfig } from "../../options/persist.ts";
 import { daemonSummary } from "../../status/daemon_summary.ts";
 import {
   type DaemonState,
@@ -22,7 +21,6 @@ import {
 import { tableStatuses } from "../../status/table_status.ts";
 import { type CommandContext, linkNames, withClient } from "./context.ts";
 import { EXIT } from "../exit_codes.ts";
-
 import { statusJson, statusText } from "../render_status.ts";
 import { palette, stdoutWantsColor } from "../tty.ts";
 
@@ -48,16 +46,7 @@ export interface StatusOptions {
  * ```
  */
 export function configFromState(state: DaemonState): MirrorConfig {
-  const config: MirrorConfig = {
-    tables: [...state.tables],
-    source: state.config.source,
-    protocol: state.config.protocol,
-    families: state.config.families.map((f) => f === "inet6" ? AF.INET6 : AF.INET),
-    exclude: state.config.exclude.map((cidr) => parseCidr(cidr)),
-    excludeDevices: [...state.config.excludeDevices],
-  };
-  if (state.config.includeGatewayRoutes) config.includeGatewayRoutes = true;
-  return config;
+  return restoreConfig(state.tables, state.config as unknown as Record<string, unknown>);
 }
 
 /** `linkmirror status [--json]`: exit 0 when the kernel could be read, in sync or not. */
@@ -73,16 +62,10 @@ export function status(ctx: CommandContext, opts: StatusOptions): Promise<number
   }
   const alive = state ? processAlive(state.pid) : undefined;
   return withClient("status", (client) => {
-    let config: MirrorConfig;
-    try {
-      config = state && alive !== false && !opts.configGiven
-        ? configFromState(state)
-        : resolveAutoTable(ctx.config, client, ctx.tableNames);
-    } catch (e) {
-      if (!(e instanceof InvalidAddressError)) throw e;
-      // A state file with a prefix that does not parse: use the command line's configuration.
-      config = resolveAutoTable(ctx.config, client, ctx.tableNames);
-    }
+    // readState checked the recorded configuration with the option table's parsers.
+    const config: MirrorConfig = state && alive !== false && !opts.configGiven
+      ? configFromState(state)
+      : resolveAutoTable(ctx.config, client, ctx.tableNames);
     const { plan } = reconcile(client, config, { dryRun: true });
     const detection = readVpnDetection(client, config.families);
     const context = {
