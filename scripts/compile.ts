@@ -100,7 +100,10 @@ function shellQuote(text: string): string {
  * ```
  */
 export function launcherScript(options: LauncherOptions): string {
-  const flags = ["run", ...RUN_ISOLATION, ...PERMISSIONS, ...V8_FLAGS].join(" ");
+  const permissions = PERMISSIONS.map((p) =>
+    p.replace(/^(--allow-(?:read|write)=.*)\/run\/linkmirror$/, '$1"$STATE_DIR"')
+  );
+  const flags = ["run", ...RUN_ISOLATION, ...permissions, ...V8_FLAGS].join(" ");
   return [
     "#!/bin/sh",
     "# linkmirror launcher, written by `deno task compile` where `deno compile` could not build a",
@@ -115,6 +118,24 @@ export function launcherScript(options: LauncherOptions): string {
     "  DENO_DIR=${RUNTIME_DIRECTORY:-/nonexistent}/deno-cache",
     "  export DENO_DIR",
     "fi",
+    "# The state file's directory: /run/linkmirror, or that of LINKMIRROR_STATE_FILE or of",
+    "# --state-file, granted instead (exactly that directory).",
+    "STATE_DIR=/run/linkmirror",
+    'state=${LINKMIRROR_STATE_FILE:-}',
+    'next=""',
+    'for arg in "$@"; do',
+    '  if [ -n "$next" ]; then state=$arg; next=""; continue; fi',
+    "  case $arg in",
+    "    --state-file) next=1 ;;",
+    "    --state-file=*) state=${arg#--state-file=} ;;",
+    "  esac",
+    "done",
+    "case $state in",
+    "  '') ;;",
+    '  /*) STATE_DIR=${state%/*}; STATE_DIR=${STATE_DIR:-/} ;;',
+    '  */*) STATE_DIR=$PWD/${state%/*} ;;',
+    "  *) STATE_DIR=$PWD ;;",
+    "esac",
     `exec "$DENO" ${flags} "$SCRIPT" "$@"`,
     "",
   ].join("\n");

@@ -9,7 +9,7 @@
  */
 
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { kernelTest, type Netns } from "./netns.ts";
+import { kernelTest, type Netns, waitFor } from "./netns.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
 const TABLE = "539098368";
@@ -160,5 +160,45 @@ kernelTest(
       );
       equal(allowed.code, 0, `${allowed.stdout}\n${allowed.stderr}`);
       equal((await routeGet(ns, LAN.peerAddress)).dev, "veth-lan");
+    }),
+);
+
+kernelTest(
+  "the built artifact writes its state file where LINKMIRROR_STATE_FILE says, and status reads it",
+  (ns) =>
+    withArtifact(async (built) => {
+      await firezone(ns);
+      const dir = await Deno.makeTempDir({ prefix: "lmt-artifact-state-" });
+      try {
+        const env = { LINKMIRROR_STATE_FILE: `${dir}/state.json`, LINKMIRROR_LOG_FORMAT: "json" };
+        const watch = ns.spawn([built.executable, "watch"], { env });
+        if (built.kind === "binary") {
+          // Its permissions are compiled in: it may write /run/linkmirror only, and says so.
+          await watch.waitForLine(/Cannot write the state file/, { timeoutMs: 30_000 });
+          return;
+        }
+        await waitFor(() => Deno.statSync(`${dir}/state.json`).isFile, {
+          timeoutMs: 30_000,
+          message: "the state file",
+        });
+        ok(!watch.stderrLines.some((l) => /Cannot write the state file/.test(l)), watch.output());
+        const status = await ns.exec([built.executable, "status", "--json"], { env });
+        equal(status.code, 0, status.stderr);
+        const doc = JSON.parse(status.stdout);
+        equal(doc.stateFile, `${dir}/state.json`);
+        equal(doc.daemon?.running, true, status.stdout);
+        // --state-file names it as well, with exactly that directory granted.
+        const byFlag = await ns.exec([
+          built.executable,
+          "status",
+          "--json",
+          "--state-file",
+          `${dir}/state.json`,
+        ]);
+        equal(JSON.parse(byFlag.stdout).daemon?.running, true, byFlag.stderr);
+        equal((await watch.stop()).code, 0, watch.output());
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
     }),
 );

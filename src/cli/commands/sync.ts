@@ -1,11 +1,12 @@
 /**
  * `linkmirror sync`: reconcile the target tables once, print what changed, log conflicts and
- * failures.
+ * failures; warn (and still mirror) when no traffic reaches a target table.
  *
  * @module
  */
 
-import { resolveAutoTable } from "../../detect/auto_table.ts";
+import { readVpnDetection, resolveAutoTable } from "../../detect/auto_table.ts";
+import { uncapturedTables } from "../../detect/uncaptured.ts";
 import { applyCounts, reconcile } from "../../engine/reconcile.ts";
 import { log } from "../../log.ts";
 import { ERRNO } from "../../netlink/errors.ts";
@@ -25,6 +26,13 @@ export function sync(ctx: CommandContext): Promise<number> {
     requireRouteChanges("sync", client);
     const started = performance.now();
     const config = resolveAutoTable(ctx.config, client, ctx.tableNames);
+    for (const { table, why } of uncapturedTables(readVpnDetection(client), config.tables)) {
+      log().warn(
+        "Table {table} gets no traffic ({why}): its copies change nothing until the VPN uses it; " +
+          "is the VPN connected? `linkmirror detect` lists the tables that capture traffic",
+        { table, why },
+      );
+    }
     const { plan, results } = reconcile(client, config);
     const links = linkNames(client);
     const counts = applyCounts(plan, results);
