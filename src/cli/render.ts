@@ -108,6 +108,7 @@ export interface PlanJson {
   tables: number[];
   protocol: number;
   add: RouteJson[];
+  replace: { from: RouteJson; to: RouteJson }[];
   delete: RouteJson[];
   conflicts: { table: number; wanted: RouteJson; existing: RouteJson[] }[];
   excluded: { route: RouteJson; reason: string; table?: number; why: string }[];
@@ -125,6 +126,7 @@ export function planJson(
     tables: context.tables,
     protocol: context.protocol,
     add: plan.adds.map(j),
+    replace: plan.replaces.map((r) => ({ from: j(r.from), to: j(r.to) })),
     delete: plan.deletes.map(j),
     conflicts: plan.conflicts.map((c) => ({
       table: c.table,
@@ -142,7 +144,8 @@ export function planJson(
 }
 
 /**
- * The plan as text, one line per change, grouped by table: `+` add, `-` delete, `!` conflict;
+ * The plan as text, one line per change, grouped by table: `+` add, `*` replace in place,
+ * `-` delete, `!` conflict;
  * with `verbose`, also `=` unchanged and `~` excluded (with the reason).
  */
 export function planText(
@@ -154,6 +157,11 @@ export function planText(
     const of = (routes: Route[]) => routes.filter((r) => r.table === table);
     const section: string[] = [];
     for (const r of of(plan.deletes)) section.push(`  - ${routeText(r, context.links)}`);
+    for (const r of plan.replaces.filter((r) => r.to.table === table)) {
+      section.push(
+        `  * ${routeText(r.to, context.links)} (was: ${routeText(r.from, context.links)})`,
+      );
+    }
     for (const r of of(plan.adds)) section.push(`  + ${routeText(r, context.links)}`);
     for (const c of plan.conflicts.filter((c) => c.table === table)) {
       const existing = c.existing.map((r) => routeText(r, context.links)).join("; ");
@@ -173,7 +181,7 @@ export function planText(
 /** Text of what a sync did: one line per applied change, failures with the kernel's reason. */
 export function resultsText(results: readonly ChangeResult[], links: LinkNames): string {
   return results.map((r) => {
-    const sign = r.change.op === "add" ? "+" : "-";
+    const sign = r.change.op === "add" ? "+" : r.change.op === "replace" ? "*" : "-";
     const text = routeText(r.change.route, links, { table: true });
     return r.error
       ? `  ${sign} ${text}  FAILED: ${r.error.code}${r.error.extAck ? ` (${r.error.extAck})` : ""}`

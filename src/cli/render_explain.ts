@@ -38,7 +38,7 @@ export interface ExplainTableJson {
   table: number;
   vpn: string | null;
   captures: boolean;
-  /** `copied`, `missing`, `stale`, `excluded`, `conflict` or `no-source-route`. */
+  /** `copied`, `missing`, `outdated`, `stale`, `excluded`, `conflict` or `no-source-route`. */
   status: TableExplanation["status"];
   /** The most specific route of the source table covering the address, or null. */
   source: RouteJson | null;
@@ -211,6 +211,7 @@ function tableReason(
       return `Table ${source} has ${r(t.source!)}, but a route linkmirror did not make holds ` +
         `that prefix in table ${table}: ${(t.conflicting ?? []).map(r).join("; ")}.`;
     case "stale":
+    case "outdated":
     case "copied":
       return `linkmirror's copy ${r(t.copy!)} is in table ${table}, but a more specific route ` +
         "of that table wins.";

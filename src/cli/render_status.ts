@@ -34,6 +34,7 @@ export interface TableStatusJson {
   missing: RouteJson[];
   /** linkmirror's routes a sync would delete. */
   stale: RouteJson[];
+  outdated: { from: RouteJson; to: RouteJson }[];
   /** Wanted copies held back by foreign routes. */
   conflicts: { wanted: RouteJson; existing: RouteJson[] }[];
   /** Source routes not mirrored into the table. */
@@ -94,6 +95,7 @@ export function statusJson(tables: readonly TableStatus[], context: StatusContex
         owned: t.owned.map(j),
         missing: t.missing.map(j),
         stale: t.stale.map(j),
+        outdated: t.outdated.map((r) => ({ from: j(r.from), to: j(r.to) })),
         conflicts: t.conflicts.map((c) => ({ wanted: j(c.wanted), existing: c.existing.map(j) })),
         excluded: t.excluded.map((e) => ({
           route: j(e.route),
@@ -125,6 +127,7 @@ export function statusText(
     const problems: string[] = [];
     if (t.missing.length) problems.push(`${t.missing.length} missing`);
     if (t.stale.length) problems.push(`${t.stale.length} stale`);
+    if (t.outdated.length) problems.push(`${t.outdated.length} outdated`);
     const health = t.inSync ? c.green("in sync") : c.yellow(`out of sync: ${problems.join(", ")}`);
     const conflicts = t.conflicts.length
       ? `, ${c.red(`${t.conflicts.length} conflict${t.conflicts.length > 1 ? "s" : ""}`)}`
@@ -136,9 +139,13 @@ export function statusText(
       : `  ${c.dim("no rule before main sends traffic here (or it has no default route)")}\n`;
     const rows: string[][] = [];
     const owned = new Set(status.owned);
+    const outdated = new Map(status.outdated.map((r) => [r.from, r.to]));
     for (const r of status.owned) {
       const isStale = status.stale.includes(r);
-      rows.push([isStale ? c.yellow("stale") : c.green("copied"), text(r), ""]);
+      const replacement = outdated.get(r);
+      if (replacement !== undefined) {
+        rows.push([c.yellow("outdated"), text(r), c.dim(`a sync makes it: ${text(replacement)}`)]);
+      } else rows.push([isStale ? c.yellow("stale") : c.green("copied"), text(r), ""]);
     }
     for (const r of status.missing) rows.push([c.yellow("missing"), text(r), ""]);
     for (const conflict of status.conflicts) {

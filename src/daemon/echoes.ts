@@ -7,11 +7,12 @@
 
 import type { Route } from "../netlink/route.ts";
 import type { ChangeResult } from "../rtnl/client.ts";
-import { routeKey } from "../planner/route_key.ts";
+import { routeKey } from "../planner/route_identity.ts";
 
 /**
- * The notifications an apply is expected to cause: one `RTM_NEWROUTE` per successful add and
- * one `RTM_DELROUTE` per successful delete, matched by route identity and consumed once.
+ * The notifications an apply is expected to cause: one `RTM_NEWROUTE` per successful add or
+ * replace and one `RTM_DELROUTE` per successful delete, matched by route identity and consumed
+ * once.
  *
  * @example
  * ```ts
@@ -31,7 +32,7 @@ export class EchoSet {
   expect(results: readonly ChangeResult[]): void {
     for (const { change, error } of results) {
       if (error) continue;
-      const key = `${change.op === "add" ? "new" : "del"} ${routeKey(change.route)}`;
+      const key = `${change.op === "delete" ? "del" : "new"} ${routeKey(change.route)}`;
       this.#expected.set(key, (this.#expected.get(key) ?? 0) + 1);
     }
   }

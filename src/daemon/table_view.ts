@@ -83,7 +83,9 @@ import {
   RTPROT,
 } from "../netlink/constants.ts";
 import type { Link } from "../netlink/link.ts";
+import type { NexthopObject } from "../netlink/nexthop.ts";
 import type { Nexthop, Route } from "../netlink/route.ts";
+import { replaceGroupKey, tablePrefixKey, viewKey } from "../planner/route_identity.ts";
 
 /** Whether an event adds/updates (`RTM_NEW*`) or removes (`RTM_DEL*`) an object. */
 export type ChangeOp = "new" | "del";
@@ -95,58 +97,6 @@ export interface TableViewOptions {
 }
 
 const LINK_STATE_FLAGS = RTNH_F.DEAD | RTNH_F.LINKDOWN;
-
-/** The metric with the kernel's default for an absent `RTA_PRIORITY` (0 / 1024). */
-function metricOf(route: Route): number {
-  return route.priority ?? (route.family === AF.INET6 ? 1024 : 0);
-}
-
-/**
- * The key of the set of routes that one `NLM_F_REPLACE` competes over: family, table,
- * destination, source prefix, tos and metric.
- */
-function groupKey(route: Route): string {
-  return `${prefixPart(route)}|${route.src ?? ""}/${route.srcLen}|${route.tos}|${metricOf(route)}`;
-}
-
-/** The leading part of {@linkcode groupKey}: family, table, destination prefix. */
-function prefixPart(route: Pick<Route, "family" | "table" | "dst" | "dstLen">): string {
-  return `${route.family}|${route.table}|${route.dst}/${route.dstLen}`;
-}
-
-function hopKey(hop: Pick<Nexthop, "oif" | "gateway" | "hops">): string {
-  return `${hop.oif}/${hop.gateway ?? ""}/${hop.hops}`;
-}
-
-/**
- * The identity of one route in the view, as a string: everything a kernel `RTM_DELROUTE` names —
- * family, table, destination and source prefixes, tos, metric, type, protocol, scope, prefsrc and
- * the next hop(s) (multipath hops in any order). Not part of it: `flags` (the kernel flips
- * `linkdown`/`dead` silently), `expires` (it counts down), `pref` and unmodelled attributes. Two
- * kernel routes can share a key (IPv4 `ip route append` of an identical route is refused, but
- * IPv6 replace can leave duplicates); the view keeps both.
- *
- * The planner's `routeKey` (src/planner/route_key.ts) is coarser on purpose: it says which routes
- * compete for one slot. The lead may unify the two.
- *
- * @example
- * ```ts
- * import { viewKey } from "./table_view.ts";
- * const r = { family: 2, table: 254, dst: "10.0.0.0", dstLen: 8, srcLen: 0, tos: 0, protocol: 4,
- *   scope: 253, type: 1, flags: 0, oif: 3 };
- * viewKey(r) === viewKey({ ...r, flags: 16 }); // true: linkdown is not identity
- * viewKey(r) === viewKey({ ...r, oif: 4 }); // false
- * ```
- */
-export function viewKey(route: Route): string {
-  let next: string;
-  if (route.nhId !== undefined) next = `id:${route.nhId}`;
-  else if (route.multipath) next = `mp:${route.multipath.map(hopKey).sort().join(",")}`;
-  else next = `${route.oif ?? ""}/${route.gateway ?? ""}`;
-  return `${groupKey(route)}|${route.type}|${route.protocol}|${route.scope}|${
-    route.prefsrc ?? ""
-  }|${next}`;
-}
 
 function hasHopOn(route: Route, index: number): boolean {
   if (route.multipath) return route.multipath.some((h) => h.oif === index);
@@ -199,6 +149,19 @@ function addressKey(address: Address): string {
   }`;
 }
 
+/**
+ * A nexthop object whose unmodelled attributes (encapsulation: eligibility reads it) are copies,
+ * not views into the received datagram.
+ */
+function leanNexthop(nexthop: NexthopObject): NexthopObject {
+  if (nexthop.other === undefined) return nexthop;
+  return { ...nexthop, other: nexthop.other.map((a) => ({ ...a, data: a.data.slice() })) };
+}
+
+function sameNexthop(a: NexthopObject, b: NexthopObject): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 function sameLink(a: Link, b: Link): boolean {
   return a.name === b.name && a.flags === b.flags && a.type === b.type && a.mtu === b.mtu &&
     a.operstate === b.operstate && a.kind === b.kind;
@@ -233,6 +196,7 @@ export class TableView {
   #byPrefix = new Map<string, Set<string>>();
   #links = new Map<number, Link>();
   #addresses = new Map<string, Address>();
+  #nexthops = new Map<number, NexthopObject>();
   #resync: string | undefined;
 
   /** Creates an empty view of the given tables. */
@@ -263,10 +227,17 @@ export class TableView {
    * tables are dropped) and clears {@linkcode TableView.needsResync}.
    */
   reset(kind: "routes", values: readonly Route[]): void;
+  /** Replaces the nexthop objects with a full dump. */
+  reset(kind: "nexthops", values: readonly NexthopObject[]): void;
   /** Replaces one kind of object with a full dump. */
-  reset(kind: "links" | "addresses" | "routes", values: readonly (Link | Address | Route)[]): void {
+  reset(
+    kind: "links" | "addresses" | "routes" | "nexthops",
+    values: readonly (Link | Address | Route | NexthopObject)[],
+  ): void {
     if (kind === "links") {
       this.#links = new Map((values as Link[]).map((l) => [l.index, l]));
+    } else if (kind === "nexthops") {
+      this.#nexthops = new Map((values as NexthopObject[]).map((n) => [n.id, leanNexthop(n)]));
     } else if (kind === "addresses") {
       this.#addresses = new Map((values as Address[]).map((a) => [addressKey(a), a]));
     } else {
@@ -302,7 +273,7 @@ export class TableView {
    */
   routesWithPrefix(prefix: Pick<Route, "family" | "table" | "dst" | "dstLen">): Route[] {
     const groups = this.#routes.get(prefix.table);
-    const keys = this.#byPrefix.get(prefixPart(prefix));
+    const keys = this.#byPrefix.get(tablePrefixKey(prefix));
     if (!groups || !keys) return [];
     const out: Route[] = [];
     for (const key of keys) out.push(...(groups.get(key) ?? []));
@@ -312,6 +283,41 @@ export class TableView {
   /** The links by index (a copy). */
   links(): Map<number, Link> {
     return new Map(this.#links);
+  }
+
+  /** The nexthop objects by id (routes with `RTA_NH_ID` refer to them). */
+  nexthops(): ReadonlyMap<number, NexthopObject> {
+    return this.#nexthops;
+  }
+
+  /**
+   * Applies an `RTM_NEWNEXTHOP` / `RTM_DELNEXTHOP` event. A deleted object takes the routes using
+   * it along (the kernel notifies that for IPv6 routes only). A changed object changes what its
+   * routes forward to (the kernel re-notifies IPv4 routes) and whether they are mirrored. Returns
+   * whether the view changed.
+   *
+   * @example
+   * ```ts
+   * import { TableView } from "./table_view.ts";
+   * const view = new TableView({ tables: [254] });
+   * const nh = { family: 2, scope: 253, protocol: 0, flags: 0, id: 10, oif: 2 };
+   * view.reset("routes", [{ family: 2, table: 254, dst: "10.0.0.0", dstLen: 8, srcLen: 0,
+   *   tos: 0, protocol: 4, scope: 0, type: 1, flags: 0, nhId: 10, oif: 2 }]);
+   * view.applyNexthop("new", nh); // true
+   * view.applyNexthop("del", nh); // true
+   * view.routes(254).length; // 0: the route went with its object
+   * ```
+   */
+  applyNexthop(op: ChangeOp, nexthop: NexthopObject): boolean {
+    const previous = this.#nexthops.get(nexthop.id);
+    if (op === "del") {
+      this.#nexthops.delete(nexthop.id);
+      const routes = this.#rewriteRoutes((r) => r.nhId === nexthop.id ? null : r);
+      return previous !== undefined || routes;
+    }
+    const next = leanNexthop(nexthop);
+    this.#nexthops.set(nexthop.id, next);
+    return previous === undefined || !sameNexthop(previous, next);
   }
 
   /** The addresses, optionally of one link only. */
@@ -446,13 +452,13 @@ export class TableView {
   #group(route: Route, create: boolean): Route[] {
     const groups = this.#routes.get(route.table);
     if (!groups) throw new Error(`Table ${route.table} is not tracked`);
-    const key = groupKey(route);
+    const key = replaceGroupKey(route);
     let group = groups.get(key);
     if (!group) {
       group = [];
       if (create) {
         groups.set(key, group);
-        this.#indexGroup(key, prefixPart(route), true);
+        this.#indexGroup(key, tablePrefixKey(route), true);
       }
     }
     return group;
@@ -460,10 +466,10 @@ export class TableView {
 
   #dropEmpty(route: Route): void {
     const groups = this.#routes.get(route.table);
-    const key = groupKey(route);
+    const key = replaceGroupKey(route);
     if (groups?.get(key)?.length === 0) {
       groups.delete(key);
-      this.#indexGroup(key, prefixPart(route), false);
+      this.#indexGroup(key, tablePrefixKey(route), false);
     }
   }
 
@@ -567,7 +573,7 @@ export class TableView {
         }
         if (group.length === 0) {
           groups.delete(key);
-          this.#indexGroup(key, prefixPart(sample), false);
+          this.#indexGroup(key, tablePrefixKey(sample), false);
         }
       }
     }

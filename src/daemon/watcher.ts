@@ -18,12 +18,13 @@ import { applyCounts, flushChanges, planChanges, planInput } from "../engine/rec
 import { NLM_F, RTNLGRP } from "../netlink/constants.ts";
 import type { Address } from "../netlink/address.ts";
 import type { EventBatch } from "../netlink/conn.ts";
+import type { NexthopObject } from "../netlink/nexthop.ts";
 import { DecodeError } from "../netlink/errors.ts";
 import type { Route } from "../netlink/route.ts";
 import { decodeRtnlMessage } from "../netlink/rtnl_message.ts";
 import { sourceExclusion } from "../planner/eligibility.ts";
 import { type Conflict, type Plan, planSync } from "../planner/plan.ts";
-import { prefixKey } from "../planner/route_key.ts";
+import { prefixKey } from "../planner/route_identity.ts";
 import { type ChangeResult, MissingTableError, type RouteStore } from "../rtnl/client.ts";
 import type { WaitResult } from "../netlink/transport.ts";
 import { ApplyBudget } from "./apply_budget.ts";
@@ -38,6 +39,7 @@ export const WATCH_GROUPS: readonly number[] = [
   RTNLGRP.IPV6_IFADDR,
   RTNLGRP.IPV4_ROUTE,
   RTNLGRP.IPV6_ROUTE,
+  RTNLGRP.NEXTHOP,
 ];
 
 /** A destination prefix: what one route event can touch. */
@@ -93,6 +95,8 @@ export interface EventSource {
 export interface DaemonStore extends RouteStore {
   /** Every address of both families. */
   addresses(): Address[];
+  /** Every nexthop object (routes with `RTA_NH_ID` are judged by theirs). */
+  nexthops?(): NexthopObject[];
 }
 
 /** What the daemon needs from outside: sockets, clock, log, and hooks for service managers. */
@@ -117,6 +121,8 @@ export interface WatcherDeps {
 export interface ApplySummary {
   /** Copies added. */
   added: number;
+  /** Copies replaced in place. */
+  replaced: number;
   /** Copies deleted. */
   deleted: number;
   /** Changes the kernel refused. */
@@ -210,6 +216,7 @@ export class Watcher {
     const started = this.#now();
     this.#view.reset("links", client.links());
     this.#view.reset("addresses", client.addresses());
+    this.#view.reset("nexthops", client.nexthops?.() ?? []);
     const routes: Route[] = [];
     const families = this.#config.families;
     const source = client.routes({
@@ -241,10 +248,11 @@ export class Watcher {
   #plan(prefixes?: Iterable<Prefix>): Plan {
     const { source, protocol, tables } = this.#config;
     const links = [...this.#view.links().values()];
+    const nexthops = this.#view.nexthops();
     if (prefixes === undefined) {
       const targets = new Map(tables.map((t) => [t, this.#view.routes(t)]));
       return planSync(
-        planInput({ source: this.#view.routes(source), targets, links }, this.#config),
+        planInput({ source: this.#view.routes(source), targets, links, nexthops }, this.#config),
       );
     }
     // The plan of some prefixes: their source routes and copies, and every foreign route of the
@@ -260,7 +268,7 @@ export class Watcher {
         .filter((r) => r.protocol === protocol);
       return [table, [...foreign, ...ours]];
     }));
-    return planSync(planInput({ source: sourceRoutes, targets, links }, this.#config));
+    return planSync(planInput({ source: sourceRoutes, targets, links, nexthops }, this.#config));
   }
 
   /** Marks what an event touched (see {@linkcode Watcher.#dirty}). */
@@ -349,9 +357,10 @@ export class Watcher {
     started: number,
     resync: boolean,
   ): ApplySummary {
-    const { added, deleted, failed } = applyCounts(plan, results);
+    const { added, replaced, deleted, failed } = applyCounts(plan, results);
     return {
       added,
+      replaced,
       deleted,
       failed,
       conflicts: this.#conflicts.size,
@@ -391,9 +400,12 @@ export class Watcher {
       this.#retryAt = undefined;
       this.#retryDelay = this.#timing.maxWaitMs;
     }
-    if (s.added + s.deleted + s.failed > 0) {
+    if (s.added + s.replaced + s.deleted + s.failed > 0) {
       this.#counters.changingApplies++;
-      log.info("Applied: {added} added, {deleted} deleted, {conflicts} conflicts", { ...s });
+      log.info(
+        "Applied: {added} added, {replaced} replaced, {deleted} deleted, {conflicts} conflicts",
+        { ...s },
+      );
     } else {
       log.debug("Nothing to change", { ...s });
     }
@@ -449,6 +461,11 @@ export class Watcher {
           break;
         case "address":
           changed = this.#view.applyAddress(event.op, event.address);
+          if (changed) this.#touch();
+          break;
+        case "nexthop":
+          // An object's change can make every route using it (in)eligible.
+          changed = this.#view.applyNexthop(event.op, event.nexthop);
           if (changed) this.#touch();
           break;
       }

@@ -7,6 +7,7 @@
  */
 
 import type { Link } from "../netlink/link.ts";
+import type { NexthopObject } from "../netlink/nexthop.ts";
 import type { Route } from "../netlink/route.ts";
 import { type Plan, type PlanInput, planSync } from "../planner/plan.ts";
 import type { ChangeResult, RouteChange, RouteStore } from "../rtnl/client.ts";
@@ -20,9 +21,14 @@ export interface TableState {
   targets: Map<number, Route[]>;
   /** Every link. */
   links: Link[];
+  /** The nexthop objects (read only when a source route uses one), by id or as a list. */
+  nexthops?: ReadonlyMap<number, NexthopObject> | readonly NexthopObject[];
 }
 
-/** Reads the source table, every target table and the links. */
+/**
+ * Reads the source table, every target table and the links; and the nexthop objects when a
+ * source route refers to one.
+ */
 export function readTables(store: RouteStore, config: MirrorConfig): TableState {
   const source = store.routes({
     table: config.source,
@@ -31,7 +37,11 @@ export function readTables(store: RouteStore, config: MirrorConfig): TableState 
   });
   const targets = new Map<number, Route[]>();
   for (const table of config.tables) targets.set(table, store.routes({ table }));
-  return { source, targets, links: store.links() };
+  const state: TableState = { source, targets, links: store.links() };
+  if (store.nexthops !== undefined && source.some((route) => route.nhId !== undefined)) {
+    state.nexthops = store.nexthops();
+  }
+  return state;
 }
 
 /** The planner's input for `state` under `config`. */
@@ -40,15 +50,20 @@ export function planInput(state: TableState, config: MirrorConfig): PlanInput {
     source: state.source,
     targets: state.targets,
     links: state.links,
+    ...(state.nexthops !== undefined ? { nexthops: state.nexthops } : {}),
     // The configuration is the planner's options (MirrorConfig extends PlanOptions): passed as it
     // is, so that an option added to both reaches the planner without a copy here.
     options: config,
   };
 }
 
-/** The changes of a plan in the order they must be applied: every delete, then every add. */
+/**
+ * The changes of a plan in the order they must be applied: every replace (atomic, in place),
+ * every delete, then every add.
+ */
 export function planChanges(plan: Plan): RouteChange[] {
   return [
+    ...plan.replaces.map(({ to }): RouteChange => ({ op: "replace", route: to })),
     ...plan.deletes.map((route): RouteChange => ({ op: "delete", route })),
     ...plan.adds.map((route): RouteChange => ({ op: "add", route })),
   ];
@@ -95,6 +110,8 @@ export function flushChanges(store: RouteStore, config: MirrorConfig): RouteChan
 export interface ApplyCounts {
   /** Copies added. */
   added: number;
+  /** Copies replaced in place (`NLM_F_REPLACE`). */
+  replaced: number;
   /** Copies deleted. */
   deleted: number;
   /** Changes the kernel refused. */
@@ -114,14 +131,16 @@ export interface ApplyCounts {
  * ```
  */
 export function applyCounts(plan: Plan, results: readonly ChangeResult[]): ApplyCounts {
-  let added = 0, deleted = 0, failed = 0;
+  let added = 0, replaced = 0, deleted = 0, failed = 0;
   for (const r of results) {
     if (r.error) failed++;
     else if (r.change.op === "add") added++;
+    else if (r.change.op === "replace") replaced++;
     else deleted++;
   }
   return {
     added,
+    replaced,
     deleted,
     failed,
     conflicts: plan.conflicts.length,

@@ -18,7 +18,7 @@ import type { Route } from "../netlink/route.ts";
 import type { Rule } from "../netlink/rule.ts";
 import { EXCLUSION_REASONS, type ExclusionReason } from "../planner/eligibility.ts";
 import { type Plan, planSync } from "../planner/plan.ts";
-import { prefixKey } from "../planner/route_key.ts";
+import { prefixKey } from "../planner/route_identity.ts";
 import type { RouteGetRequest, RouteStore } from "../rtnl/client.ts";
 import { readVpnDetection, type VpnTableSource } from "../detect/auto_table.ts";
 import type { KnownVpn } from "../detect/known_vpns.ts";
@@ -62,6 +62,7 @@ export interface Lookup {
 export type CopyStatus =
   | "copied"
   | "missing"
+  | "outdated"
   | "stale"
   | "excluded"
   | "conflict"
@@ -79,7 +80,10 @@ export interface TableExplanation {
   status: CopyStatus;
   /** The route of the source table (main) whose prefix covers the address most specifically. */
   source?: Route;
-  /** linkmirror's copy of it in the table (status `copied`, or the old one when `stale`). */
+  /**
+   * linkmirror's copy of it in the table (status `copied`, the one a sync replaces when
+   * `outdated`, or the old one when `stale`).
+   */
   copy?: Route;
   /** Why the source route is not mirrored (status `excluded`). */
   reason?: ExclusionReason;
@@ -189,6 +193,7 @@ export function tableExplanation(input: {
   const conflict = plan.conflicts.find((c) => inTable(c.wanted));
   const copied = plan.unchanged.find(inTable);
   const stale = plan.deletes.find(inTable);
+  const outdated = plan.replaces.find((r) => inTable(r.from));
   if (excluded) {
     out.status = "excluded";
     out.reason = excluded.reason;
@@ -199,6 +204,9 @@ export function tableExplanation(input: {
   } else if (plan.adds.some(inTable)) {
     out.status = "missing";
     if (stale) out.copy = stale;
+  } else if (outdated) {
+    out.status = "outdated";
+    out.copy = outdated.from;
   } else if (copied) {
     out.status = "copied";
     out.copy = copied;

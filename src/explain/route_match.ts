@@ -9,7 +9,7 @@
 import { RTM_F, RTN } from "../netlink/constants.ts";
 import { cidrOverlaps, maxPrefixLen, parseIp } from "../netlink/ip.ts";
 import type { Route } from "../netlink/route.ts";
-import { routeMetric } from "../planner/route_key.ts";
+import { routeMetric } from "../planner/route_identity.ts";
 
 /** Route types a table lookup can end in (not `local`/`broadcast`/`multicast`, not `throw`). */
 const LOOKUP_TYPES: ReadonlySet<number> = new Set([

@@ -6,7 +6,9 @@
 
 import { AF, IFF, RT_SCOPE, RTA, RTM_F, RTN } from "../netlink/constants.ts";
 import { cidrOverlaps, maxPrefixLen } from "../netlink/ip.ts";
+import type { Attribute } from "../netlink/attributes.ts";
 import type { Link } from "../netlink/link.ts";
+import type { NexthopObject } from "../netlink/nexthop.ts";
 import type { Route } from "../netlink/route.ts";
 import type { PlanOptions } from "./options.ts";
 
@@ -23,36 +25,94 @@ export const EXCLUSION_REASONS = Object.freeze(
     "not-unicast": "its type is not unicast",
     default: "it is a default route (prefix length 0)",
     "source-prefix": "it matches on a source prefix, which a copy would drop",
-    multipath: "it has several next hops",
-    "nexthop-object": "it uses a nexthop object",
-    gateway: "it has a gateway (see --include-gateway-routes)",
-    encap: "it has a lightweight-tunnel encapsulation",
-    scope: "an IPv4 route whose scope is not link (global for a gateway route)",
-    "no-interface": "it has no output interface",
-    "unknown-interface": "its output interface is not among the known links",
-    loopback: "its output interface is the loopback",
-    "excluded-device": "its output interface is excluded (--exclude-dev)",
+    "nexthop-object":
+      "its nexthop object is unknown, a blackhole, for the bridge FDB, or has a member that is",
+    gateway: "it has a gateway (see --include-gateway-routes), or one of its next hops has",
+    encap: "it has a lightweight-tunnel encapsulation, or one of its next hops has",
+    scope:
+      "an IPv4 route whose scope is not link (global for a gateway, multipath or nexthop-object route)",
+    "no-interface": "it has no output interface, or one of its next hops has none",
+    "unknown-interface": "its output interface (or a next hop's) is not among the known links",
+    loopback: "its output interface (or a next hop's) is the loopback",
+    "excluded-device": "its output interface is excluded (--exclude-dev), or a next hop's is",
     "excluded-prefix": "its destination overlaps an excluded prefix (--exclude)",
     "vpn-interface": "its output interface is one the target table itself routes through",
     duplicate: "an earlier source route already gives the same copy in that table",
     "gateway-off-lan":
-      "its gateway is not inside an on-link prefix mirrored into that table on the same interface",
+      "a gateway is not inside an on-link prefix mirrored into that table on the same interface",
   } as const,
 );
 
 /** Why a source route is not mirrored; see {@linkcode EXCLUSION_REASONS}. */
 export type ExclusionReason = keyof typeof EXCLUSION_REASONS;
 
+/** One next hop of a route, wherever it is written: the route itself, a multipath hop, an object. */
+export interface HopView {
+  /** Output interface index (0 or undefined: none). */
+  oif?: number;
+  /** Gateway, as text. */
+  gateway?: string;
+  /** Unmodelled attributes of the hop (`RTA_VIA`, encapsulation...). */
+  other?: readonly Attribute[];
+}
+
+/**
+ * The next hops of `route`: those of its nexthop object (a group's members; `undefined` when
+ * the object or a member is not in `nexthops`, or is a blackhole or FDB object), else its
+ * multipath hops, else the route itself.
+ *
+ * @example
+ * ```ts
+ * import { nextHops } from "./eligibility.ts";
+ * const nh = { family: 2, scope: 253, protocol: 0, flags: 0, id: 10, oif: 3 };
+ * nextHops({ family: 2, table: 254, dst: "10.0.0.0", dstLen: 8, srcLen: 0, tos: 0, protocol: 4,
+ *   scope: 0, type: 1, flags: 0, nhId: 10 }, new Map([[10, nh]])); // [{ oif: 3 }]
+ * ```
+ */
+export function nextHops(
+  route: Route,
+  nexthops: ReadonlyMap<number, NexthopObject>,
+): HopView[] | undefined {
+  if (route.nhId !== undefined) {
+    const object = nexthops.get(route.nhId);
+    if (object === undefined) return undefined;
+    const members = object.group === undefined
+      ? [object]
+      : object.group.map((m) => nexthops.get(m.id));
+    const hops: HopView[] = [];
+    for (const member of members) {
+      if (member === undefined || member.blackhole || member.fdb || member.group !== undefined) {
+        return undefined;
+      }
+      const hop: HopView = { oif: member.oif };
+      if (member.gateway !== undefined) hop.gateway = member.gateway;
+      if (member.other !== undefined) hop.other = member.other;
+      hops.push(hop);
+    }
+    return hops;
+  }
+  if (route.multipath !== undefined) return route.multipath;
+  return [{ oif: route.oif, gateway: route.gateway, other: route.other }];
+}
+
+const NO_NEXTHOPS: ReadonlyMap<number, NexthopObject> = new Map();
+
 /**
  * The first source-level reason not to mirror `route`, or `undefined` if it is eligible (still
- * subject to the per-table `vpn-interface` and `duplicate` rules). Eligible are IPv4 unicast
- * routes of scope link and IPv6 unicast routes, each with an output interface and without gateway,
- * multipath, nexthop object, encapsulation or source prefix, not default, not cloned, not on the
- * loopback, not on an excluded device, not overlapping an excluded prefix, of a mirrored family.
+ * subject to the per-table `vpn-interface`, `duplicate` and `gateway-off-lan` rules). Eligible
+ * are unicast routes, not default, not cloned, without source prefix, of a mirrored family, not
+ * overlapping an excluded prefix, whose every next hop ({@linkcode nextHops}: the route itself,
+ * each multipath hop, or each member of its nexthop object) has a known output interface that is
+ * not the loopback nor excluded, and no gateway, `RTA_VIA` or encapsulation. IPv4 single-path
+ * routes must be of scope link; multipath and nexthop-object ones of scope link or global.
  *
- * With `options.includeGatewayRoutes`, a route with an `RTA_GATEWAY` (IPv4: of scope global) is
- * eligible too if it passes the other checks; whether its gateway is on a mirrored LAN is decided
- * per table ({@linkcode gatewayOnMirroredLan}).
+ * With `options.includeGatewayRoutes`, next hops with an `RTA_GATEWAY` are allowed too (an IPv4
+ * single-path gateway route must then be of scope global); whether each gateway is on a mirrored
+ * LAN is decided per table ({@linkcode gatewayOnMirroredLan}).
+ *
+ * `nexthops` are the namespace's nexthop objects; without them (`undefined`), a route using one
+ * is judged by its static fields only (as the daemon does to pick candidates before it knows
+ * the objects).
  *
  * @example
  * ```ts
@@ -69,6 +129,7 @@ export function sourceExclusion(
   route: Route,
   links: ReadonlyMap<number, Link>,
   options: PlanOptions,
+  nexthops?: ReadonlyMap<number, NexthopObject>,
 ): ExclusionReason | undefined {
   if (!options.families.includes(route.family)) return "family";
   if (route.family !== AF.INET && route.family !== AF.INET6) return "family";
@@ -77,28 +138,44 @@ export function sourceExclusion(
   if (route.type !== RTN.UNICAST) return "not-unicast";
   if (route.dstLen === 0) return "default";
   if (route.srcLen !== 0) return "source-prefix";
-  if (route.multipath !== undefined) return "multipath";
-  if (route.nhId !== undefined) return "nexthop-object";
-  const viaGateway = isGatewayRoute(route);
-  if (hasAttribute(route, RTA.VIA) || (viaGateway && !options.includeGatewayRoutes)) {
-    return "gateway";
+  let hops: readonly HopView[] = [];
+  if (route.nhId === undefined) hops = nextHops(route, NO_NEXTHOPS)!;
+  else if (nexthops !== undefined) {
+    const resolved = nextHops(route, nexthops);
+    if (resolved === undefined) return "nexthop-object";
+    hops = resolved;
   }
-  if (hasAttribute(route, RTA.ENCAP) || hasAttribute(route, RTA.ENCAP_TYPE)) return "encap";
-  const wantScope = viaGateway ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK;
-  if (route.family === AF.INET && route.scope !== wantScope) return "scope";
-  if (route.oif === undefined || route.oif === 0) return "no-interface";
-  const link = links.get(route.oif);
-  if (link === undefined) return "unknown-interface";
-  if (link.name === "lo" || (link.flags & IFF.LOOPBACK) !== 0) return "loopback";
-  if (options.excludeDevices.includes(link.name)) return "excluded-device";
+  // The route's own attributes count as well as each hop's.
+  const all: readonly HopView[] = [...hops, { other: route.other }];
+  const viaGateway = hops.some((hop) => hop.gateway !== undefined);
+  const via = all.some((hop) => hasAttribute(hop.other, RTA.VIA));
+  if (via || (viaGateway && !options.includeGatewayRoutes)) return "gateway";
+  const encap = (hop: HopView) =>
+    hasAttribute(hop.other, RTA.ENCAP) || hasAttribute(hop.other, RTA.ENCAP_TYPE);
+  if (all.some(encap)) return "encap";
+  if (route.family === AF.INET) {
+    const single = route.nhId === undefined && route.multipath === undefined;
+    const ok = single
+      ? route.scope === (viaGateway ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK)
+      : route.scope === RT_SCOPE.UNIVERSE || route.scope === RT_SCOPE.LINK;
+    if (!ok) return "scope";
+  }
+  if (hops.some((hop) => hop.oif === undefined || hop.oif === 0)) return "no-interface";
+  for (const hop of hops) {
+    const link = links.get(hop.oif!);
+    if (link === undefined) return "unknown-interface";
+    if (link.name === "lo" || (link.flags & IFF.LOOPBACK) !== 0) return "loopback";
+    if (options.excludeDevices.includes(link.name)) return "excluded-device";
+  }
   const dst = { family: route.family, address: route.dst, prefixLen: route.dstLen };
   if (options.exclude.some((prefix) => cidrOverlaps(dst, prefix))) return "excluded-prefix";
   return undefined;
 }
 
 /**
- * Whether `route` goes via a gateway (`RTA_GATEWAY`); such routes are mirrored only with
- * `--include-gateway-routes`.
+ * Whether `route` goes via a gateway: its `RTA_GATEWAY`, a multipath hop's, or (given the
+ * objects) one of its nexthop object's members'. Such routes are mirrored only with
+ * `--include-gateway-routes`, and after the on-link ones.
  *
  * @example
  * ```ts
@@ -106,14 +183,22 @@ export function sourceExclusion(
  * isGatewayRoute({ gateway: "192.168.1.254" }); // true
  * ```
  */
-export function isGatewayRoute(route: Pick<Route, "gateway">): boolean {
-  return route.gateway !== undefined;
+export function isGatewayRoute(
+  route: Pick<Route, "gateway" | "multipath" | "nhId">,
+  nexthops: ReadonlyMap<number, NexthopObject> = NO_NEXTHOPS,
+): boolean {
+  if (route.nhId !== undefined) {
+    return nextHops(route as Route, nexthops)?.some((hop) => hop.gateway !== undefined) ?? false;
+  }
+  if (route.gateway !== undefined) return true;
+  return route.multipath?.some((hop) => hop.gateway !== undefined) ?? false;
 }
 
 /**
- * Whether the gateway of `route` lies inside one of `lanCopies` — the on-link copies (no gateway)
- * wanted in the same target table — on the same output interface. Only then is a gateway route
- * mirrored: its copy then reaches the gateway through a LAN linkmirror already mirrors.
+ * Whether every gateway of `route` (see {@linkcode nextHops}) lies inside one of `lanCopies` —
+ * the on-link copies (no gateway) wanted in the same target table — on the same output
+ * interface. Only then is a gateway route mirrored: its copy then reaches each gateway through a
+ * LAN linkmirror already mirrors. A route without any gateway is not "on a mirrored LAN".
  *
  * @example
  * ```ts
@@ -126,15 +211,21 @@ export function isGatewayRoute(route: Pick<Route, "gateway">): boolean {
  * gatewayOnMirroredLan({ ...lab, oif: 3 }, [lan]); // false
  * ```
  */
-export function gatewayOnMirroredLan(route: Route, lanCopies: Iterable<Route>): boolean {
-  if (route.gateway === undefined) return false;
-  const gateway = {
-    family: route.family,
-    address: route.gateway,
-    prefixLen: maxPrefixLen(route.family),
-  };
+export function gatewayOnMirroredLan(
+  route: Route,
+  lanCopies: Iterable<Route>,
+  nexthops: ReadonlyMap<number, NexthopObject> = NO_NEXTHOPS,
+): boolean {
+  const hops = nextHops(route, nexthops)?.filter((hop) => hop.gateway !== undefined) ?? [];
+  if (hops.length === 0) return false;
+  const lans = [...lanCopies];
+  return hops.every((hop) => hopOnLan(route.family, hop, lans));
+}
+
+function hopOnLan(family: number, hop: HopView, lanCopies: readonly Route[]): boolean {
+  const gateway = { family, address: hop.gateway!, prefixLen: maxPrefixLen(family) };
   for (const lan of lanCopies) {
-    if (lan.gateway !== undefined || lan.oif !== route.oif || lan.family !== route.family) continue;
+    if (lan.gateway !== undefined || lan.oif !== hop.oif || lan.family !== family) continue;
     if (cidrOverlaps(gateway, { family: lan.family, address: lan.dst, prefixLen: lan.dstLen })) {
       return true;
     }
@@ -142,8 +233,8 @@ export function gatewayOnMirroredLan(route: Route, lanCopies: Iterable<Route>): 
   return false;
 }
 
-function hasAttribute(route: Route, type: number): boolean {
-  return route.other?.some((attr) => attr.type === type) ?? false;
+function hasAttribute(other: readonly Attribute[] | undefined, type: number): boolean {
+  return other?.some((attr) => attr.type === type) ?? false;
 }
 
 /**

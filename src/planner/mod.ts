@@ -28,6 +28,15 @@ export {
   type Plan,
   type PlanInput,
   planSync,
+  type Replacement,
 } from "./plan.ts";
 export { type CopyTarget, isSameCopy, mirrorCopy } from "./route_copy.ts";
-export { IPV6_DEFAULT_METRIC, prefixKey, routeKey, routeMetric } from "./route_key.ts";
+export {
+  IPV6_DEFAULT_METRIC,
+  prefixKey,
+  replaceGroupKey,
+  routeKey,
+  routeMetric,
+  tablePrefixKey,
+  viewKey,
+} from "./route_identity.ts";

@@ -6,7 +6,7 @@
 
 import { InvalidAddressError, ipv4Number, parseIp } from "../netlink/ip.ts";
 import type { Route } from "../netlink/route.ts";
-import { routeMetric } from "./route_key.ts";
+import { routeMetric } from "./route_identity.ts";
 
 /**
  * Orders routes by family, table, destination (numerically), prefix length, tos, metric, output

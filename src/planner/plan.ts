@@ -5,20 +5,22 @@
  * @module
  */
 
-import { RTM_F } from "../netlink/constants.ts";
+import { AF, RTM_F } from "../netlink/constants.ts";
 import type { Link } from "../netlink/link.ts";
+import type { NexthopObject } from "../netlink/nexthop.ts";
 import type { Route } from "../netlink/route.ts";
 import {
   type ExclusionReason,
   gatewayOnMirroredLan,
   isGatewayRoute,
+  nextHops,
   sourceExclusion,
   vpnInterfaces,
 } from "./eligibility.ts";
 import type { PlanOptions } from "./options.ts";
 import { compareRoutes } from "./order.ts";
 import { isSameCopy, mirrorCopy } from "./route_copy.ts";
-import { prefixKey, routeKey } from "./route_key.ts";
+import { prefixKey, replaceGroupKey, routeKey } from "./route_identity.ts";
 
 /** What {@linkcode planSync} plans from. */
 export interface PlanInput {
@@ -28,6 +30,11 @@ export interface PlanInput {
   targets: ReadonlyMap<number, readonly Route[]>;
   /** The links, by interface index or as a list (for names, `lo` and `--exclude-dev`). */
   links: ReadonlyMap<number, Link> | readonly Link[];
+  /**
+   * The namespace's nexthop objects, by id or as a list: routes using one are judged by it.
+   * Absent: none (a route using an object is then not mirrored).
+   */
+  nexthops?: ReadonlyMap<number, NexthopObject> | readonly NexthopObject[];
   /** Protocol, families and exclusions. */
   options: PlanOptions;
 }
@@ -40,6 +47,14 @@ export interface Conflict {
   wanted: Route;
   /** The foreign routes with the same family, destination and prefix length (any metric/device). */
   existing: Route[];
+}
+
+/** A copy of linkmirror's that is out of date, and the copy that replaces it in its slot. */
+export interface Replacement {
+  /** The copy now in the table, as read from it. */
+  from: Route;
+  /** The wanted copy (same {@linkcode routeKey}), to put in its place with `NLM_F_REPLACE`. */
+  to: Route;
 }
 
 /** A source route that is not mirrored, and why. */
@@ -56,19 +71,24 @@ export interface Excluded {
 }
 
 /**
- * What to change in the target tables. Apply `deletes` first, then `adds`: a copy that changed
- * (other metric, preferred source, device...) appears as a delete of the old copy and an add of
- * the new one, and for IPv4 both may share a key. `deletes` only ever holds routes whose protocol
- * is linkmirror's. Every list is sorted ({@linkcode compareRoutes}, then table and reason).
+ * What to change in the target tables. `replaces` are copies whose source changed an attribute
+ * but not its slot ({@linkcode routeKey}): each is one atomic `NLM_F_REPLACE` of the copy there,
+ * never a delete and an add. Other changes are deletes of stale copies and adds of new ones.
+ * `deletes` only ever holds routes whose protocol is linkmirror's. Every list is sorted
+ * ({@linkcode compareRoutes}, then table and reason).
  *
- * For the executor: add IPv4 copies with `NLM_F_CREATE | NLM_F_EXCL`, IPv6 copies with
- * `NLM_F_CREATE` only (with `NLM_F_EXCL` the kernel refuses a second `fe80::/64` of the same
- * metric on another device; see {@linkcode routeKey}); send deletes with `rtm_protocol` set, so
- * that the kernel itself refuses to remove a route of another protocol.
+ * For the executor: send replaces with `NLM_F_CREATE | NLM_F_REPLACE`; add IPv4 copies with
+ * `NLM_F_CREATE | NLM_F_EXCL`, IPv6 copies with `NLM_F_CREATE` only (with `NLM_F_EXCL` the
+ * kernel refuses a second `fe80::/64` of the same metric on another device; see
+ * {@linkcode routeKey}); send deletes with `rtm_protocol` set, so that the kernel itself refuses
+ * to remove a route of another protocol. Apply replaces and deletes before adds: an IPv4 add may
+ * take the slot a delete frees.
  */
 export interface Plan {
   /** Copies to create: table = the target, protocol = linkmirror's. */
   adds: Route[];
+  /** Copies to put in place of linkmirror's copy of the same slot, atomically (`NLM_F_REPLACE`). */
+  replaces: Replacement[];
   /** linkmirror's routes to remove, as read from the target tables. */
   deletes: Route[];
   /** Wanted copies not added because a foreign route holds their prefix. */
@@ -88,8 +108,12 @@ export interface Plan {
  * is a conflict; one whose {@linkcode routeKey} an earlier copy already took is excluded as
  * `duplicate` (the first source route wins: in the kernel's dump order it is the one lookups
  * use). linkmirror's routes in the table (protocol = `options.protocol`) that equal a wanted
- * copy are unchanged (once per key); all others are deleted; wanted copies left are added.
- * Cloned entries in target tables are ignored.
+ * copy are unchanged (once per key); one of the same key that differs in an attribute is
+ * replaced, unless it is IPv6 and another route of the table shares its prefix and metric (the
+ * kernel's IPv6 replace picks the first such route, whatever its device): then it is deleted and
+ * the copy added. All others are deleted; wanted copies left are added. Cloned entries in
+ * target tables are ignored. Routes using a nexthop object are judged by the object in
+ * `nexthops` (a group by its members) and copied by reference to it.
  *
  * With `options.includeGatewayRoutes`, eligible gateway routes are considered after every on-link
  * route of the table, by the same rules, and only if their gateway lies inside an on-link copy
@@ -115,11 +139,19 @@ export interface Plan {
 export function planSync(input: PlanInput): Plan {
   const { options } = input;
   const links = linksByIndex(input.links);
-  const plan: Plan = { adds: [], deletes: [], conflicts: [], excluded: [], unchanged: [] };
+  const nexthops = nexthopsById(input.nexthops);
+  const plan: Plan = {
+    adds: [],
+    replaces: [],
+    deletes: [],
+    conflicts: [],
+    excluded: [],
+    unchanged: [],
+  };
 
   const eligible: Route[] = [];
   for (const route of input.source) {
-    const reason = sourceExclusion(route, links, options);
+    const reason = sourceExclusion(route, links, options, nexthops);
     if (reason === undefined) eligible.push(route);
     else plan.excluded.push({ route, reason });
   }
@@ -134,16 +166,18 @@ export function planSync(input: PlanInput): Plan {
     const wanted = new Map<string, Route>();
     const lanCopies: Route[] = [];
     // On-link routes first: a gateway route is mirrored only if its LAN is.
+    const viaGateway = (route: Route) => isGatewayRoute(route, nexthops);
     const ordered = [
-      ...eligible.filter((route) => !isGatewayRoute(route)),
-      ...eligible.filter(isGatewayRoute),
+      ...eligible.filter((route) => !viaGateway(route)),
+      ...eligible.filter(viaGateway),
     ];
     for (const source of ordered) {
-      if (tableInterfaces.has(source.oif ?? 0)) {
+      const hops = nextHops(source, nexthops) ?? [];
+      if (hops.some((hop) => tableInterfaces.has(hop.oif ?? 0))) {
         plan.excluded.push({ route: source, reason: "vpn-interface", table });
         continue;
       }
-      if (isGatewayRoute(source) && !gatewayOnMirroredLan(source, lanCopies)) {
+      if (viaGateway(source) && !gatewayOnMirroredLan(source, lanCopies, nexthops)) {
         plan.excluded.push({ route: source, reason: "gateway-off-lan", table });
         continue;
       }
@@ -159,16 +193,35 @@ export function planSync(input: PlanInput): Plan {
         continue;
       }
       wanted.set(key, copy);
-      if (!isGatewayRoute(copy)) lanCopies.push(copy);
+      if (!viaGateway(copy)) lanCopies.push(copy);
     }
 
+    // IPv6 replaces the first route of the prefix and metric: only unambiguous when it is alone.
+    const slots = new Map<string, number>();
+    for (const route of live) {
+      const group = replaceGroupKey(route);
+      slots.set(group, (slots.get(group) ?? 0) + 1);
+    }
+    // First the copies that are right, then one replace per slot, then the rest goes.
     const kept = new Set<string>();
+    const unchanged = new Set<Route>();
     for (const route of ours) {
       const key = routeKey(route);
       const copy = wanted.get(key);
       if (copy !== undefined && !kept.has(key) && isSameCopy(route, copy)) {
         kept.add(key);
+        unchanged.add(route);
         plan.unchanged.push(route);
+      }
+    }
+    for (const route of ours) {
+      if (unchanged.has(route)) continue;
+      const key = routeKey(route);
+      const copy = wanted.get(key);
+      const replaceable = route.family === AF.INET || slots.get(replaceGroupKey(route)) === 1;
+      if (copy !== undefined && !kept.has(key) && replaceable) {
+        kept.add(key);
+        plan.replaces.push({ from: route, to: copy });
       } else {
         plan.deletes.push(route);
       }
@@ -177,6 +230,7 @@ export function planSync(input: PlanInput): Plan {
   }
 
   plan.adds.sort(compareRoutes);
+  plan.replaces.sort((a, b) => compareRoutes(a.to, b.to));
   plan.deletes.sort(compareRoutes);
   plan.unchanged.sort(compareRoutes);
   plan.conflicts.sort((a, b) => compareRoutes(a.wanted, b.wanted));
@@ -188,16 +242,18 @@ export function planSync(input: PlanInput): Plan {
 }
 
 /**
- * Whether a plan changes nothing (no deletes, no adds); conflicts and exclusions may remain.
+ * Whether a plan changes nothing (no deletes, replaces or adds); conflicts and exclusions may
+ * remain.
  *
  * @example
  * ```ts
  * import { isEmptyPlan } from "./plan.ts";
- * isEmptyPlan({ adds: [], deletes: [], conflicts: [], excluded: [], unchanged: [] }); // true
+ * isEmptyPlan({ adds: [], replaces: [], deletes: [], conflicts: [], excluded: [],
+ *   unchanged: [] }); // true
  * ```
  */
 export function isEmptyPlan(plan: Plan): boolean {
-  return plan.adds.length === 0 && plan.deletes.length === 0;
+  return plan.adds.length === 0 && plan.replaces.length === 0 && plan.deletes.length === 0;
 }
 
 function isLinkList(links: PlanInput["links"]): links is readonly Link[] {
@@ -206,6 +262,14 @@ function isLinkList(links: PlanInput["links"]): links is readonly Link[] {
 
 function linksByIndex(links: PlanInput["links"]): ReadonlyMap<number, Link> {
   return isLinkList(links) ? new Map(links.map((link) => [link.index, link])) : links;
+}
+
+function nexthopsById(
+  nexthops: PlanInput["nexthops"],
+): ReadonlyMap<number, NexthopObject> {
+  if (nexthops === undefined) return new Map();
+  if (Array.isArray(nexthops)) return new Map(nexthops.map((nh) => [nh.id, nh]));
+  return nexthops as ReadonlyMap<number, NexthopObject>;
 }
 
 function groupBy(routes: readonly Route[], key: (route: Route) => string): Map<string, Route[]> {

@@ -1,12 +1,15 @@
 /**
  * The copy linkmirror installs for a source route, and the test whether a route already in a
- * target table is exactly that copy.
+ * target table is exactly that copy. A copy forwards like its source: it carries every attribute
+ * the kernel's FIB uses to forward or originate traffic for the prefix (see docs/copies.md for
+ * what is carried, what is not, and why).
  *
  * @module
  */
 
-import type { Route } from "../netlink/route.ts";
-import { routeMetric } from "./route_key.ts";
+import { AF, RTNH_F } from "../netlink/constants.ts";
+import { cacheExpires, type Nexthop, type Route, type RouteMetrics } from "../netlink/route.ts";
+import { routeMetric } from "./route_identity.ts";
 
 /** Where a copy goes and whose it is. */
 export interface CopyTarget {
@@ -16,20 +19,45 @@ export interface CopyTarget {
   protocol: number;
 }
 
+/** Route and next-hop flags a copy carries: the rest is kernel state (`linkdown`, `dead`...). */
+const COPIED_FLAGS = RTNH_F.ONLINK;
+
 /**
- * The copy of `source` for `target`: destination, prefix length, tos, output interface, gateway
- * (only gateway routes have one; see `--include-gateway-routes`), preferred source, metric, scope
- * and type of the source; table and protocol of the target; flags 0; nothing else (no expiry,
- * cache info, metrics or other attributes).
+ * How far (seconds) the remaining lifetime of an expiring copy may lag behind its source's
+ * before the copy is refreshed. Copies are added with the source's remaining whole seconds, so
+ * they lag by up to a second plus the time between reading the source and adding the copy; a
+ * copy never runs longer than its source by more than the rounding (1 s).
+ */
+export const EXPIRY_SLACK_SECONDS = 5;
+
+function copyHop(hop: Nexthop): Nexthop {
+  const copy: Nexthop = { oif: hop.oif, flags: hop.flags & COPIED_FLAGS, hops: hop.hops };
+  if (hop.gateway !== undefined) copy.gateway = hop.gateway;
+  if (hop.flow !== undefined) copy.flow = hop.flow;
+  return copy;
+}
+
+/**
+ * The copy of `source` for `target`. Carried from the source: destination, prefix length, tos,
+ * scope, type, metric (`RTA_PRIORITY`), preferred source, the next hop(s) — a nexthop object by
+ * its id (objects belong to the namespace, so the copy shares it), else every multipath hop with
+ * its weight, gateway, realms and `onlink`, else device and gateway — the `onlink` flag, the
+ * metrics (`RTA_METRICS`: mtu, advmss, hoplimit, congestion control... with their lock bits),
+ * the IPv4 realms (`RTA_FLOW`), the IPv6 router preference (`RTA_PREF`), and an IPv6 source's
+ * remaining lifetime as `RTA_EXPIRES` (so the copy expires with it). Set from the target: table
+ * and protocol. Not carried: cache info, kernel-state flags (`linkdown`, `dead`, `offload`) and
+ * unmodelled attributes.
  *
  * @example
  * ```ts
  * import { mirrorCopy } from "./route_copy.ts";
  * const lan = { family: 2, table: 254, dst: "192.168.1.0", dstLen: 24, srcLen: 0, tos: 0,
- *   protocol: 2, scope: 253, type: 1, flags: 16, oif: 2, prefsrc: "192.168.1.5" };
+ *   protocol: 2, scope: 253, type: 1, flags: 16, oif: 2, prefsrc: "192.168.1.5",
+ *   metrics: { mtu: 1400 } };
  * mirrorCopy(lan, { table: 539098368, protocol: 77 });
  * // { family: 2, table: 539098368, dst: "192.168.1.0", dstLen: 24, srcLen: 0, tos: 0,
- * //   protocol: 77, scope: 253, type: 1, flags: 0, oif: 2, prefsrc: "192.168.1.5" }
+ * //   protocol: 77, scope: 253, type: 1, flags: 0, oif: 2, prefsrc: "192.168.1.5",
+ * //   metrics: { mtu: 1400 } }
  * ```
  */
 export function mirrorCopy(source: Route, target: CopyTarget): Route {
@@ -43,19 +71,46 @@ export function mirrorCopy(source: Route, target: CopyTarget): Route {
     protocol: target.protocol,
     scope: source.scope,
     type: source.type,
-    flags: 0,
+    flags: source.flags & COPIED_FLAGS,
   };
-  if (source.oif !== undefined) copy.oif = source.oif;
-  if (source.gateway !== undefined) copy.gateway = source.gateway;
+  if (source.nhId !== undefined) {
+    // The kernel refuses a device, gateway or hops next to a nexthop id: the object has them.
+    copy.nhId = source.nhId;
+  } else if (source.multipath !== undefined) {
+    copy.multipath = source.multipath.map(copyHop);
+  } else {
+    if (source.oif !== undefined) copy.oif = source.oif;
+    if (source.gateway !== undefined) copy.gateway = source.gateway;
+  }
   if (source.prefsrc !== undefined) copy.prefsrc = source.prefsrc;
   if (source.priority !== undefined) copy.priority = source.priority;
+  if (source.metrics !== undefined) copy.metrics = copyMetrics(source.metrics);
+  if (source.family === AF.INET && source.flow !== undefined) copy.flow = source.flow;
+  if (source.family === AF.INET6) {
+    if (source.pref !== undefined) copy.pref = source.pref;
+    const expires = cacheExpires(source) ?? source.expires;
+    if (expires !== undefined) copy.expires = Math.max(1, expires);
+  }
+  return copy;
+}
+
+function copyMetrics(metrics: RouteMetrics): RouteMetrics {
+  const copy: RouteMetrics = { ...metrics };
+  if (metrics.other !== undefined) {
+    copy.other = metrics.other.map((a) => ({ type: a.type, data: a.data.slice() }));
+  }
   return copy;
 }
 
 /**
- * Whether `existing` (a route read back from a target table) is the copy `wanted`. Compares what
- * a copy sets, with absent metrics read as the kernel's default; ignores what the kernel adds on
- * its own (`flags` such as linkdown, `pref`, cache info and other unmodelled attributes).
+ * Whether `existing` (a route read back from a target table) is the copy `wanted`: the same
+ * identity fields and every forwarding attribute {@linkcode mirrorCopy} sets — next hops (a
+ * nexthop id alone: the hops the kernel reports beside it are the object's; multipath hops as a
+ * set, with weights, gateways, realms and `onlink`), metrics (each one, lock bits and unknown
+ * ones included), realms, `onlink`, IPv6 preference (absent read as medium) and remaining
+ * lifetime (within {@linkcode EXPIRY_SLACK_SECONDS} below the wanted one, at most 1 s above).
+ * Absent metrics are read as the kernel's default. Ignored: what the kernel adds on its own
+ * (`linkdown`/`dead` flags, cache counters, unmodelled attributes).
  *
  * @example
  * ```ts
@@ -64,7 +119,7 @@ export function mirrorCopy(source: Route, target: CopyTarget): Route {
  *   protocol: 2, scope: 0, type: 1, flags: 0, oif: 2 };
  * const copy = mirrorCopy(lan, { table: 100, protocol: 77 });
  * isSameCopy({ ...copy, priority: 1024, pref: 0 }, copy); // true
- * isSameCopy({ ...copy, prefsrc: "2001:db8::5" }, copy); // false
+ * isSameCopy({ ...copy, metrics: { mtu: 1400 } }, copy); // false
  * ```
  */
 export function isSameCopy(existing: Route, wanted: Route): boolean {
@@ -78,11 +133,61 @@ export function isSameCopy(existing: Route, wanted: Route): boolean {
     existing.protocol === wanted.protocol &&
     existing.scope === wanted.scope &&
     existing.type === wanted.type &&
-    existing.oif === wanted.oif &&
+    (existing.flags & COPIED_FLAGS) === (wanted.flags & COPIED_FLAGS) &&
     existing.prefsrc === wanted.prefsrc &&
     routeMetric(existing) === routeMetric(wanted) &&
-    existing.gateway === wanted.gateway &&
-    existing.multipath === undefined && wanted.multipath === undefined &&
-    existing.nhId === wanted.nhId &&
-    existing.expires === wanted.expires;
+    sameNextHops(existing, wanted) &&
+    sameMetrics(existing.metrics, wanted.metrics) &&
+    (wanted.family !== AF.INET || existing.flow === wanted.flow) &&
+    (wanted.family !== AF.INET6 || (existing.pref ?? 0) === (wanted.pref ?? 0)) &&
+    sameExpiry(existing, wanted);
+}
+
+function sameNextHops(existing: Route, wanted: Route): boolean {
+  if (wanted.nhId !== undefined || existing.nhId !== undefined) {
+    return existing.nhId === wanted.nhId;
+  }
+  if (wanted.multipath !== undefined || existing.multipath !== undefined) {
+    if (wanted.multipath === undefined || existing.multipath === undefined) return false;
+    if (wanted.multipath.length !== existing.multipath.length) return false;
+    const a = existing.multipath.map(hopText).sort();
+    const b = wanted.multipath.map(hopText).sort();
+    return a.every((text, i) => text === b[i]);
+  }
+  return existing.oif === wanted.oif && existing.gateway === wanted.gateway;
+}
+
+function hopText(hop: Nexthop): string {
+  return `${hop.oif}|${hop.gateway ?? ""}|${hop.hops}|${hop.flags & COPIED_FLAGS}|${
+    hop.flow ?? ""
+  }`;
+}
+
+/**
+ * Whether two metric sets are equal, metric by metric (absent = not set); unknown metrics by
+ * type and bytes, in order.
+ */
+export function sameMetrics(a: RouteMetrics | undefined, b: RouteMetrics | undefined): boolean {
+  const x = a ?? {}, y = b ?? {};
+  const keys = new Set([...Object.keys(x), ...Object.keys(y)]) as Set<keyof RouteMetrics>;
+  for (const key of keys) {
+    if (key === "other") continue;
+    if (x[key] !== y[key]) return false;
+  }
+  const ox = x.other ?? [], oy = y.other ?? [];
+  if (ox.length !== oy.length) return false;
+  return ox.every((attr, i) =>
+    attr.type === oy[i].type && attr.data.length === oy[i].data.length &&
+    attr.data.every((byte, j) => byte === oy[i].data[j])
+  );
+}
+
+function sameExpiry(existing: Route, wanted: Route): boolean {
+  if (wanted.family !== AF.INET6) return true;
+  const left = cacheExpires(existing) ?? existing.expires;
+  if (wanted.expires === undefined || left === undefined) {
+    return wanted.expires === undefined && left === undefined;
+  }
+  const lag = wanted.expires - left;
+  return lag >= -1 && lag <= EXPIRY_SLACK_SECONDS;
 }

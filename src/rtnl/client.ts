@@ -21,8 +21,11 @@ import { NetlinkSocket, type NetlinkSocketOptions } from "../netlink/socket.ts";
 
 /** One change to a routing table. */
 export interface RouteChange {
-  /** Add a copy, or delete one of ours. */
-  op: "add" | "delete";
+  /**
+   * Add a copy, replace ours of the same slot atomically (`NLM_F_REPLACE`), or delete one of
+   * ours.
+   */
+  op: "add" | "replace" | "delete";
   /** The route, with its table set. */
   route: Route;
 }
@@ -127,6 +130,8 @@ export interface RouteStore {
   links(): Link[];
   /** Applies `changes` in order, in as few datagrams as possible; one result per change. */
   apply(changes: readonly RouteChange[]): ChangeResult[];
+  /** Every nexthop object of the namespace (absent: the store knows none). */
+  nexthops?(): NexthopObject[];
 }
 
 /** A route in `ip route` words, for error messages: `192.168.1.0/24 table 539098368`. */
@@ -153,8 +158,29 @@ function routeDumpPayload(filter: RouteFilter): Uint8Array {
  * attributes a dump adds (cache info, metrics, expiry) that a request must not carry.
  */
 function deletable(route: Route): Route {
-  const { other: _o, expires: _e, pref: _p, multipath: _m, ...rest } = route;
+  const {
+    other: _o,
+    expires: _e,
+    pref: _p,
+    multipath: _m,
+    metrics: _x,
+    cacheinfo: _c,
+    flow: _f,
+    ...rest
+  } = route;
+  if (rest.nhId !== undefined) {
+    // The kernel refuses a device or gateway next to a nexthop id; a dump reports the object's.
+    delete rest.oif;
+    delete rest.gateway;
+  }
   return { ...rest, flags: 0 };
+}
+
+/** A route as an add or replace request carries it: without what only dumps report. */
+function addable(route: Route): Route {
+  if (route.cacheinfo === undefined) return route;
+  const { cacheinfo: _c, ...rest } = route;
+  return rest;
 }
 
 function changeRequest(change: RouteChange): NetlinkRequest {
@@ -166,8 +192,17 @@ function changeRequest(change: RouteChange): NetlinkRequest {
     return {
       type: RTM.NEWROUTE,
       flags,
-      payload: encodeRoute(route),
+      payload: encodeRoute(addable(route)),
       op: () => `add route ${describeRoute(route)}`,
+    };
+  }
+  if (change.op === "replace") {
+    // One atomic swap of the route in the slot (`ip route replace`); CREATE if it vanished.
+    return {
+      type: RTM.NEWROUTE,
+      flags: NLM_F.CREATE | NLM_F.REPLACE,
+      payload: encodeRoute(addable(route)),
+      op: () => `replace route ${describeRoute(route)}`,
     };
   }
   return {

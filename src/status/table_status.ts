@@ -8,7 +8,7 @@
 
 import type { Route } from "../netlink/route.ts";
 import { compareRoutes } from "../planner/order.ts";
-import type { Conflict, Excluded, Plan } from "../planner/plan.ts";
+import type { Conflict, Excluded, Plan, Replacement } from "../planner/plan.ts";
 
 /** One target table's state. */
 export interface TableStatus {
@@ -18,13 +18,15 @@ export interface TableStatus {
   owned: Route[];
   /** Wanted copies that are not there (a sync would add them). */
   missing: Route[];
-  /** linkmirror's routes that are no longer wanted or are out of date (a sync would delete them). */
+  /** linkmirror's routes that are no longer wanted (a sync would delete them). */
   stale: Route[];
+  /** linkmirror's copies whose source changed an attribute (a sync would replace them). */
+  outdated: Replacement[];
   /** Wanted copies held back by routes linkmirror did not make. */
   conflicts: Conflict[];
   /** Source routes not mirrored into this table: source-level reasons and this table's. */
   excluded: Excluded[];
-  /** Whether nothing is missing and nothing is stale. */
+  /** Whether nothing is missing, stale or outdated. */
   inSync: boolean;
 }
 
@@ -35,7 +37,7 @@ export interface TableStatus {
  * ```ts
  * import { tableStatuses } from "./table_status.ts";
  * const [status] = tableStatuses(
- *   { adds: [], deletes: [], conflicts: [], excluded: [], unchanged: [] },
+ *   { adds: [], replaces: [], deletes: [], conflicts: [], excluded: [], unchanged: [] },
  *   [539098368],
  * );
  * status.inSync; // true
@@ -46,14 +48,17 @@ export function tableStatuses(plan: Plan, tables: readonly number[]): TableStatu
     const inTable = (route: Route) => route.table === table;
     const stale = plan.deletes.filter(inTable);
     const missing = plan.adds.filter(inTable);
+    const outdated = plan.replaces.filter((r) => inTable(r.from));
     return {
       table,
-      owned: [...plan.unchanged.filter(inTable), ...stale].sort(compareRoutes),
+      owned: [...plan.unchanged.filter(inTable), ...outdated.map((r) => r.from), ...stale]
+        .sort(compareRoutes),
       missing,
       stale,
+      outdated,
       conflicts: plan.conflicts.filter((c) => c.table === table),
       excluded: plan.excluded.filter((e) => e.table === undefined || e.table === table),
-      inSync: stale.length === 0 && missing.length === 0,
+      inSync: stale.length === 0 && missing.length === 0 && outdated.length === 0,
     };
   });
 }

@@ -91,6 +91,7 @@ Deno.test("status --json: the documented shape", () => {
     "owned",
     "missing",
     "stale",
+    "outdated",
     "conflicts",
     "excluded",
   ]);

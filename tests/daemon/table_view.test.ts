@@ -4,7 +4,8 @@
  * that the view equals the `ip -d route show` dump taken afterwards.
  */
 import assert from "node:assert/strict";
-import { TableView, viewKey } from "../../src/daemon/table_view.ts";
+import { TableView } from "../../src/daemon/table_view.ts";
+import { viewKey } from "../../src/planner/route_identity.ts";
 import type { Address } from "../../src/netlink/address.ts";
 import {
   AF,

@@ -11,7 +11,7 @@ import type { Message } from "../../src/netlink/message.ts";
 import { encodeRoute, type Route } from "../../src/netlink/route.ts";
 import type { WaitResult } from "../../src/netlink/transport.ts";
 import type { ChangeResult, RouteChange, RouteFilter } from "../../src/rtnl/client.ts";
-import { routeKey } from "../../src/planner/route_key.ts";
+import { routeKey } from "../../src/planner/route_identity.ts";
 
 const VPN = 539098368;
 const LINKS: Link[] = [

@@ -74,6 +74,7 @@ Deno.test("reconcile reads source and targets, deletes stale copies first, then 
   deepEqual(planChanges(plan), store.applied);
   deepEqual(applyCounts(plan, results), {
     added: 1,
+    replaced: 0,
     deleted: 1,
     failed: 0,
     conflicts: 0,

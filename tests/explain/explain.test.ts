@@ -149,7 +149,7 @@ Deno.test("marksToTry: the target tables' marks, else every VPN's, without repea
   deepEqual(marksToTry({ candidates: [], ignored: [], mainPriority: {} }, [FZ]), []);
 });
 
-Deno.test("tableExplanation: a stale copy", () => {
+Deno.test("tableExplanation: an outdated copy (a sync replaces it)", () => {
   const old = { ...copy, prefsrc: "192.168.1.99" };
   const plan = planSync({
     source: [lan],
@@ -165,7 +165,7 @@ Deno.test("tableExplanation: a stale copy", () => {
     targetRoutes: [vpnDefault, old],
     protocol: 77,
   });
-  equal(t.status, "missing");
+  equal(t.status, "outdated");
   deepEqual(t.copy, old);
   const gone = planSync({
     source: [],

@@ -127,7 +127,7 @@ kernelTest(
 
       const again = await ns.exec([built.executable, "sync"]);
       equal(again.code, 0, again.stderr);
-      match(again.stdout, /0 added, 0 deleted/);
+      match(again.stdout, /0 added, 0 replaced, 0 deleted/);
 
       const bad = await ns.exec([built.executable, "sync", "--table", "no-such-table"]);
       equal(bad.code, 2, bad.stderr);

@@ -58,7 +58,7 @@ kernelTest(
 
     const on = await linkmirror(ns, ["sync", "--include-gateway-routes"]);
     equal(on.code, 0, on.stderr);
-    match(on.stdout, /sync: 3 added, 0 deleted, 0 failed/);
+    match(on.stdout, /sync: 3 added, 0 replaced, 0 deleted, 0 failed/);
     deepEqual(await copies(ns), [...ON_LINK, ...VIA_LAN].sort());
     deepEqual((await tableRoutes(ns)).filter((r) => r.protocol !== "77"), vpnBefore);
 
@@ -80,9 +80,9 @@ kernelTest(
     equal(reasons["10.50.0.0/16"], "vpn-interface");
 
     const again = await linkmirror(ns, ["sync", "--include-gateway-routes"]);
-    match(again.stdout, /0 added, 0 deleted, 0 failed, 0 conflicts, 6 unchanged/);
+    match(again.stdout, /0 added, 0 replaced, 0 deleted, 0 failed, 0 conflicts, 6 unchanged/);
     const without = await linkmirror(ns, ["sync"]);
-    match(without.stdout, /sync: 0 added, 3 deleted, 0 failed/);
+    match(without.stdout, /sync: 0 added, 0 replaced, 3 deleted, 0 failed/);
     deepEqual(await copies(ns), [...ON_LINK].sort());
   },
 );

@@ -53,7 +53,7 @@ kernelTest(
 
     const run = await linkmirror(ns, ["sync"]);
     equal(run.code, 0, run.stderr);
-    match(run.stdout, /sync: 3 added, 0 deleted, 0 failed, 0 conflicts, 0 unchanged/);
+    match(run.stdout, /sync: 3 added, 0 replaced, 0 deleted, 0 failed, 0 conflicts, 0 unchanged/);
     const done = logLines(run.stderr).find((l) => l.message === "Sync done");
     equal(done?.severity, "INFO");
     equal(done?.added, 3);
@@ -74,7 +74,7 @@ kernelTest(
 
     const again = await linkmirror(ns, ["sync"]);
     equal(again.code, 0, again.stderr);
-    match(again.stdout, /0 added, 0 deleted, 0 failed, 0 conflicts, 3 unchanged/);
+    match(again.stdout, /0 added, 0 replaced, 0 deleted, 0 failed, 0 conflicts, 3 unchanged/);
 
     const flushed = await linkmirror(ns, ["flush"]);
     equal(flushed.code, 0, flushed.stderr);
@@ -99,7 +99,7 @@ kernelTest("sync deletes copies whose source is gone, and only those", async (ns
   );
   const run = await linkmirror(ns, ["sync"]);
   equal(run.code, 0, run.stderr);
-  match(run.stdout, /0 added, 1 deleted/);
+  match(run.stdout, /0 added, 0 replaced, 1 deleted/);
   const left = copies(await tableRoutes(ns));
   ok(!left.some((r) => r.startsWith("10.9.0.0/24")));
   ok(left.some((r) => r.startsWith("10.10.0.0/24")));

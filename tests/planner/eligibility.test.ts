@@ -2,6 +2,7 @@ import { deepEqual, equal } from "node:assert/strict";
 import { AF, RT_SCOPE, RTA, RTM_F, RTN, RTNH_F, RTPROT } from "../../src/netlink/constants.ts";
 import { parseCidr } from "../../src/netlink/ip.ts";
 import type { Link } from "../../src/netlink/link.ts";
+import type { NexthopObject } from "../../src/netlink/nexthop.ts";
 import type { Route } from "../../src/netlink/route.ts";
 import {
   EXCLUSION_REASONS,
@@ -128,29 +129,101 @@ const cases: Case[] = [
     route: v6("2001:db8::/64", IF.eth0, { src: "2001:db8:5::", srcLen: 48 }),
     expected: "source-prefix",
   },
-  // Multipath.
+  // Multipath: judged hop by hop.
   {
-    name: "v4 multipath",
-    route: v4("10.0.0.0/8", undefined, { multipath: [hop, { ...hop, oif: IF.eth1 }] }),
-    expected: "multipath",
+    name: "v4 on-link multipath",
+    route: v4("10.0.0.0/8", undefined, {
+      scope: RT_SCOPE.UNIVERSE,
+      multipath: [hop, { ...hop, oif: IF.eth1, hops: 4 }],
+    }),
+    expected: undefined,
   },
   {
-    name: "v6 multipath",
+    name: "v4 on-link multipath of scope host",
+    route: v4("10.0.0.0/8", undefined, { scope: RT_SCOPE.HOST, multipath: [hop] }),
+    expected: "scope",
+  },
+  {
+    name: "v4 multipath with a hop on lo",
+    route: v4("10.0.0.0/8", undefined, { multipath: [hop, { ...hop, oif: IF.lo }] }),
+    expected: "loopback",
+  },
+  {
+    name: "v4 multipath with a hop on an excluded device",
+    route: v4("10.0.0.0/8", undefined, { multipath: [hop, { ...hop, oif: IF.docker0 }] }),
+    options: { excludeDevices: ["docker0"] },
+    expected: "excluded-device",
+  },
+  {
+    name: "v4 multipath with a hop without device",
+    route: v4("10.0.0.0/8", undefined, { multipath: [hop, { ...hop, oif: 0 }] }),
+    expected: "no-interface",
+  },
+  {
+    name: "v4 multipath with an encapsulating hop",
+    route: v4("10.0.0.0/8", undefined, { multipath: [hop, { ...hop, other: [attr(RTA.ENCAP)] }] }),
+    expected: "encap",
+  },
+  {
+    name: "v6 multipath via gateways",
     route: v6("2001:db8::/64", undefined, {
       multipath: [{ ...hop, gateway: "fe80::1" }, { ...hop, oif: IF.eth1, gateway: "fe80::2" }],
     }),
-    expected: "multipath",
+    expected: "gateway",
   },
-  // Nexthop object.
   {
-    name: "v4 nexthop object",
-    route: v4("10.0.0.0/8", IF.eth0, { nhId: 12 }),
+    name: "v6 multipath via gateways, with --include-gateway-routes",
+    route: v6("2001:db8::/64", undefined, {
+      multipath: [{ ...hop, gateway: "fe80::1" }, { ...hop, oif: IF.eth1, gateway: "fe80::2" }],
+    }),
+    options: { includeGatewayRoutes: true },
+    expected: undefined,
+  },
+  // Nexthop object: judged by the object, a group by its members.
+  {
+    name: "v4 nexthop object that is not known",
+    route: v4("10.0.0.0/8", IF.eth0, { nhId: 98 }),
     expected: "nexthop-object",
   },
   {
-    name: "v6 nexthop object",
-    route: v6("2001:db8::/64", IF.eth0, { nhId: 12 }),
+    name: "v6 nexthop object that is not known",
+    route: v6("2001:db8::/64", IF.eth0, { nhId: 98 }),
     expected: "nexthop-object",
+  },
+  {
+    name: "v4 nexthop object on a device",
+    route: v4("10.0.0.0/8", IF.eth0, { nhId: 10, scope: RT_SCOPE.UNIVERSE }),
+    expected: undefined,
+  },
+  {
+    name: "v4 nexthop group of device members",
+    route: v4("10.0.0.0/8", undefined, { nhId: 12, scope: RT_SCOPE.UNIVERSE }),
+    expected: undefined,
+  },
+  {
+    name: "v6 nexthop object on a device",
+    route: v6("2001:db8::/64", IF.eth0, { nhId: 20 }),
+    expected: undefined,
+  },
+  {
+    name: "v4 nexthop object with a gateway",
+    route: v4("10.0.0.0/8", IF.eth0, { nhId: 13, scope: RT_SCOPE.UNIVERSE }),
+    expected: "gateway",
+  },
+  {
+    name: "v4 nexthop object that is a blackhole",
+    route: v4("10.0.0.0/8", undefined, { nhId: 14, scope: RT_SCOPE.UNIVERSE }),
+    expected: "nexthop-object",
+  },
+  {
+    name: "v4 nexthop group with a member that is not known",
+    route: v4("10.0.0.0/8", undefined, { nhId: 15, scope: RT_SCOPE.UNIVERSE }),
+    expected: "nexthop-object",
+  },
+  {
+    name: "v4 nexthop group with a member on lo",
+    route: v4("10.0.0.0/8", undefined, { nhId: 16, scope: RT_SCOPE.UNIVERSE }),
+    expected: "loopback",
   },
   // Gateway.
   {
@@ -301,11 +374,33 @@ const cases: Case[] = [
   },
 ];
 
+/** The namespace's nexthop objects in these cases. */
+const NEXTHOPS: ReadonlyMap<number, NexthopObject> = new Map(
+  [
+    { id: 10, family: AF.INET, oif: IF.eth0 },
+    { id: 11, family: AF.INET, oif: IF.eth1 },
+    { id: 12, family: AF.UNSPEC, group: [{ id: 10, weight: 1 }, { id: 11, weight: 3 }] },
+    { id: 13, family: AF.INET, oif: IF.eth0, gateway: "192.168.1.1" },
+    { id: 14, family: AF.INET, blackhole: true },
+    { id: 15, family: AF.UNSPEC, group: [{ id: 10, weight: 1 }, { id: 99, weight: 1 }] },
+    { id: 16, family: AF.UNSPEC, group: [{ id: 10, weight: 1 }, { id: 17, weight: 1 }] },
+    { id: 17, family: AF.INET, oif: IF.lo },
+    { id: 20, family: AF.INET6, oif: IF.eth0 },
+  ].map((nh) => [nh.id, { scope: 0, protocol: 0, flags: 0, ...nh }]),
+);
+
 for (const { name, route, options, expected } of cases) {
   Deno.test(`sourceExclusion: ${name} → ${expected ?? "eligible"}`, () => {
-    equal(sourceExclusion(route, links, planOptions({ protocol: OURS, ...options })), expected);
+    const opts = planOptions({ protocol: OURS, ...options });
+    equal(sourceExclusion(route, links, opts, NEXTHOPS), expected);
   });
 }
+
+Deno.test("sourceExclusion without the objects judges a nexthop-object route statically", () => {
+  const route = v4("10.0.0.0/8", IF.eth0, { nhId: 99, scope: RT_SCOPE.UNIVERSE });
+  equal(sourceExclusion(route, links, defaults), undefined);
+  equal(sourceExclusion(route, links, defaults, NEXTHOPS), "nexthop-object");
+});
 
 Deno.test("every exclusion reason is covered by a case or decided per table", () => {
   const covered = new Set<string>(cases.map((c) => c.expected ?? ""));

@@ -6,7 +6,7 @@
 
 import { AF, IFF, RT_SCOPE, RT_TABLE, RTN, RTPROT } from "../../src/netlink/constants.ts";
 import type { Link } from "../../src/netlink/link.ts";
-import type { Route } from "../../src/netlink/route.ts";
+import type { Nexthop, Route } from "../../src/netlink/route.ts";
 
 /** Firezone's routing table. */
 export const FIREZONE = 539098368;
@@ -81,8 +81,13 @@ export function v6(cidr: string, oif: number | undefined, extra: Partial<Route> 
   return route;
 }
 
-/** The copy linkmirror makes of `route` in `table`: what the planner's adds must equal. */
+/**
+ * The copy linkmirror makes of `route` in `table`: what the planner's adds must equal. Written
+ * from the spec (docs/copies.md), not from the planner: every forwarding attribute, the next
+ * hops by nexthop id when there is one, only the `onlink` flag.
+ */
 export function copyOf(route: Route, table: number, protocol = OURS): Route {
+  const ONLINK = 4;
   const copy: Route = {
     family: route.family,
     table,
@@ -93,11 +98,26 @@ export function copyOf(route: Route, table: number, protocol = OURS): Route {
     protocol,
     scope: route.scope,
     type: route.type,
-    flags: 0,
+    flags: route.flags & ONLINK,
   };
-  if (route.oif !== undefined) copy.oif = route.oif;
+  if (route.nhId !== undefined) copy.nhId = route.nhId;
+  else if (route.multipath !== undefined) {
+    copy.multipath = route.multipath.map((hop) => {
+      const h: Nexthop = { oif: hop.oif, flags: hop.flags & ONLINK, hops: hop.hops };
+      if (hop.gateway !== undefined) h.gateway = hop.gateway;
+      if (hop.flow !== undefined) h.flow = hop.flow;
+      return h;
+    });
+  } else {
+    if (route.oif !== undefined) copy.oif = route.oif;
+    if (route.gateway !== undefined) copy.gateway = route.gateway;
+  }
   if (route.prefsrc !== undefined) copy.prefsrc = route.prefsrc;
   if (route.priority !== undefined) copy.priority = route.priority;
+  if (route.metrics !== undefined) copy.metrics = { ...route.metrics };
+  if (route.family === AF.INET && route.flow !== undefined) copy.flow = route.flow;
+  if (route.family === AF.INET6 && route.pref !== undefined) copy.pref = route.pref;
+  if (route.family === AF.INET6 && route.expires !== undefined) copy.expires = route.expires;
   return copy;
 }
 

@@ -121,7 +121,7 @@ Deno.test("on: --exclude limits it, on the gateway route or on its LAN", () => {
   deepEqual(noDevice.adds, []);
 });
 
-Deno.test("on: default routes, multipath and nexthop objects stay excluded", () => {
+Deno.test("on: multipath and nexthop-object routes follow their gateways' LANs", () => {
   const multipath = v4("10.60.0.0/16", undefined, {
     scope: RT_SCOPE.UNIVERSE,
     protocol: RTPROT.STATIC,
@@ -135,12 +135,38 @@ Deno.test("on: default routes, multipath and nexthop objects stay excluded", () 
     protocol: RTPROT.STATIC,
     nhId: 7,
   });
-  const p = plan(input([lan, defaultRoute, multipath, nexthop]));
-  deepEqual(p.adds, [copyOf(lan, FIREZONE)]);
+  const offLan = v4("10.80.0.0/16", undefined, {
+    scope: RT_SCOPE.UNIVERSE,
+    protocol: RTPROT.STATIC,
+    multipath: [
+      { oif: IF.wlan0, flags: 0, hops: 0, gateway: "192.168.1.2" },
+      { oif: IF.wlan0, flags: 0, hops: 0, gateway: "192.168.9.3" },
+    ],
+  });
+  const p = plan(input([lan, defaultRoute, multipath, nexthop, offLan]));
+  deepEqual(p.adds, [copyOf(multipath, FIREZONE), copyOf(lan, FIREZONE)]);
   deepEqual(reasons(p), [
     ["0.0.0.0/0", "default"],
-    ["10.60.0.0/16", "multipath"],
     ["10.70.0.0/16", "nexthop-object"],
+    ["10.80.0.0/16", "gateway-off-lan"],
+  ]);
+  const objects = [
+    {
+      id: 7,
+      family: AF.INET,
+      scope: 0,
+      protocol: 0,
+      flags: 0,
+      oif: IF.wlan0,
+      gateway: "192.168.1.9",
+    },
+  ];
+  const withObjects = plan({ ...input([lan, nexthop]), nexthops: objects });
+  deepEqual(withObjects.adds, [copyOf(nexthop, FIREZONE), copyOf(lan, FIREZONE)]);
+  equal(withObjects.adds[0].oif, undefined, "a copy refers to the object, not its device");
+  const offLanObject = [{ ...objects[0], gateway: "192.168.9.9" }];
+  deepEqual(reasons(plan({ ...input([lan, nexthop]), nexthops: offLanObject })), [
+    ["10.70.0.0/16", "gateway-off-lan"],
   ]);
 });
 
@@ -199,11 +225,15 @@ Deno.test("on: a copied gateway route is kept, and deleted when its LAN leaves m
   deepEqual(optionOff.deletes, [labCopy]);
 });
 
-Deno.test("a gateway copy whose gateway moved is replaced", () => {
+Deno.test("a gateway copy whose gateway moved is replaced in its slot", () => {
   const stale: Route = { ...copyOf(lab, FIREZONE), gateway: "192.168.1.200" };
   const p = plan(input([lan, lab], [vpn(FIREZONE, IF.tun0, copyOf(lan, FIREZONE), stale)]));
-  deepEqual(p.deletes, [stale]);
-  deepEqual(p.adds, [{ ...copyOf(lab, FIREZONE), gateway: "192.168.1.254" }]);
+  deepEqual(p.deletes, []);
+  deepEqual(p.adds, []);
+  deepEqual(p.replaces, [{
+    from: stale,
+    to: { ...copyOf(lab, FIREZONE), gateway: "192.168.1.254" },
+  }]);
 });
 
 Deno.test("gatewayOnMirroredLan: same family, same interface, gateway inside the prefix", () => {

@@ -13,7 +13,7 @@ import type { Route } from "../../src/netlink/route.ts";
 import { compareRoutes } from "../../src/planner/order.ts";
 import { isEmptyPlan, type Plan, type PlanInput, planSync } from "../../src/planner/plan.ts";
 import { isSameCopy } from "../../src/planner/route_copy.ts";
-import { prefixKey, routeKey } from "../../src/planner/route_key.ts";
+import { prefixKey, routeKey } from "../../src/planner/route_identity.ts";
 import { copyOf } from "./fixtures.ts";
 
 const isCloned = (route: Route) => (route.flags & RTM_F.CLONED) !== 0;
@@ -30,6 +30,20 @@ export function mayMirror(route: Route, input: PlanInput, tableOifs: ReadonlySet
   const { options } = input;
   const link = route.oif ? linkMap(input).get(route.oif) : undefined;
   const attrs = new Set((route.other ?? []).map((a) => a.type));
+  if (route.multipath !== undefined && route.nhId === undefined) {
+    // On-link multipath: every hop a device that could be mirrored on its own.
+    return route.multipath.length > 0 &&
+      route.multipath.every((hop) =>
+        hop.gateway === undefined && (hop.other ?? []).length === 0 &&
+        mayMirror(
+          { ...route, multipath: undefined, oif: hop.oif, scope: RT_SCOPE.LINK },
+          input,
+          tableOifs,
+        )
+      ) &&
+      (route.family === AF.INET6 || route.scope === RT_SCOPE.LINK ||
+        route.scope === RT_SCOPE.UNIVERSE);
+  }
   return options.families.includes(route.family) &&
     (route.family === AF.INET || route.family === AF.INET6) &&
     !isCloned(route) &&
@@ -62,12 +76,17 @@ export function foreignOifs(routes: readonly Route[], protocol: number): Set<num
   return oifs;
 }
 
-/** The target tables after applying `plan` the way the kernel would: deletes, then adds. */
+/**
+ * The target tables after applying `plan` the way the kernel would: replaces in place, deletes,
+ * then adds.
+ */
 export function applyPlan(input: PlanInput, plan: Plan): Map<number, Route[]> {
   const deleted = new Set(plan.deletes);
+  const replaced = new Map(plan.replaces.map((r) => [r.from, r.to]));
   const after = new Map<number, Route[]>();
   for (const [table, routes] of input.targets) {
-    const kept = routes.filter((route) => !deleted.has(route));
+    const kept = routes.filter((route) => !deleted.has(route))
+      .map((route) => replaced.get(route) ?? route);
     for (const add of plan.adds.filter((a) => a.table === table)) {
       // The kernel refuses a route whose identity exists (IPv4 with NLM_F_EXCL; IPv6 same
       // metric and next hop): no add may collide with what is left in the table.
@@ -99,11 +118,20 @@ export function checkPlan(input: PlanInput, plan: Plan): void {
     ok(!isCloned(route), "a delete is a cloned entry");
   }
 
-  // linkmirror's routes split into unchanged and deletes.
+  // Replaces swap one of ours for a copy of the same slot that differs from it.
+  for (const { from, to } of plan.replaces) {
+    equal(from.protocol, protocol, "replace of a foreign route");
+    ok(input.targets.get(from.table)?.includes(from), "a replace is not in its table");
+    equal(routeKey(from), routeKey(to), "a replace changes the slot");
+    ok(!isSameCopy(from, to), "a replace of a copy that is right");
+  }
+
+  // linkmirror's routes split into unchanged, replaced and deletes.
   for (const [table, routes] of input.targets) {
     const ours = routes.filter((r) => r.protocol === protocol && !isCloned(r));
-    const planned = [...plan.unchanged, ...plan.deletes].filter((r) => r.table === table);
-    equal(planned.length, ours.length, `table ${table}: unchanged + deletes != ours`);
+    const planned = [...plan.unchanged, ...plan.replaces.map((r) => r.from), ...plan.deletes]
+      .filter((r) => r.table === table);
+    equal(planned.length, ours.length, `table ${table}: unchanged + replaces + deletes != ours`);
     for (const route of ours) {
       ok(planned.includes(route), "one of ours is neither kept nor deleted");
     }
@@ -114,7 +142,7 @@ export function checkPlan(input: PlanInput, plan: Plan): void {
     const routes = input.targets.get(add.table);
     ok(routes !== undefined, "add into a table that is not a target");
     equal(add.protocol, protocol);
-    equal(add.flags, 0);
+    equal(add.flags & ~4, 0, "a copy carries no flag but onlink");
     const oifs = foreignOifs(routes, protocol);
     ok(
       input.source.some((s) =>
@@ -147,6 +175,7 @@ export function checkPlan(input: PlanInput, plan: Plan): void {
       const outcomes = plan.excluded.filter((e) => e.route === source && e.table === table).length +
         plan.conflicts.filter((c) => c.table === table && isEqual(c.wanted, copy)).length +
         plan.adds.filter((a) => isEqual(a, copy)).length +
+        plan.replaces.filter((r) => isEqual(r.to, copy)).length +
         plan.unchanged.filter((u) => u.table === table && isSameCopy(u, copy)).length;
       ok(outcomes >= 1, `source ${JSON.stringify(source)} has no outcome in table ${table}`);
       ok(mayMirror(source, input, foreignOifs(routes, protocol)) || outcomes === 1);
@@ -169,7 +198,10 @@ export function checkPlan(input: PlanInput, plan: Plan): void {
   ok(isEmptyPlan(next), `not idempotent: ${JSON.stringify({ ...next, excluded: [] })}`);
   deepEqual(next.conflicts, plan.conflicts);
   deepEqual(next.excluded, plan.excluded);
-  equal(next.unchanged.length, plan.unchanged.length + plan.adds.length);
+  equal(
+    next.unchanged.length,
+    plan.unchanged.length + plan.replaces.length + plan.adds.length,
+  );
 }
 
 function isEqual(a: Route, b: Route): boolean {

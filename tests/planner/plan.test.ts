@@ -24,7 +24,14 @@ function plan(planInput: PlanInput): Plan {
   return result;
 }
 
-const nothing: Plan = { adds: [], deletes: [], conflicts: [], excluded: [], unchanged: [] };
+const nothing: Plan = {
+  adds: [],
+  replaces: [],
+  deletes: [],
+  conflicts: [],
+  excluded: [],
+  unchanged: [],
+};
 const firezone = (...routes: Route[]): [number, Route[]] => [
   FIREZONE,
   [vpnDefault(AF.INET, FIREZONE, IF.tun0), vpnDefault(AF.INET6, FIREZONE, IF.tun0), ...routes],
@@ -63,6 +70,8 @@ const ra6 = v6("2001:db8:1::/64", IF.wlan0, {
   pref: 0,
 });
 const linkLocalWlan = v6("fe80::/64", IF.wlan0, { priority: 1024 });
+const hop0 = { oif: IF.wlan0, flags: 0, hops: 0 };
+const hop1 = { oif: IF.eth0, flags: 0, hops: 1 };
 const linkLocalDocker = v6("fe80::/64", IF.docker0, { priority: 256 });
 const linkLocalTun = v6("fe80::/64", IF.tun0, { priority: 256 });
 const tunAddress6 = v6("fd00:2021:1111::1/128", IF.tun0);
@@ -108,6 +117,7 @@ Deno.test("planSync: a Firezone laptop gets its on-link routes of both families 
       { route: linkLocalTun, reason: "vpn-interface", table: FIREZONE },
     ],
     unchanged: [],
+    replaces: [],
   });
 });
 
@@ -154,20 +164,57 @@ Deno.test("planSync: copies of sources that became ineligible are deleted", () =
   });
 });
 
-Deno.test("planSync: a changed copy is deleted and added again", () => {
-  const cases: Array<[string, Route, Route]> = [
-    ["v4 prefsrc (same key)", lan4, { ...lan4, prefsrc: "192.168.1.51" }],
-    ["v4 metric (other key)", lan4, { ...lan4, priority: 100 }],
-    ["v4 device (same key)", lan4, { ...lan4, oif: IF.eth0 }],
-    ["v4 scope", docker4, { ...docker4, scope: RT_SCOPE.LINK, type: RTN.UNICAST, tos: 0x10 }],
-    ["v6 prefsrc (same key)", ra6, { ...ra6, prefsrc: "2001:db8:1::50" }],
-    ["v6 metric (other key)", ra6, { ...ra6, priority: 100 }],
-    ["v6 device (other key)", ra6, { ...ra6, oif: IF.eth0 }],
+Deno.test("planSync: a copy changed in its slot is replaced; in another slot deleted and added", () => {
+  const replaced: Array<[string, Route, Route]> = [
+    ["v4 prefsrc", lan4, { ...lan4, prefsrc: "192.168.1.51" }],
+    ["v4 device", lan4, { ...lan4, oif: IF.eth0 }],
+    ["v4 mtu", lan4, { ...lan4, metrics: { mtu: 1400 } }],
+    ["v4 mtu lock", { ...lan4, metrics: { mtu: 1400 } }, {
+      ...lan4,
+      metrics: { mtu: 1400, lock: 4 },
+    }],
+    ["v4 advmss gone", { ...lan4, metrics: { advmss: 1360 } }, lan4],
+    ["v4 congestion control", lan4, { ...lan4, metrics: { congctl: "bbr" } }],
+    ["v4 realms", lan4, { ...lan4, flow: 7 }],
+    ["v4 multipath weights", { ...lan4, oif: undefined, multipath: [hop0, hop1] }, {
+      ...lan4,
+      oif: undefined,
+      multipath: [hop0, { ...hop1, hops: 4 }],
+    }],
+    ["v6 prefsrc", ra6, { ...ra6, prefsrc: "2001:db8:1::50" }],
+    ["v6 pref", ra6, { ...ra6, pref: 1 }],
+    ["v6 hoplimit", ra6, { ...ra6, metrics: { hoplimit: 9 } }],
+    ["v6 expiry renewed", ra6, { ...ra6, expires: 3600 }],
   ];
-  for (const [name, before, after] of cases) {
+  for (const [name, before, after] of replaced) {
+    const result = plan(input([after], [firezone(ours(before))]));
+    deepEqual(result, { ...nothing, replaces: [{ from: ours(before), to: ours(after) }] }, name);
+  }
+  const moved: Array<[string, Route, Route]> = [
+    ["v4 metric", lan4, { ...lan4, priority: 100 }],
+    ["v4 tos", docker4, { ...docker4, tos: 0x10 }],
+    ["v6 metric", ra6, { ...ra6, priority: 100 }],
+    ["v6 device", ra6, { ...ra6, oif: IF.eth0 }],
+  ];
+  for (const [name, before, after] of moved) {
     const result = plan(input([after], [firezone(ours(before))]));
     deepEqual(result, { ...nothing, deletes: [ours(before)], adds: [ours(after)] }, name);
   }
+});
+
+Deno.test("planSync: an IPv6 copy that shares its prefix and metric is deleted and added", () => {
+  // The kernel's IPv6 replace takes the first route of the prefix and metric, whatever its
+  // device: with two copies of fe80::/64 at one metric it could hit the other one.
+  const wlan = v6("fe80::/64", IF.wlan0, { priority: 256 });
+  const eth = v6("fe80::/64", IF.eth0, { priority: 256 });
+  const changed = { ...wlan, metrics: { mtu: 1400 } };
+  const result = plan(input([changed, eth], [firezone(ours(wlan), ours(eth))]));
+  deepEqual(result, {
+    ...nothing,
+    deletes: [ours(wlan)],
+    adds: [ours(changed)],
+    unchanged: [ours(eth)],
+  });
 });
 
 Deno.test("planSync: duplicate copies of ours are reduced to one", () => {
@@ -178,12 +225,12 @@ Deno.test("planSync: duplicate copies of ours are reduced to one", () => {
     deletes: [wrongDevice],
     unchanged: [ours(lan4)],
   });
-  // Neither is right: both go, the right one is added.
+  // Neither is right: the first (the one an IPv4 replace takes) is replaced, the other goes.
   const wrongSource = ours(lan4, FIREZONE, { prefsrc: "192.168.1.99" });
   deepEqual(plan(input([lan4], [firezone(wrongDevice, wrongSource)])), {
     ...nothing,
-    deletes: [wrongDevice, wrongSource],
-    adds: [ours(lan4)],
+    deletes: [wrongSource],
+    replaces: [{ from: wrongDevice, to: ours(lan4) }],
   });
   // IPv6: the same copy listed twice; the second is an extra.
   const first = ours(ra6);
@@ -382,7 +429,7 @@ Deno.test("planSync: cloned entries in target tables are neither ours nor foreig
   });
 });
 
-Deno.test("planSync: oddities carrying our protocol in a target table are deleted", () => {
+Deno.test("planSync: oddities carrying our protocol in a target table are replaced", () => {
   const withGateway = { ...ours(lan4), gateway: "192.168.1.1", scope: RT_SCOPE.UNIVERSE };
   const multipath = {
     ...ours(ra6),
@@ -391,8 +438,11 @@ Deno.test("planSync: oddities carrying our protocol in a target table are delete
   const expiring = { ...ours(linkLocalWlan), expires: 100 };
   deepEqual(plan(input([lan4, ra6, linkLocalWlan], [firezone(withGateway, multipath, expiring)])), {
     ...nothing,
-    adds: [ours(lan4), ours(ra6), ours(linkLocalWlan)],
-    deletes: [withGateway, multipath, expiring],
+    replaces: [
+      { from: withGateway, to: ours(lan4) },
+      { from: multipath, to: ours(ra6) },
+      { from: expiring, to: ours(linkLocalWlan) },
+    ],
   });
 });
 

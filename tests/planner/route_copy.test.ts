@@ -1,19 +1,49 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { RT_SCOPE, RTA, RTNH_F, RTPROT } from "../../src/netlink/constants.ts";
-import type { Route } from "../../src/netlink/route.ts";
-import { isSameCopy, mirrorCopy } from "../../src/planner/route_copy.ts";
+import { RT_SCOPE, RTA, RTAX, RTNH_F, RTPROT } from "../../src/netlink/constants.ts";
+import type { Route, RouteCacheInfo } from "../../src/netlink/route.ts";
+import { EXPIRY_SLACK_SECONDS, isSameCopy, mirrorCopy } from "../../src/planner/route_copy.ts";
 import { FIREZONE, IF, OURS, v4, v6 } from "./fixtures.ts";
 
 const target = { table: FIREZONE, protocol: OURS };
 
-Deno.test("mirrorCopy keeps dst, length, tos, oif, prefsrc, metric, scope, type and nothing else", () => {
+/** Cache info counting down `seconds` (USER_HZ = 100), as the kernel reports it. */
+function expiringIn(seconds: number): RouteCacheInfo {
+  return {
+    clntref: 0,
+    lastuse: 0,
+    expires: seconds * 100,
+    error: 0,
+    used: 0,
+    id: 0,
+    ts: 0,
+    tsage: 0,
+  };
+}
+
+const METRICS = {
+  lock: 1 << RTAX.MTU,
+  mtu: 1400,
+  advmss: 1360,
+  hoplimit: 33,
+  initcwnd: 10,
+  initrwnd: 20,
+  rtoMin: 50,
+  quickack: 1,
+  congctl: "cubic",
+  features: 1,
+  other: [{ type: 40, data: Uint8Array.of(1, 0, 0, 0) }],
+};
+
+Deno.test("mirrorCopy of an IPv4 route carries every forwarding attribute, not kernel state", () => {
   const source = v4("192.168.1.0/24", IF.eth0, {
     protocol: RTPROT.DHCP,
     prefsrc: "192.168.1.5",
     priority: 600,
     tos: 0x10,
     flags: RTNH_F.LINKDOWN,
-    other: [{ type: RTA.CACHEINFO, data: new Uint8Array(16) }],
+    metrics: METRICS,
+    flow: 7,
+    other: [{ type: 99, data: new Uint8Array(4) }],
   });
   deepEqual(mirrorCopy(source, target), {
     family: 2,
@@ -29,15 +59,18 @@ Deno.test("mirrorCopy keeps dst, length, tos, oif, prefsrc, metric, scope, type 
     oif: IF.eth0,
     prefsrc: "192.168.1.5",
     priority: 600,
+    metrics: METRICS,
+    flow: 7,
   });
 });
 
-Deno.test("mirrorCopy of an IPv6 route drops expiry, pref and cache info", () => {
+Deno.test("mirrorCopy of an IPv6 RA route carries pref, metrics and the remaining lifetime", () => {
   const source = v6("2001:db8::/64", IF.wlan0, {
     protocol: RTPROT.RA,
-    expires: 1700,
-    pref: 0,
-    other: [{ type: RTA.CACHEINFO, data: new Uint8Array(16) }],
+    pref: 1,
+    metrics: { mtu: 1300 },
+    cacheinfo: expiringIn(1700.5),
+    flow: 3, // IPv6 has no realms: not carried
   });
   deepEqual(mirrorCopy(source, target), {
     family: 10,
@@ -52,7 +85,44 @@ Deno.test("mirrorCopy of an IPv6 route drops expiry, pref and cache info", () =>
     flags: 0,
     oif: IF.wlan0,
     priority: 256,
+    metrics: { mtu: 1300 },
+    pref: 1,
+    expires: 1700,
   });
+  // Expired but not yet collected: the copy still gets a lifetime, the shortest.
+  equal(mirrorCopy({ ...source, cacheinfo: expiringIn(-3) }, target).expires, 1);
+});
+
+Deno.test("mirrorCopy of multipath and nexthop-object routes", () => {
+  const multipath = v4("10.0.0.0/8", undefined, {
+    scope: RT_SCOPE.UNIVERSE,
+    multipath: [
+      {
+        oif: IF.eth0,
+        flags: RTNH_F.LINKDOWN | RTNH_F.ONLINK,
+        hops: 1,
+        gateway: "10.9.0.1",
+        flow: 3,
+      },
+      { oif: IF.eth1, flags: RTNH_F.DEAD, hops: 4, other: [{ type: 99, data: new Uint8Array(4) }] },
+    ],
+  });
+  deepEqual(mirrorCopy(multipath, target).multipath, [
+    { oif: IF.eth0, flags: RTNH_F.ONLINK, hops: 1, gateway: "10.9.0.1", flow: 3 },
+    { oif: IF.eth1, flags: 0, hops: 4 },
+  ]);
+  // The kernel reports the object's device beside the id; a request must not carry both.
+  const object = v4("10.1.0.0/16", IF.eth0, { scope: RT_SCOPE.UNIVERSE, nhId: 12 });
+  const copy = mirrorCopy(object, target);
+  equal(copy.nhId, 12);
+  equal(copy.oif, undefined);
+  equal(copy.multipath, undefined);
+  const onlink = v4("10.2.0.0/16", IF.eth0, {
+    gateway: "172.16.0.1",
+    scope: RT_SCOPE.UNIVERSE,
+    flags: RTNH_F.ONLINK | RTNH_F.LINKDOWN,
+  });
+  equal(mirrorCopy(onlink, target).flags, RTNH_F.ONLINK);
 });
 
 Deno.test("mirrorCopy leaves absent optional fields absent", () => {
@@ -73,12 +143,16 @@ Deno.test("mirrorCopy leaves absent optional fields absent", () => {
 });
 
 Deno.test("isSameCopy ignores what the kernel adds and notices every copied field", () => {
-  const wanted = mirrorCopy(v6("2001:db8::/64", IF.eth0, { prefsrc: "2001:db8::5" }), target);
+  const wanted = mirrorCopy(
+    v6("2001:db8::/64", IF.eth0, { prefsrc: "2001:db8::5", metrics: { mtu: 1400 } }),
+    target,
+  );
   const readBack: Route = {
     ...wanted,
     flags: RTNH_F.LINKDOWN,
     pref: 0,
-    other: [{ type: RTA.CACHEINFO, data: new Uint8Array(16) }],
+    cacheinfo: expiringIn(0),
+    other: [{ type: RTA.ENCAP_TYPE + 100, data: new Uint8Array(16) }],
   };
   equal(isSameCopy(readBack, wanted), true);
   const changes: Array<[string, Partial<Route>]> = [
@@ -97,11 +171,49 @@ Deno.test("isSameCopy ignores what the kernel adds and notices every copied fiel
     ["multipath", { multipath: [] }],
     ["nexthop object", { nhId: 3 }],
     ["expiry", { expires: 60 }],
+    ["expiry in the cache info", { cacheinfo: expiringIn(60) }],
     ["source prefix", { src: "2001:db8::", srcLen: 64 }],
+    ["onlink", { flags: RTNH_F.ONLINK }],
+    ["pref", { pref: 1 }],
+    ["mtu", { metrics: { mtu: 1500 } }],
+    ["mtu lock", { metrics: { mtu: 1400, lock: 1 << RTAX.MTU } }],
+    ["metrics gone", { metrics: undefined }],
+    ["another metric", { metrics: { mtu: 1400, hoplimit: 9 } }],
+    ["unknown metric", { metrics: { mtu: 1400, other: [{ type: 40, data: new Uint8Array(4) }] } }],
   ];
   for (const [what, change] of changes) {
     equal(isSameCopy({ ...readBack, ...change }, wanted), false, what);
   }
+});
+
+Deno.test("isSameCopy: realms count for IPv4, hops as a set with their weights", () => {
+  const hops = [{ oif: IF.eth0, flags: 0, hops: 0 }, { oif: IF.eth1, flags: 0, hops: 2 }];
+  const wanted = mirrorCopy(v4("10.0.0.0/8", undefined, { multipath: hops, flow: 5 }), target);
+  equal(isSameCopy({ ...wanted, multipath: [...hops].reverse() }, wanted), true);
+  equal(isSameCopy({ ...wanted, multipath: [hops[0], { ...hops[1], hops: 1 }] }, wanted), false);
+  equal(isSameCopy({ ...wanted, multipath: [hops[0]] }, wanted), false);
+  equal(isSameCopy({ ...wanted, flow: 6 }, wanted), false);
+  equal(isSameCopy({ ...wanted, flow: undefined }, wanted), false);
+  // A nexthop-object copy read back carries the object's device: still the same copy.
+  const object = mirrorCopy(v4("10.1.0.0/16", IF.eth0, { nhId: 7 }), target);
+  equal(isSameCopy({ ...object, oif: IF.eth0 }, object), true);
+  equal(isSameCopy({ ...object, oif: IF.eth0, nhId: 8 }, object), false);
+});
+
+Deno.test("isSameCopy: a copy may run out a little before its source, never after", () => {
+  const source = v6("2001:db8::/64", IF.eth0, { cacheinfo: expiringIn(1000) });
+  const wanted = mirrorCopy(source, target);
+  const left = (seconds: number) => ({
+    ...wanted,
+    expires: undefined,
+    cacheinfo: expiringIn(seconds),
+  });
+  equal(isSameCopy(left(1000), wanted), true);
+  equal(isSameCopy(left(1001), wanted), true);
+  equal(isSameCopy(left(1000 - EXPIRY_SLACK_SECONDS), wanted), true);
+  equal(isSameCopy(left(1002), wanted), false, "the copy would outlive its source");
+  equal(isSameCopy(left(1000 - EXPIRY_SLACK_SECONDS - 1), wanted), false, "refreshed source");
+  equal(isSameCopy({ ...wanted, expires: undefined }, wanted), false, "a copy that never expires");
 });
 
 Deno.test("isSameCopy reads an absent metric as the kernel's default", () => {

@@ -53,7 +53,8 @@ export function sync(ctx: CommandContext): Promise<number> {
       durationMs: Math.round((performance.now() - started) * 100) / 100,
     });
     ctx.print(
-      `sync: ${counts.added} added, ${counts.deleted} deleted, ${counts.failed} failed, ` +
+      `sync: ${counts.added} added, ${counts.replaced} replaced, ${counts.deleted} deleted, ` +
+        `${counts.failed} failed, ` +
         `${counts.conflicts} conflicts, ${counts.unchanged} unchanged\n`,
     );
     if (failedResults.some((r) => r.error?.errno === ERRNO.EPERM)) throw needsNetAdmin("sync");

@@ -5,7 +5,7 @@ import {
   prefixKey,
   routeKey,
   routeMetric,
-} from "../../src/planner/route_key.ts";
+} from "../../src/planner/route_identity.ts";
 import { FIREZONE, IF, v4, v6 } from "./fixtures.ts";
 
 Deno.test("routeMetric fills in the kernel's default metric per family", () => {
