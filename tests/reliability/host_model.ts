@@ -483,7 +483,9 @@ export class StepGenerator {
       global: 1,
       gateway: 2,
       blackhole: 1,
-      multipath: 1,
+      multipath: 2,
+      metrics: 2,
+      pref6: 1,
       onlink6: 4,
       src6: 1,
       expires6: 1,
@@ -519,10 +521,28 @@ export class StepGenerator {
         routeDev = undefined;
         break;
       case "multipath": {
+        // On-link hops with weights: mirrored with every hop; a replace changes the weights.
         const other = r.pick(links);
-        spec = [`10.57.${i}.0/24`, "nexthop", "dev", dev, "nexthop", "dev", other];
+        const weight = () => String(r.pick([1, 2, 5]));
+        spec = [`10.57.${i}.0/24`, "nexthop", "dev", dev, "weight", weight()];
+        spec.push("nexthop", "dev", other, "weight", weight());
+        verb = r.weighted({ add: 3, replace: 2 });
         break;
       }
+      case "metrics": {
+        // Forwarding metrics: a change in main must reach the copy (a replace, not delete + add).
+        spec = [`10.58.${i}.0/24`, "dev", dev, "mtu", String(r.pick([1280, 1400, 1450]))];
+        if (r.chance(0.5)) spec.push("advmss", String(r.pick([1200, 1360])));
+        if (r.chance(0.3)) spec.push("hoplimit", String(r.pick([9, 33])));
+        verb = r.weighted({ add: 3, replace: 3, change: 1 });
+        break;
+      }
+      case "pref6":
+        family = 6;
+        spec = ["-6", `2001:db8:54:${i}::/64`, "dev", dev, "pref", r.pick(["low", "high"])];
+        if (r.chance(0.4)) spec.push("mtu", String(r.pick([1280, 1400])));
+        verb = r.weighted({ add: 3, replace: 3 });
+        break;
       case "onlink6":
         family = 6;
         spec = ["-6", `2001:db8:50:${i}::/64`, "dev", dev];

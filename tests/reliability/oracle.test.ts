@@ -46,7 +46,32 @@ Deno.test("oracle: on-link routes are copied with device, source, metric and sco
   deepEqual(expectedCopies(s, T).copies, [
     "10.5.0.0/24 dev lan0 scope link metric 7 src - type unicast",
     "192.168.1.0/24 dev lan0 scope link metric 0 src 192.168.1.5 type unicast",
-    "2001:db8::/64 dev lan0 scope global metric 256 src - type unicast",
+    "2001:db8::/64 dev lan0 scope global metric 256 src - type unicast pref medium",
+  ]);
+});
+
+Deno.test("oracle: copies carry hops with weights, metrics, realms, pref and expiry", () => {
+  const s = state([
+    {
+      dst: "10.4.0.0/24",
+      scope: "global",
+      nexthops: [{ dev: "lan0" }, { dev: "lan1", weight: 3 }],
+    },
+    { dst: "10.5.0.0/24", dev: "lan0", metrics: [{ mtu: 1400, advmss: 1360 }], flow: { to: "7" } },
+    {
+      family: 6,
+      dst: "2001:db8::/64",
+      dev: "lan0",
+      scope: "global",
+      metric: 1024,
+      pref: "high",
+      expires: 300,
+    },
+  ]);
+  deepEqual(expectedCopies(s, T).copies, [
+    "10.4.0.0/24 dev - scope global metric 0 src - type unicast hops lan0*1,lan1*3",
+    '10.5.0.0/24 dev lan0 scope link metric 0 src - type unicast metrics [{"mtu":1400,"advmss":1360}] realms {"to":"7"}',
+    "2001:db8::/64 dev lan0 scope global metric 1024 src - type unicast pref high expires",
   ]);
 });
 
@@ -56,7 +81,9 @@ Deno.test("oracle: what is never copied", () => {
     { dst: "10.1.0.0/24", dev: "lan0", gateway: "192.168.1.1", scope: "global" },
     { dst: "10.2.0.0/24", dev: "lan0", scope: "global" },
     { dst: "10.3.0.0/24", type: "blackhole", scope: "global" },
-    { dst: "10.4.0.0/24", nexthops: [{ dev: "lan0" }, { dev: "lan1" }] },
+    { dst: "10.4.0.0/24", nexthops: [{ dev: "lan0" }, { dev: "lan1", gateway: "192.168.1.9" }] },
+    { dst: "10.4.1.0/24", scope: "global", nexthops: [{ dev: "lan0" }, { dev: "lo" }] },
+    { dst: "10.4.2.0/24", scope: "global", nhid: 5 },
     { dst: "127.0.0.0/8", dev: "lo" },
     { dst: "10.6.0.0/24", dev: "lan0", protocol: "77" },
     { family: 6, dst: "2001:db8:5::/64", dev: "lan0", gateway: "fe80::1", scope: "global" },
@@ -80,8 +107,8 @@ Deno.test("oracle: the table's own devices, conflicts and duplicate keys", () =>
   const { copies, conflicts } = expectedCopies(s, T);
   deepEqual(copies, [
     "192.168.1.0/24 dev lan0 scope link metric 0 src - type unicast",
-    "fe80::/64 dev lan0 scope global metric 256 src - type unicast",
-    "fe80::/64 dev lan1 scope global metric 256 src - type unicast",
+    "fe80::/64 dev lan0 scope global metric 256 src - type unicast pref medium",
+    "fe80::/64 dev lan1 scope global metric 256 src - type unicast pref medium",
   ]);
   deepEqual(conflicts, ["4 10.8.0.0/24"]);
 });

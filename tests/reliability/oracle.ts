@@ -3,14 +3,17 @@
  * from `ip -j -d route show table main` and `ip -j link` by restating the planner's rules here
  * (not by calling `planSync`), and compared with `ip -j -d route show table T`.
  *
- * The rules, as the core issue states them: a source route of `main` is mirrored if it is
- * unicast, not default, has no source prefix, no gateway, no multipath, no nexthop object and no
- * encapsulation, has an output interface that is not the loopback, does not carry linkmirror's
- * protocol, and (IPv4) has scope link. Per target table: not if its interface is one the table's
- * own (foreign) routes use; not if a foreign route in the table has the same prefix (a conflict);
- * not twice for one kernel identity (IPv4: prefix, tos, metric; IPv6: prefix, metric, device),
- * the first in dump order winning. A copy keeps prefix, device, preferred source, metric and
- * scope, and carries linkmirror's protocol. Nothing else of linkmirror's may be in the table.
+ * The rules, as the issues state them: a source route of `main` is mirrored if it is unicast,
+ * not default, has no source prefix, no gateway and no encapsulation, does not carry
+ * linkmirror's protocol, and each of its next hops (the route itself, or every hop of a
+ * multipath route; nexthop objects are not made by the model) has an output interface that is
+ * not the loopback; (IPv4) its scope is link, or link or global for a multipath route. Per target
+ * table: not if one of its interfaces is one the table's own (foreign) routes use; not if a
+ * foreign route in the table has the same prefix (a conflict); not twice for one kernel identity
+ * (IPv4: prefix, tos, metric; IPv6: prefix, metric, device), the first in dump order winning. A
+ * copy keeps prefix, device or hops (with weights), preferred source, metric, scope, metrics
+ * (mtu, advmss...), realms, IPv6 preference and whether it expires, and carries linkmirror's
+ * protocol. Nothing else of linkmirror's may be in the table.
  *
  * @module
  */
@@ -28,7 +31,7 @@ export interface IpRoute {
   dev?: string;
   gateway?: string;
   via?: unknown;
-  nexthops?: { dev?: string }[];
+  nexthops?: { dev?: string; gateway?: string; weight?: number }[];
   nhid?: number;
   encap?: string;
   protocol?: string;
@@ -99,11 +102,26 @@ function metricOf(route: FamilyRoute): number {
   return route.metric ?? (route.family === 6 ? 1024 : 0);
 }
 
-/** A copy (wanted or found) as one comparable line. */
+/** A copy (wanted or found) as one comparable line: everything a copy must carry. */
 export function copyLine(route: FamilyRoute): string {
-  return `${prefixOf(route)} dev ${route.dev} scope ${route.scope ?? "?"} metric ${
+  const hops = (route.nexthops ?? []).map((h) => `${h.dev}*${h.weight ?? 1}`).join(",");
+  const forwarding = [
+    hops ? `hops ${hops}` : "",
+    route.metrics !== undefined ? `metrics ${JSON.stringify(route.metrics)}` : "",
+    route.flow !== undefined ? `realms ${JSON.stringify(route.flow)}` : "",
+    route.family === 6 ? `pref ${route.pref ?? "medium"}` : "",
+    route.expires !== undefined ? "expires" : "",
+  ].filter((x) => x !== "").join(" ");
+  return `${prefixOf(route)} dev ${route.dev ?? "-"} scope ${route.scope ?? "?"} metric ${
     metricOf(route)
-  } src ${route.prefsrc ?? "-"} type ${route.type ?? "unicast"}`;
+  } src ${route.prefsrc ?? "-"} type ${route.type ?? "unicast"}${
+    forwarding ? ` ${forwarding}` : ""
+  }`;
+}
+
+/** The output interfaces of a route: its own, or each hop's. */
+function devicesOf(route: FamilyRoute): (string | undefined)[] {
+  return route.nexthops !== undefined ? route.nexthops.map((h) => h.dev) : [route.dev];
 }
 
 /** Whether `route` is linkmirror's. */
@@ -121,14 +139,18 @@ export function sourceRejection(
   if (prefixOf(route).endsWith("/0")) return "default";
   if (route.from !== undefined) return "source prefix";
   if (route.gateway !== undefined || route.via !== undefined) return "gateway";
-  if (route.nexthops !== undefined || route.nhid !== undefined) return "multipath";
+  if (route.nexthops?.some((h) => h.gateway !== undefined)) return "gateway";
+  if (route.nhid !== undefined) return "nexthop object";
   if (route.encap !== undefined) return "encap";
   if (route.protocol === protocol) return "ours";
-  if (route.family === 4 && route.scope !== "link") return "scope";
-  if (route.dev === undefined) return "no device";
-  const link = links.find((l) => l.ifname === route.dev);
-  if (link === undefined) return "unknown device";
-  if (link.ifname === "lo" || link.flags.includes("LOOPBACK")) return "loopback";
+  const scopes = route.nexthops !== undefined ? ["link", "global"] : ["link"];
+  if (route.family === 4 && !scopes.includes(route.scope ?? "global")) return "scope";
+  for (const dev of devicesOf(route)) {
+    if (dev === undefined) return "no device";
+    const link = links.find((l) => l.ifname === dev);
+    if (link === undefined) return "unknown device";
+    if (link.ifname === "lo" || link.flags.includes("LOOPBACK")) return "loopback";
+  }
   return undefined;
 }
 
@@ -170,7 +192,7 @@ export function expectedCopies(
   for (const route of state.main) {
     if (!families.includes(route.family)) continue;
     if (sourceRejection(route, state.links, protocol) !== undefined) continue;
-    if (vpnDevices.has(route.dev ?? "")) continue;
+    if (devicesOf(route).some((dev) => vpnDevices.has(dev ?? ""))) continue;
     const prefix = `${route.family} ${prefixOf(route)}`;
     if (held.has(prefix)) {
       conflicts.push(prefix);
