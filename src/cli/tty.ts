@@ -7,10 +7,33 @@
  * @module
  */
 
-/** Whether colour may be used on stdout: a terminal, and `NO_COLOR` unset or empty. */
-export function stdoutWantsColor(): boolean {
+/** What {@linkcode stdoutWantsColor} looks at; tests pass their own. */
+export interface ColorProbe {
+  /** Whether stdout is a terminal. */
+  isTerminal(): boolean;
+  /** An environment variable's value. */
+  env(name: string): string | undefined;
+}
+
+/** The real stdout and environment. */
+export const PROCESS_PROBE: ColorProbe = {
+  isTerminal: () => Deno.stdout.isTerminal(),
+  env: (name) => Deno.env.get(name),
+};
+
+/**
+ * Whether colour may be used on stdout: a terminal, and `NO_COLOR` unset or empty. Without
+ * permission to ask (`--allow-env` missing), no colour.
+ *
+ * @example
+ * ```ts
+ * import { stdoutWantsColor } from "./tty.ts";
+ * stdoutWantsColor({ isTerminal: () => true, env: () => "1" }); // false: NO_COLOR is set
+ * ```
+ */
+export function stdoutWantsColor(probe: ColorProbe = PROCESS_PROBE): boolean {
   try {
-    return Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+    return probe.isTerminal() && !probe.env("NO_COLOR");
   } catch {
     return false;
   }

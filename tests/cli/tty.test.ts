@@ -20,14 +20,27 @@ Deno.test("palette colours only when enabled; visibleWidth counts what shows", (
   equal(visibleWidth(palette(true).yellow("wörd")), 4);
 });
 
-Deno.test("stdoutWantsColor is false when stdout is not a terminal (as under deno test)", () => {
-  if (!Deno.stdout.isTerminal()) equal(stdoutWantsColor(), false);
-  const saved = Deno.env.get("NO_COLOR");
-  try {
-    Deno.env.set("NO_COLOR", "1");
-    equal(stdoutWantsColor(), false);
-  } finally {
-    if (saved === undefined) Deno.env.delete("NO_COLOR");
-    else Deno.env.set("NO_COLOR", saved);
+Deno.test("stdoutWantsColor: colour only on a terminal, and only without a non-empty NO_COLOR", () => {
+  const cases: [terminal: boolean, noColor: string | undefined, color: boolean][] = [
+    [true, undefined, true],
+    [true, "", true],
+    [true, "1", false],
+    [false, undefined, false],
+    [false, "", false],
+    [false, "1", false],
+  ];
+  for (const [terminal, noColor, color] of cases) {
+    const probe = {
+      isTerminal: () => terminal,
+      env: (name: string) => name === "NO_COLOR" ? noColor : undefined,
+    };
+    equal(stdoutWantsColor(probe), color, `terminal ${terminal}, NO_COLOR ${noColor}`);
   }
+  const denied = {
+    isTerminal: () => true,
+    env: (): string => {
+      throw new Deno.errors.NotCapable("no --allow-env");
+    },
+  };
+  equal(stdoutWantsColor(denied), false, "no permission to ask: no colour");
 });

@@ -76,12 +76,10 @@ kernelTest(
     ], { timeoutMs: 5000 });
     equal(client.stdout.trim(), "hi", `TCP after the roam: ${client.stderr}`);
 
-    const started = performance.now();
-    daemon.kill("SIGTERM");
-    const status = await daemon.status;
-    const tookMs = performance.now() - started;
+    // SIGTERM, and SIGKILL only if it has not exited after a generous 30 s (a hang bound, not a
+    // timing): exit code 0 says it stopped by itself.
+    const status = await daemon.stop(30_000);
     equal(status.code, 0, daemon.output());
-    ok(tookMs < 2000, `stopped in ${tookMs} ms`);
     ok(logLines(daemon.stderrLines).some((l) => l.message === "Stopped"));
     // Copies stay after a plain stop (no --flush-on-exit).
     equal((await copies(ns)).length, 3);

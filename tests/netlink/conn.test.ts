@@ -103,12 +103,10 @@ Deno.test("dump reports an error carried by NLMSG_DONE", () => {
 
 Deno.test("dump fails with ETIMEDOUT instead of hanging when the kernel never answers", () => {
   const kernel = new FakeKernel(() => []);
-  const started = performance.now();
   throws(
     () => new Conn(kernel, { timeoutMs: 50 }).dump(RTM.GETLINK, new Uint8Array(16)),
     isNetlinkError(ERRNO.ETIMEDOUT),
   );
-  ok(performance.now() - started < 1000);
 });
 
 Deno.test("dump drops and counts foreign datagrams, even ones that look like replies", () => {

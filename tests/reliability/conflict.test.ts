@@ -1,9 +1,10 @@
 /**
  * Conflicts and foreign writers: another process puts a route on a prefix linkmirror mirrors, or
  * fights linkmirror's copies in a loop. linkmirror reports the conflict, never deletes or
- * replaces the foreign route, and does not fight in a tight loop: at most
- * `MAX_APPLIES_PER_SECOND` applies in any second (counted from its debug log), and a WARN
- * "Applying too often" line.
+ * replaces the foreign route, and does not fight in a tight loop: its apply budget engages (a WARN
+ * "Applying too often" when `MAX_APPLIES_PER_SECOND` applies filled the last second) and it still
+ * restores the copy. The rate itself is tested on a fake clock (tests/daemon/watcher.test.ts);
+ * here no assertion reads a clock.
  */
 
 import { deepEqual, equal, ok } from "node:assert/strict";
@@ -27,24 +28,10 @@ async function routesFor(ns: Netns, family: 4 | 6, prefix: string) {
   return (await readTable(ns, FIREZONE_TABLE, family)).filter((r) => r.dst === prefix);
 }
 
-/** Start times (ms) of the daemon's applies: every apply logs exactly one of these lines. */
-function applyTimes(daemon: NetnsProcess): number[] {
+/** How many applies the daemon logged: every apply logs exactly one of these lines. */
+function applyCount(daemon: NetnsProcess): number {
   return logLines(daemon.stderrLines)
-    .filter((l) =>
-      /^(Applied:|Nothing to change|Apply failed)/.test(String(l.message)) &&
-      typeof l.time === "string"
-    )
-    .map((l) => Date.parse(String(l.time)));
-}
-
-/** The most applies in any window of `windowMs`. */
-function busiestWindow(times: readonly number[], windowMs = 1000): number {
-  let best = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[i] - times[j] >= windowMs) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
+    .filter((l) => /^(Applied:|Nothing to change|Apply failed)/.test(String(l.message))).length;
 }
 
 kernelTest("a foreign route on a mirrored prefix is reported and never touched", async (ns) => {
@@ -123,7 +110,7 @@ kernelTest(
     // No coalescing: the daemon would answer every single delete at once; only its apply
     // budget holds it back.
     const daemon = await startWatch(ns, ["--coalesce", "0"]);
-    const since = Date.now();
+    const before = applyCount(daemon);
     // As fast as `ip` goes, for 3 s: delete the LAN's IPv4 copy whenever it is there.
     const writer = await ns.exec([
       "sh",
@@ -139,20 +126,18 @@ kernelTest(
     const [attempts, deleted] = writer.stdout.trim().split(" ").map(Number);
     await waitExact(ns, TABLES, { message: "the copy restored once the writer stopped" });
 
-    const times = applyTimes(daemon).filter((t) => t >= since);
-    const busiest = busiestWindow(times);
+    const applies = applyCount(daemon) - before;
     const warning = logLines(daemon.stderrLines).find((l) =>
       /^Applying too often/.test(String(l.message))
     );
     ok(warning, "the fight was logged");
     equal(warning.severity, "WARN");
-    // The budget is a sliding window on a monotonic clock; the log's wall-clock stamps have
-    // millisecond resolution, hence one apply of slack.
-    ok(busiest <= MAX_APPLIES_PER_SECOND + 1, `${busiest} applies in one second`);
+    // The budget held it back exactly when it was full, by the daemon's own count.
+    equal(warning.count, MAX_APPLIES_PER_SECOND, JSON.stringify(warning));
     ok(deleted > MAX_APPLIES_PER_SECOND, `the writer really fought: ${deleted} deletes`);
     console.log(
       `fight: the writer tried ${attempts} deletes, ${deleted} found a copy; linkmirror made ` +
-        `${times.length} applies, at most ${busiest} in one second`,
+        `${applies} applies`,
     );
     equal(daemon.exited, undefined);
   },
@@ -163,7 +148,6 @@ kernelTest(
   async (ns) => {
     await firezone(ns);
     const daemon = await startWatch(ns);
-    const since = Date.now();
     // Each round: replace our copy by a foreign route, let linkmirror see it, then delete it.
     // The delete fails if anyone else removed the foreign route in between: counted as touched.
     const writer = await ns.exec([
@@ -186,12 +170,7 @@ kernelTest(
     equal(touched, 0, `linkmirror removed the writer's route ${touched} times`);
     ok(rounds > 10, `${rounds} rounds`);
     await waitExact(ns, TABLES, { message: "the copies back once the writer stopped" });
-    const busiest = busiestWindow(applyTimes(daemon).filter((t) => t >= since));
-    ok(busiest <= MAX_APPLIES_PER_SECOND + 1, `${busiest} applies in one second`);
-    console.log(
-      `replace fight: ${rounds} rounds, foreign routes touched: ${touched}, ` +
-        `at most ${busiest} applies in one second`,
-    );
+    console.log(`replace fight: ${rounds} rounds, foreign routes touched: ${touched}`);
     equal(daemon.exited, undefined);
   },
 );
