@@ -94,11 +94,13 @@ export function resolveOptions(
     log: {},
   };
   let mirrorGiven = false;
-  const labelOf = (row: OptionRow) => raw.from?.[row.name] ?? row.flag;
+  /** The option as the user gave it: the flag, or the variable it came from. */
+  const labelOf = (name: string) =>
+    raw.from?.[name] ?? OPTIONS.find((row) => row.name === name)!.flag;
   for (const row of OPTIONS) {
     const given = row.commands.includes(command) ? raw.values[row.name] : undefined;
     if (given !== undefined && row.group === "mirror") mirrorGiven = true;
-    const option = given !== undefined ? labelOf(row) : `${row.flag} default`;
+    const option = labelOf(row.name);
     let value: unknown;
     if (given !== undefined) {
       value = row.parse(textOf(row, given, option), { option, names });
@@ -115,20 +117,13 @@ export function resolveOptions(
     groups[row.group][row.key] = value;
   }
   return {
-    mirror: mirrorConfig(
-      groups.mirror,
-      raw.values.table !== undefined ? labelOfName("table") : "--table",
-    ),
-    watch: watchOptions(groups.watch, raw.from?.maxWait ?? "--max-wait"),
+    mirror: mirrorConfig(groups.mirror, labelOf("table")),
+    watch: watchOptions(groups.watch, labelOf("maxWait")),
     status: groups.status,
     output: groups.output as { json: boolean },
     log: groups.log,
     mirrorGiven,
   };
-
-  function labelOfName(name: string): string {
-    return raw.from?.[name] ?? OPTIONS.find((row) => row.name === name)!.flag;
-  }
 }
 
 function isEmptyList(value: unknown): boolean {
