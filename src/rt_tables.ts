@@ -86,7 +86,8 @@ export function loadRtTables(dirs: readonly string[] = RT_TABLES_DIRS): Map<stri
   return names;
 }
 
-function confFiles(dir: string): string[] {
+/** The `*.conf` files of an iproute2 `.d` directory, sorted; none when it does not exist. */
+export function confFiles(dir: string): string[] {
   try {
     return [...Deno.readDirSync(dir)]
       .filter((e) => e.isFile && e.name.endsWith(".conf"))

@@ -5,9 +5,24 @@
  * @module
  */
 
-import { AF, RT_SCOPE, RTN } from "../netlink/constants.ts";
+import {
+  AF,
+  ICMPV6_ROUTER_PREF,
+  RT_SCOPE,
+  RTAX,
+  RTAX_FEATURE,
+  RTN,
+  RTNH_F,
+} from "../netlink/constants.ts";
 import { formatCidr } from "../netlink/ip.ts";
-import type { Route } from "../netlink/route.ts";
+import { cacheExpires, type Nexthop, type Route, type RouteMetrics } from "../netlink/route.ts";
+import {
+  BUILTIN_ROUTE_NAMES,
+  protocolName,
+  type RouteNames,
+  scopeName,
+  typeName,
+} from "../rt_names.ts";
 import type { Plan } from "../planner/plan.ts";
 import { EXCLUSION_REASONS } from "../planner/eligibility.ts";
 import type { ChangeResult } from "../rtnl/client.ts";
@@ -15,17 +30,65 @@ import type { ChangeResult } from "../rtnl/client.ts";
 /** Interface names by index, for display. */
 export type LinkNames = ReadonlyMap<number, string>;
 
-const SCOPES: Record<number, string> = {
-  [RT_SCOPE.UNIVERSE]: "global",
-  [RT_SCOPE.SITE]: "site",
-  [RT_SCOPE.LINK]: "link",
-  [RT_SCOPE.HOST]: "host",
-  [RT_SCOPE.NOWHERE]: "nowhere",
+const PREFS: Record<number, string> = {
+  [ICMPV6_ROUTER_PREF.MEDIUM]: "medium",
+  [ICMPV6_ROUTER_PREF.HIGH]: "high",
+  [ICMPV6_ROUTER_PREF.LOW]: "low",
 };
 
-const TYPES: Record<number, string> = Object.fromEntries(
-  Object.entries(RTN).map(([name, value]) => [value, name.toLowerCase()]),
-);
+/** `ip route`'s words for the metrics, in its order, with the unit it prints. */
+const METRIC_WORDS: ReadonlyArray<[keyof RouteMetrics, string, number, (v: number) => string]> = [
+  ["mtu", "mtu", RTAX.MTU, String],
+  ["window", "window", RTAX.WINDOW, String],
+  ["rtt", "rtt", RTAX.RTT, (v) => `${v / 8}ms`],
+  ["rttvar", "rttvar", RTAX.RTTVAR, (v) => `${v / 4}ms`],
+  ["ssthresh", "ssthresh", RTAX.SSTHRESH, String],
+  ["cwnd", "cwnd", RTAX.CWND, String],
+  ["advmss", "advmss", RTAX.ADVMSS, String],
+  ["reordering", "reordering", RTAX.REORDERING, String],
+  ["hoplimit", "hoplimit", RTAX.HOPLIMIT, String],
+  ["initcwnd", "initcwnd", RTAX.INITCWND, String],
+  [
+    "features",
+    "features",
+    RTAX.FEATURES,
+    (v) => v === RTAX_FEATURE.ECN ? "ecn" : `0x${v.toString(16)}`,
+  ],
+  ["rtoMin", "rto_min", RTAX.RTO_MIN, (v) => `${v}ms`],
+  ["initrwnd", "initrwnd", RTAX.INITRWND, String],
+  ["quickack", "quickack", RTAX.QUICKACK, String],
+];
+
+function metricsText(metrics: RouteMetrics): string[] {
+  const parts: string[] = [];
+  const locked = (type: number) => ((metrics.lock ?? 0) & (1 << type)) !== 0 ? " lock" : "";
+  for (const [field, word, type, format] of METRIC_WORDS) {
+    const value = metrics[field];
+    if (typeof value === "number") parts.push(`${word}${locked(type)} ${format(value)}`);
+  }
+  if (metrics.congctl !== undefined) {
+    parts.push(`congctl${locked(RTAX.CC_ALGO)} ${metrics.congctl}`);
+  }
+  if (metrics.fastopenNoCookie !== undefined) {
+    parts.push(`fastopen_no_cookie ${metrics.fastopenNoCookie}`);
+  }
+  return parts;
+}
+
+/** Realms (`RTA_FLOW`) as `ip` prints them: `realm TO` or `realms FROM/TO`. */
+function realmsText(flow: number): string {
+  const from = flow >>> 16, to = flow & 0xffff;
+  return from ? `realms ${from}/${to}` : `realm ${to}`;
+}
+
+function hopText(hop: Nexthop, links: LinkNames): string {
+  const parts = ["nexthop"];
+  if (hop.gateway !== undefined) parts.push(`via ${hop.gateway}`);
+  parts.push(`dev ${links.get(hop.oif) ?? `if${hop.oif}`}`, `weight ${hop.hops + 1}`);
+  if (hop.flow !== undefined) parts.push(realmsText(hop.flow));
+  if (hop.flags & RTNH_F.ONLINK) parts.push("onlink");
+  return parts.join(" ");
+}
 
 /** A route's destination as `address/len` (`default` for a zero-length prefix). */
 export function routeDestination(route: Route): string {
@@ -39,32 +102,45 @@ function devName(route: Route, links: LinkNames): string | undefined {
 }
 
 /**
- * A route in `ip route` words, e.g.
- * `192.168.188.0/24 dev wlp192s0 proto 77 scope link src 192.168.188.112 metric 600`.
+ * A route in `ip route` words, with protocol and scope names from `options.names` (iproute2's
+ * built-in ones by default), e.g.
+ * `192.168.188.0/24 dev wlp192s0 proto kernel scope link src 192.168.188.112 metric 600`, and
+ * what a copy carries: nexthop id, realms, metrics (with `lock`), `onlink`, `pref`, `expires`
+ * and multipath hops with their weights.
  *
  * @example
  * ```ts
  * import { routeText } from "./render.ts";
  * routeText({ family: 2, table: 539098368, dst: "10.1.0.0", dstLen: 16, srcLen: 0, tos: 0,
- *   protocol: 77, scope: 253, type: 1, flags: 0, oif: 2 }, new Map([[2, "eth0"]]));
- * // "10.1.0.0/16 dev eth0 proto 77 scope link"
+ *   protocol: 77, scope: 253, type: 1, flags: 0, oif: 2, metrics: { mtu: 1400, lock: 4 } },
+ *   new Map([[2, "eth0"]]));
+ * // "10.1.0.0/16 dev eth0 proto 77 scope link mtu lock 1400"
  * ```
  */
 export function routeText(
   route: Route,
   links: LinkNames,
-  options: { table?: boolean } = {},
+  options: { table?: boolean; names?: RouteNames } = {},
 ): string {
-  const parts = [route.type === RTN.UNICAST ? "" : TYPES[route.type] ?? `type ${route.type}`];
+  const names = options.names ?? BUILTIN_ROUTE_NAMES;
+  const parts = [route.type === RTN.UNICAST ? "" : typeName(route.type)];
   parts.push(routeDestination(route));
+  if (route.nhId !== undefined) parts.push(`nhid ${route.nhId}`);
   if (route.gateway !== undefined) parts.push(`via ${route.gateway}`);
   const dev = devName(route, links);
   if (dev !== undefined) parts.push(`dev ${dev}`);
   if (options.table) parts.push(`table ${route.table}`);
-  parts.push(`proto ${route.protocol}`);
-  if (route.scope !== RT_SCOPE.UNIVERSE) parts.push(`scope ${SCOPES[route.scope] ?? route.scope}`);
+  parts.push(`proto ${protocolName(route.protocol, names)}`);
+  if (route.scope !== RT_SCOPE.UNIVERSE) parts.push(`scope ${scopeName(route.scope, names)}`);
   if (route.prefsrc !== undefined) parts.push(`src ${route.prefsrc}`);
   if (route.priority !== undefined) parts.push(`metric ${route.priority}`);
+  if (route.flags & RTNH_F.ONLINK) parts.push("onlink");
+  if (route.flow !== undefined) parts.push(realmsText(route.flow));
+  const expires = route.expires ?? cacheExpires(route);
+  if (expires !== undefined) parts.push(`expires ${expires}sec`);
+  if (route.metrics !== undefined) parts.push(...metricsText(route.metrics));
+  if (route.pref !== undefined) parts.push(`pref ${PREFS[route.pref] ?? route.pref}`);
+  for (const hop of route.multipath ?? []) parts.push(hopText(hop, links));
   return parts.filter((p) => p !== "").join(" ");
 }
 
@@ -77,28 +153,75 @@ export interface RouteJson {
   ifindex?: number;
   gateway?: string;
   protocol: number;
+  /** The protocol's name from rt_protos (or iproute2's built-in list), when it has one. */
+  protocolName?: string;
   scope: string;
   type: string;
   prefsrc?: string;
   metric?: number;
+  nhid?: number;
+  /** Multipath hops: device, gateway, weight. */
+  nexthops?: { dev: string; ifindex: number; gateway?: string; weight: number }[];
+  /** The metrics (`mtu`, `advmss`, `congctl`...), by their `ip` names. */
+  metrics?: Record<string, number | string>;
+  /** Realms (`RTA_FLOW`): the raw value, to-realm in the low 16 bits. */
+  realms?: number;
+  /** IPv6 router preference. */
+  pref?: string;
+  /** Seconds until it expires. */
+  expires?: number;
+  onlink?: boolean;
 }
 
-/** The JSON form of a route. */
-export function routeJson(route: Route, links: LinkNames): RouteJson {
+/** The JSON form of a route: numbers as the kernel has them, plus names where `ip` has them. */
+export function routeJson(
+  route: Route,
+  links: LinkNames,
+  names: RouteNames = BUILTIN_ROUTE_NAMES,
+): RouteJson {
   const out: RouteJson = {
     table: route.table,
     family: route.family === AF.INET6 ? "inet6" : "inet",
     dst: routeDestination(route),
     protocol: route.protocol,
-    scope: SCOPES[route.scope] ?? String(route.scope),
-    type: TYPES[route.type] ?? String(route.type),
+    scope: scopeName(route.scope, names),
+    type: typeName(route.type),
   };
+  const protocol = names.protocols.get(route.protocol);
+  if (protocol !== undefined) out.protocolName = protocol;
   const dev = devName(route, links);
   if (dev !== undefined) out.dev = dev;
   if (route.oif !== undefined) out.ifindex = route.oif;
   if (route.gateway !== undefined) out.gateway = route.gateway;
   if (route.prefsrc !== undefined) out.prefsrc = route.prefsrc;
   if (route.priority !== undefined) out.metric = route.priority;
+  if (route.nhId !== undefined) out.nhid = route.nhId;
+  if (route.multipath !== undefined) {
+    out.nexthops = route.multipath.map((hop) => ({
+      dev: links.get(hop.oif) ?? `if${hop.oif}`,
+      ifindex: hop.oif,
+      ...(hop.gateway !== undefined ? { gateway: hop.gateway } : {}),
+      weight: hop.hops + 1,
+    }));
+  }
+  if (route.metrics !== undefined) {
+    const metrics: Record<string, number | string> = {};
+    for (const [field, word] of METRIC_WORDS) {
+      const value = route.metrics[field];
+      if (typeof value === "number") metrics[word] = value;
+    }
+    if (route.metrics.lock !== undefined) metrics.lock = route.metrics.lock;
+    if (route.metrics.congctl !== undefined) metrics.congctl = route.metrics.congctl;
+    if (route.metrics.fastopenNoCookie !== undefined) {
+      metrics.fastopen_no_cookie = route.metrics.fastopenNoCookie;
+    }
+    out.metrics = metrics;
+  }
+  if (route.flow !== undefined) out.realms = route.flow;
+  if (route.pref !== undefined) out.pref = PREFS[route.pref] ?? String(route.pref);
+  const expires = route.expires ?? cacheExpires(route);
+  if (expires !== undefined) out.expires = expires;
+  if (route.flags & RTNH_F.ONLINK) out.onlink = true;
   return out;
 }
 
@@ -118,9 +241,15 @@ export interface PlanJson {
 /** Builds the `plan --json` document. */
 export function planJson(
   plan: Plan,
-  context: { source: number; tables: number[]; protocol: number; links: LinkNames },
+  context: {
+    source: number;
+    tables: number[];
+    protocol: number;
+    links: LinkNames;
+    routeNames?: RouteNames;
+  },
 ): PlanJson {
-  const j = (route: Route) => routeJson(route, context.links);
+  const j = (route: Route) => routeJson(route, context.links, context.routeNames);
   return {
     source: context.source,
     tables: context.tables,
@@ -150,27 +279,28 @@ export function planJson(
  */
 export function planText(
   plan: Plan,
-  context: { tables: number[]; links: LinkNames; verbose?: boolean },
+  context: { tables: number[]; links: LinkNames; verbose?: boolean; routeNames?: RouteNames },
 ): string {
+  const text = (route: Route) => routeText(route, context.links, { names: context.routeNames });
   const lines: string[] = [];
   for (const table of context.tables) {
     const of = (routes: Route[]) => routes.filter((r) => r.table === table);
     const section: string[] = [];
-    for (const r of of(plan.deletes)) section.push(`  - ${routeText(r, context.links)}`);
+    for (const r of of(plan.deletes)) section.push(`  - ${text(r)}`);
     for (const r of plan.replaces.filter((r) => r.to.table === table)) {
       section.push(
-        `  * ${routeText(r.to, context.links)} (was: ${routeText(r.from, context.links)})`,
+        `  * ${text(r.to)} (was: ${text(r.from)})`,
       );
     }
-    for (const r of of(plan.adds)) section.push(`  + ${routeText(r, context.links)}`);
+    for (const r of of(plan.adds)) section.push(`  + ${text(r)}`);
     for (const c of plan.conflicts.filter((c) => c.table === table)) {
-      const existing = c.existing.map((r) => routeText(r, context.links)).join("; ");
-      section.push(`  ! ${routeText(c.wanted, context.links)} (conflicts with: ${existing})`);
+      const existing = c.existing.map((r) => text(r)).join("; ");
+      section.push(`  ! ${text(c.wanted)} (conflicts with: ${existing})`);
     }
     if (context.verbose) {
-      for (const r of of(plan.unchanged)) section.push(`  = ${routeText(r, context.links)}`);
+      for (const r of of(plan.unchanged)) section.push(`  = ${text(r)}`);
       for (const e of plan.excluded.filter((e) => e.table === undefined || e.table === table)) {
-        section.push(`  ~ ${routeText(e.route, context.links)} (${e.reason})`);
+        section.push(`  ~ ${text(e.route)} (${e.reason})`);
       }
     }
     lines.push(`table ${table}:${section.length ? "" : " nothing to change"}`, ...section);
@@ -179,10 +309,14 @@ export function planText(
 }
 
 /** Text of what a sync did: one line per applied change, failures with the kernel's reason. */
-export function resultsText(results: readonly ChangeResult[], links: LinkNames): string {
+export function resultsText(
+  results: readonly ChangeResult[],
+  links: LinkNames,
+  names?: RouteNames,
+): string {
   return results.map((r) => {
     const sign = r.change.op === "add" ? "+" : r.change.op === "replace" ? "*" : "-";
-    const text = routeText(r.change.route, links, { table: true });
+    const text = routeText(r.change.route, links, { table: true, names });
     return r.error
       ? `  ${sign} ${text}  FAILED: ${r.error.code}${r.error.extAck ? ` (${r.error.extAck})` : ""}`
       : `  ${sign} ${text}`;

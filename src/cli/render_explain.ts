@@ -10,6 +10,7 @@ import { fwmarkText, ruleText } from "../detect/rule_text.ts";
 import type { Explanation, Lookup, TableExplanation, Verdict } from "../explain/explain.ts";
 import type { Route } from "../netlink/route.ts";
 import { EXCLUSION_REASONS } from "../planner/eligibility.ts";
+import type { RouteNames } from "../rt_names.ts";
 import { tableName } from "../rt_tables.ts";
 import { type FamilyName, familyName, type RuleJson, ruleJson } from "./render_detect.ts";
 import { type LinkNames, type RouteJson, routeJson, routeText } from "./render.ts";
@@ -70,6 +71,8 @@ export interface ExplainJson {
 export interface ExplainContext {
   names: ReadonlyMap<string, number>;
   links: LinkNames;
+  /** Protocol and scope names (rt_protos, rt_scopes); iproute2's built-in ones by default. */
+  routeNames?: RouteNames;
 }
 
 function markOf(lookup: Lookup): string | null {
@@ -87,7 +90,7 @@ function lookupJson(lookup: Lookup, context: ExplainContext): LookupJson {
     markOf: lookup.markOf ?? null,
     rule: lookup.rule ? ruleJson(lookup.rule, context.names) : null,
     table: match?.table ?? null,
-    route: match ? routeJson(match, context.links) : null,
+    route: match ? routeJson(match, context.links, context.routeNames) : null,
     nexthop: resolved
       ? {
         dev: devOf(resolved, context.links),
@@ -100,7 +103,7 @@ function lookupJson(lookup: Lookup, context: ExplainContext): LookupJson {
 }
 
 function tableJson(t: TableExplanation, context: ExplainContext): ExplainTableJson {
-  const j = (r: Route) => routeJson(r, context.links);
+  const j = (r: Route) => routeJson(r, context.links, context.routeNames);
   return {
     table: t.table,
     vpn: t.vpn?.name ?? null,
@@ -122,7 +125,7 @@ function name(table: number, names: ReadonlyMap<string, number>): string {
 /** The verdict of `explanation` in sentences. */
 export function explanationSummary(explanation: Explanation, context: ExplainContext): string[] {
   const { links, names } = context;
-  const r = (route: Route) => routeText(route, links);
+  const r = (route: Route) => routeText(route, links, { names: context.routeNames });
   const [plain, ...marked] = explanation.lookups;
   const out: string[] = [];
   const ruleWords = (lookup: Lookup) =>
@@ -191,7 +194,7 @@ function tableReason(
   explanation: Explanation,
   context: ExplainContext,
 ): string | undefined {
-  const r = (route: Route) => routeText(route, context.links);
+  const r = (route: Route) => routeText(route, context.links, { names: context.routeNames });
   const table = name(t.table, context.names);
   const source = name(explanation.source, context.names);
   switch (t.status) {
@@ -258,7 +261,9 @@ export function explainText(
     if (lookup.error) rows.push(["error", c.red(lookup.error.message)]);
     if (lookup.rule) rows.push(["rule", `${lookup.rule.priority}: ${lookup.rule.text}`]);
     if (lookup.table !== null) rows.push(["table", c.cyan(name(lookup.table, context.names))]);
-    if (source.match) rows.push(["route", routeText(source.match, context.links)]);
+    if (source.match) {
+      rows.push(["route", routeText(source.match, context.links, { names: context.routeNames })]);
+    }
     if (lookup.nexthop) {
       const hop = [
         lookup.nexthop.gateway ? `via ${lookup.nexthop.gateway}` : "",

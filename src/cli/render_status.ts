@@ -10,6 +10,7 @@ import { EXCLUSION_REASONS, type ExclusionReason } from "../planner/eligibility.
 import type { DaemonSummary } from "../status/daemon_summary.ts";
 import { durationText } from "../status/daemon_summary.ts";
 import type { TableStatus } from "../status/table_status.ts";
+import type { RouteNames } from "../rt_names.ts";
 import { tableName } from "../rt_tables.ts";
 import { type RuleJson, ruleJson } from "./render_detect.ts";
 import { type LinkNames, type RouteJson, routeJson, routeText } from "./render.ts";
@@ -65,6 +66,8 @@ export interface StatusContext {
   includeGatewayRoutes: boolean;
   names: ReadonlyMap<string, number>;
   links: LinkNames;
+  /** Protocol and scope names (rt_protos, rt_scopes); iproute2's built-in ones by default. */
+  routeNames?: RouteNames;
   detection: VpnDetection;
   daemon: DaemonSummary | null;
   stateFile: string;
@@ -78,7 +81,8 @@ function nameOf(table: number, names: ReadonlyMap<string, number>): string | nul
 
 /** Builds the `status --json` document. */
 export function statusJson(tables: readonly TableStatus[], context: StatusContext): StatusJson {
-  const j = (route: Parameters<typeof routeJson>[0]) => routeJson(route, context.links);
+  const j = (route: Parameters<typeof routeJson>[0]) =>
+    routeJson(route, context.links, context.routeNames);
   return {
     source: context.source,
     protocol: context.protocol,
@@ -117,7 +121,8 @@ export function statusText(
 ): string {
   const c = context.colors ?? palette(false);
   const doc = statusJson(tables, context);
-  const text = (route: Parameters<typeof routeText>[0]) => routeText(route, context.links);
+  const text = (route: Parameters<typeof routeText>[0]) =>
+    routeText(route, context.links, { names: context.routeNames });
   let out = "";
   doc.tables.forEach((t, i) => {
     const status = tables[i];

@@ -766,6 +766,37 @@ Deno.test("routes on nexthop objects are not guessed: resync", () => {
   assert.equal(view.routes(T).length, 1);
 });
 
+Deno.test("nexthop objects: kept from dumps and events; a deleted one takes its routes along", () => {
+  const nh = (id: number, extra = {}) => ({
+    family: 2,
+    scope: 253,
+    protocol: 0,
+    flags: 0,
+    id,
+    ...extra,
+  });
+  const viaObject = v4(T, "10.0.0.0/8", { nhId: 7, oif: VETH0, scope: RT_SCOPE.UNIVERSE });
+  const mainViaObject = v4(MAIN, "10.0.0.0/8", { nhId: 7, oif: VETH0, scope: RT_SCOPE.UNIVERSE });
+  const other = v4(T, "10.1.0.0/16", { nhId: 8, oif: VETH0, scope: RT_SCOPE.UNIVERSE });
+  const view = makeView({ routes: [viaObject, mainViaObject, other] });
+  view.reset("nexthops", [nh(7, { oif: VETH0 }), nh(8, { oif: VETH0 })]);
+  assert.deepEqual([...view.nexthops().keys()], [7, 8]);
+  assert.equal(view.applyNexthop("new", nh(7, { oif: VETH0 })), false, "the same object again");
+  assert.equal(view.applyNexthop("new", nh(7, { oif: VETH0, gateway: "192.168.50.9" })), true);
+  assert.equal(view.nexthops().get(7)?.gateway, "192.168.50.9");
+  // The kernel removes IPv4 routes of a deleted object without a notification.
+  assert.equal(view.applyNexthop("del", nh(7)), true);
+  assert.deepEqual(view.routes(T), [other]);
+  assert.deepEqual(view.routes(MAIN), []);
+  assert.equal(view.nexthops().has(7), false);
+  assert.equal(view.applyNexthop("del", nh(7)), false, "deleting it again changes nothing");
+  // Unmodelled attributes (an encapsulation) are kept, as copies.
+  const data = new Uint8Array([1, 2, 3, 4]);
+  view.applyNexthop("new", nh(9, { oif: VETH0, other: [{ type: 8, data }] }));
+  assert.notEqual(view.nexthops().get(9)?.other?.[0].data, data);
+  assert.deepEqual(view.nexthops().get(9)?.other?.[0].data, data);
+});
+
 // ---- replace / append / ECMP (header flags as the kernel sent them) ------------------------------
 
 Deno.test("IPv4: replace takes the first of (tos, metric), append goes last, create first", () => {

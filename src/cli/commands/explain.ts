@@ -5,6 +5,7 @@
  * @module
  */
 
+import { loadRouteNames } from "../../rt_names.ts";
 import { readVpnDetection, resolveAutoTable } from "../../detect/auto_table.ts";
 import { explainAddress } from "../../explain/explain.ts";
 import { parseIp } from "../../netlink/ip.ts";
@@ -28,7 +29,11 @@ export function explain(ctx: CommandContext, opts: ExplainOptions): Promise<numb
     const config = resolveAutoTable(ctx.config, client, ctx.tableNames);
     const detection = readVpnDetection(client, [parseIp(opts.address).family]);
     const explanation = explainAddress(client, opts.address, config, detection);
-    const context = { names: ctx.tableNames, links: linkNames(client) };
+    const context = {
+      names: ctx.tableNames,
+      links: linkNames(client),
+      routeNames: loadRouteNames(),
+    };
     ctx.print(
       opts.json
         ? JSON.stringify(explainJson(explanation, context), null, 2) + "\n"

@@ -8,6 +8,7 @@ import { resolveAutoTable } from "../../detect/auto_table.ts";
 import { flushChanges } from "../../engine/reconcile.ts";
 import { log } from "../../log.ts";
 import { EXIT } from "../exit_codes.ts";
+import { loadRouteNames } from "../../rt_names.ts";
 import { resultsText } from "../render.ts";
 import { type CommandContext, linkNames, requireRouteChanges, withClient } from "./context.ts";
 
@@ -18,7 +19,7 @@ export function flush(ctx: CommandContext): Promise<number> {
     const config = resolveAutoTable(ctx.config, client, ctx.tableNames);
     const results = client.apply(flushChanges(client, config));
     const links = linkNames(client);
-    ctx.print(resultsText(results, links));
+    ctx.print(resultsText(results, links, loadRouteNames()));
     const failed = results.filter((r) => r.error).length;
     log().info("Flush done", {
       deleted: results.length - failed,

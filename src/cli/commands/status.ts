@@ -6,6 +6,7 @@
  * @module
  */
 
+import { loadRouteNames } from "../../rt_names.ts";
 import { readVpnDetection, resolveAutoTable } from "../../detect/auto_table.ts";
 import type { MirrorConfig } from "../../engine/config.ts";
 import { reconcile } from "../../engine/reconcile.ts";
@@ -74,6 +75,7 @@ export function status(ctx: CommandContext, opts: StatusOptions): Promise<number
       includeGatewayRoutes: config.includeGatewayRoutes === true,
       names: ctx.tableNames,
       links: linkNames(client),
+      routeNames: loadRouteNames(),
       detection,
       daemon: state ? daemonSummary(state, { now: Date.now(), alive }) : null,
       stateFile: path,

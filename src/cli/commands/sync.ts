@@ -10,6 +10,7 @@ import { uncapturedTables } from "../../detect/uncaptured.ts";
 import { applyCounts, reconcile } from "../../engine/reconcile.ts";
 import { log } from "../../log.ts";
 import { ERRNO } from "../../netlink/errors.ts";
+import { loadRouteNames } from "../../rt_names.ts";
 import { EXIT } from "../exit_codes.ts";
 import { resultsText } from "../render.ts";
 import {
@@ -36,7 +37,7 @@ export function sync(ctx: CommandContext): Promise<number> {
     const { plan, results } = reconcile(client, config);
     const links = linkNames(client);
     const counts = applyCounts(plan, results);
-    ctx.print(resultsText(results, links));
+    ctx.print(resultsText(results, links, loadRouteNames()));
     for (const c of plan.conflicts) {
       log().warn("Conflict: {dst} in table {table} is held by a route linkmirror did not make", {
         dst: `${c.wanted.dst}/${c.wanted.dstLen}`,

@@ -1,0 +1,98 @@
+import { deepEqual, equal } from "node:assert/strict";
+import { AF, RT_SCOPE, RTAX, RTN, RTNH_F, RTPROT } from "../../src/netlink/constants.ts";
+import type { Route } from "../../src/netlink/route.ts";
+import { routeJson, routeText } from "../../src/cli/render.ts";
+
+const links = new Map([[2, "lan0"], [3, "lan1"]]);
+const base: Route = {
+  family: AF.INET,
+  table: 539098368,
+  dst: "10.50.0.0",
+  dstLen: 24,
+  srcLen: 0,
+  tos: 0,
+  protocol: 77,
+  scope: RT_SCOPE.LINK,
+  type: RTN.UNICAST,
+  flags: 0,
+  oif: 2,
+};
+const names = { protocols: new Map([[77, "linkmirror"], [16, "dhcp"]]), scopes: new Map() };
+
+Deno.test("routeText: protocol and scope names as ip prints them, numbers when unnamed", () => {
+  equal(
+    routeText({ ...base, protocol: RTPROT.DHCP }, links),
+    "10.50.0.0/24 dev lan0 proto dhcp scope link",
+  );
+  equal(routeText(base, links), "10.50.0.0/24 dev lan0 proto 77 scope link");
+  equal(routeText(base, links, { names }), "10.50.0.0/24 dev lan0 proto linkmirror scope 253");
+  equal(routeText({ ...base, type: RTN.UNREACHABLE }, links).split(" ")[0], "unreachable");
+});
+
+Deno.test("routeText: what a copy carries, in ip's words and order", () => {
+  const route: Route = {
+    ...base,
+    flow: (2 << 16) | 9,
+    metrics: {
+      lock: 1 << RTAX.MTU,
+      mtu: 1400,
+      rtt: 160,
+      advmss: 1360,
+      hoplimit: 33,
+      features: 1,
+      rtoMin: 50,
+      congctl: "cubic",
+    },
+  };
+  equal(
+    routeText(route, links),
+    "10.50.0.0/24 dev lan0 proto 77 scope link realms 2/9 mtu lock 1400 rtt 20ms advmss 1360 " +
+      "hoplimit 33 features ecn rto_min 50ms congctl cubic",
+  );
+  const multipath: Route = {
+    ...base,
+    oif: undefined,
+    scope: RT_SCOPE.UNIVERSE,
+    multipath: [
+      { oif: 2, flags: 0, hops: 1, flow: 3 },
+      { oif: 3, flags: RTNH_F.ONLINK, hops: 4, gateway: "172.16.0.1" },
+    ],
+  };
+  delete multipath.oif;
+  equal(
+    routeText(multipath, links),
+    "10.50.0.0/24 proto 77 nexthop dev lan0 weight 2 realm 3 " +
+      "nexthop via 172.16.0.1 dev lan1 weight 5 onlink",
+  );
+  equal(
+    routeText({ ...base, oif: undefined, nhId: 12 }, links),
+    "10.50.0.0/24 nhid 12 proto 77 scope link",
+  );
+  const ra: Route = {
+    ...base,
+    family: AF.INET6,
+    dst: "2001:db8::",
+    dstLen: 64,
+    scope: RT_SCOPE.UNIVERSE,
+    priority: 1024,
+    pref: 1,
+    expires: 300,
+  };
+  equal(
+    routeText(ra, links),
+    "2001:db8::/64 dev lan0 proto 77 metric 1024 expires 300sec pref high",
+  );
+});
+
+Deno.test("routeJson keeps numbers and adds names and the copied attributes", () => {
+  const json = routeJson(
+    { ...base, protocol: RTPROT.DHCP, metrics: { mtu: 1400, congctl: "bbr" }, flow: 7 },
+    links,
+  );
+  equal(json.protocol, 16);
+  equal(json.protocolName, "dhcp");
+  deepEqual(json.metrics, { mtu: 1400, congctl: "bbr" });
+  equal(json.realms, 7);
+  equal(routeJson(base, links).protocolName, undefined);
+  equal(routeJson(base, links, names).protocolName, "linkmirror");
+});
