@@ -193,7 +193,11 @@ export class TableView {
   /** table → group key → routes in kernel order. */
   #routes = new Map<number, Map<string, Route[]>>();
   /** prefix part → the keys of its groups, so that one prefix's routes are found without a scan. */
-  #byPrefix = new Map<string, Set<string>>();
+  /**
+   * prefix → the key of its one group, or the keys of its groups when it has several (rare: other
+   * metrics or tos), so that the common prefix costs no set of its own.
+   */
+  #byPrefix = new Map<string, string | Set<string>>();
   #links = new Map<number, Link>();
   #addresses = new Map<string, Address>();
   #nexthops = new Map<number, NexthopObject>();
@@ -274,9 +278,10 @@ export class TableView {
   routesWithPrefix(prefix: Pick<Route, "family" | "table" | "dst" | "dstLen">): Route[] {
     const groups = this.#routes.get(prefix.table);
     const keys = this.#byPrefix.get(tablePrefixKey(prefix));
-    if (!groups || !keys) return [];
+    if (!groups || keys === undefined) return [];
+    if (typeof keys === "string") return [...(groups.get(keys) ?? [])];
     const out: Route[] = [];
-    for (const key of keys) out.push(...(groups.get(key) ?? []));
+    for (const key of keys) for (const route of groups.get(key) ?? []) out.push(route);
     return out;
   }
 
@@ -434,13 +439,16 @@ export class TableView {
   }
 
   #indexGroup(key: string, prefix: string, present: boolean): void {
-    let keys = this.#byPrefix.get(prefix);
+    const keys = this.#byPrefix.get(prefix);
     if (present) {
-      if (!keys) this.#byPrefix.set(prefix, keys = new Set());
-      keys.add(key);
-    } else if (keys) {
+      if (keys === undefined) this.#byPrefix.set(prefix, key);
+      else if (typeof keys !== "string") keys.add(key);
+      else if (keys !== key) this.#byPrefix.set(prefix, new Set([keys, key]));
+    } else if (keys === key) {
+      this.#byPrefix.delete(prefix);
+    } else if (keys !== undefined && typeof keys !== "string") {
       keys.delete(key);
-      if (keys.size === 0) this.#byPrefix.delete(prefix);
+      if (keys.size === 1) this.#byPrefix.set(prefix, keys.values().next().value!);
     }
   }
 
