@@ -21,6 +21,8 @@ export interface BenchContext {
   linkmirror: LinkmirrorCommand;
   /** A second linkmirror (`--bin-b`) measured beside the first: before/after a change. */
   candidate?: LinkmirrorCommand;
+  /** The `src/` directory whose engine scenario 6 times (`--src`); this checkout's if absent. */
+  engineSrc?: string;
   /** A second `src/` directory (`--src-b`) whose engine scenario 6 times beside this one's. */
   candidateSrc?: string;
   /** linkmirror as the built artifact (a bundle run by deno), if one could be made. */

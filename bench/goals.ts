@@ -20,12 +20,16 @@ export interface GoalVerdict {
 
 const fmt = (v: number) => (Number.isFinite(v) ? (v >= 10 ? v.toFixed(1) : v.toFixed(2)) : "-");
 
-/** Checks every goal against `rows`. */
-export function checkGoals(rows: readonly ResultRow[]): GoalVerdict[] {
+/**
+ * Checks every goal against `rows`, judging linkmirror's contenders with id suffix `suffix`:
+ * `""` for the first linkmirror, `"-b"` for the second (`--bin-b`, `--src-b`).
+ */
+export function checkGoals(rows: readonly ResultRow[], suffix = ""): GoalVerdict[] {
+  const ours = new Set(["sync", "watch", "engine", "version", "noop-sync"]);
   const find = (scenario: string | RegExp, metric: string, contender: string) =>
     rows.find((r) =>
       (typeof scenario === "string" ? r.scenario === scenario : scenario.test(r.scenario)) &&
-      r.metric === metric && r.contender === contender
+      r.metric === metric && r.contender === (ours.has(contender) ? contender + suffix : contender)
     );
   const med = (row: ResultRow | undefined) => row?.summary.median ?? NaN;
   const verdicts: GoalVerdict[] = [];
@@ -111,7 +115,8 @@ export function checkGoals(rows: readonly ResultRow[]): GoalVerdict[] {
   }
   {
     const wakes = rows.filter((r) =>
-      r.scenario === "5 footprint" && r.metric.startsWith("wake-ups") && r.contender === "watch"
+      r.scenario === "5 footprint" && r.metric.startsWith("wake-ups") &&
+      r.contender === `watch${suffix}`
     );
     judge(
       "0 idle wake-ups",
@@ -119,7 +124,7 @@ export function checkGoals(rows: readonly ResultRow[]): GoalVerdict[] {
       wakes.map((w) => `${w.metric}: ${fmt(w.summary.max)}`).join("; ") || "not measured",
     );
     const rss = rows.filter((r) =>
-      r.scenario === "5 footprint" && r.metric.startsWith("RSS") && r.contender === "watch"
+      r.scenario === "5 footprint" && r.metric.startsWith("RSS") && r.contender === `watch${suffix}`
     );
     judge(
       "RSS ≤ 40 MB",
@@ -136,5 +141,65 @@ export function checkGoals(rows: readonly ResultRow[]): GoalVerdict[] {
         : "not measured",
     );
   }
+  // The hot path at the runtime's floor (issue 13).
+  {
+    const floorMs = med(find(FOOTPRINT, "run time", "floor"));
+    const floorRss = med(find(FOOTPRINT, "peak RSS", "floor"));
+    const version = med(find(FOOTPRINT, "run time", "version"));
+    judge(
+      "start (--version) ≤ 1.3× the floor (must ≤ 2×)",
+      known(version, floorMs) ? version <= 1.3 * floorMs : undefined,
+      `--version ${fmt(version)} ms, floor ${fmt(floorMs)} ms: ${fmt(version / floorMs)}×`,
+    );
+    const versionRss = med(find(FOOTPRINT, "peak RSS", "version"));
+    judge(
+      "RSS of --version ≤ floor + 4 MiB",
+      known(versionRss, floorRss) ? versionRss <= floorRss + 4 : undefined,
+      `--version ${fmt(versionRss)} MiB, floor ${fmt(floorRss)} MiB: +${
+        fmt(versionRss - floorRss)
+      }`,
+    );
+    const read10k = find("6 decode+plan 10k", "read+plan, first", "engine");
+    const warm10k = find("6 decode+plan 10k", "read+plan, warm", "engine");
+    judge(
+      "dump + decode + plan of 10k routes ≤ 15 ms",
+      read10k ? med(read10k) <= 15 : undefined,
+      `first ${fmt(med(read10k))} ms, warm ${fmt(med(warm10k))} ms (source and copies: 20k)`,
+    );
+    const lag = med(find("1 bulk 10k", "converge after burst", "watch"));
+    const birdLag = med(find("1 bulk 10k", "converge after burst", "bird-rx"));
+    judge(
+      "lag after a 10k burst ≤ BIRD rx (must ≤ 2×)",
+      known(lag, birdLag) ? lag <= birdLag : undefined,
+      `watch ${fmt(lag)} ms, BIRD rx ${fmt(birdLag)} ms: ${fmt(lag / birdLag)}×`,
+    );
+    const start = med(find(FOOTPRINT, "RSS after start", "watch"));
+    judge(
+      "RSS after start ≤ floor + 6 MiB",
+      known(start, floorRss) ? start <= floorRss + 6 : undefined,
+      `watch ${fmt(start)} MiB, floor ${fmt(floorRss)} MiB: +${fmt(start - floorRss)}`,
+    );
+    const after10k = med(find(FOOTPRINT, "RSS after 10k", "watch"));
+    judge(
+      "RSS after 10k routes ≤ 64 MiB",
+      known(after10k) ? after10k <= 64 : undefined,
+      `${fmt(after10k)} MiB`,
+    );
+    const after100k = med(find("7 memory 100k", "RSS after 100k", "watch"));
+    const changes1 = med(find("7 memory 100k", "RSS after 100k changes", "watch"));
+    const changes2 = med(find("7 memory 100k", "RSS after 200k changes", "watch"));
+    judge(
+      "RSS after 100k routes ≤ 128 MiB",
+      known(after100k) ? after100k <= 128 : undefined,
+      `${fmt(after100k)} MiB`,
+    );
+    judge(
+      "RSS flat over 100k changes (second 100k ≤ 1.05× the first)",
+      known(changes1, changes2) ? changes2 <= 1.05 * changes1 : undefined,
+      `after 100k changes ${fmt(changes1)} MiB, after 200k ${fmt(changes2)} MiB`,
+    );
+  }
   return verdicts;
 }
+
+const FOOTPRINT = "5 footprint";

@@ -5,8 +5,8 @@
  * benchmark issue as met or missed.
  *
  * Usage: `deno run -A bench/main.ts [--quick | --smoke] [--json] [--json-out FILE]
- * [--only 1,2,3,4,5,6,7] [--reps N] [--bin PATH] [--bin-b PATH] [--src-b DIR] [--no-install]
- * [--linkmirror-only]`
+ * [--only 1,2,3,4,5,6,7] [--reps N] [--bin PATH] [--bin-b PATH] [--src DIR] [--src-b DIR]
+ * [--judge-b] [--no-install] [--linkmirror-only]`
  *
  * - `--quick`: fewer repetitions and samples (about a third of the time).
  * - `--smoke`: tiny sizes, linkmirror only, scenarios 1, 2 and 4, a few seconds: proves the
@@ -16,7 +16,9 @@
  *   6 decode + plan, 7 memory at 100k).
  * - `--bin`: run this linkmirror executable instead of `deno run -A main.ts`.
  * - `--bin-b`: also run this second linkmirror ("B") beside the first, for a before/after.
- * - `--src-b`: time the engine (scenario 6) of this second `src/` directory beside this one's.
+ * - `--src`: time the engine (scenario 6) of this `src/` directory instead of this checkout's.
+ * - `--src-b`: time the engine of this second `src/` directory beside the first.
+ * - `--judge-b`: judge the goals on the second linkmirror ("B", the "after" of a before/after).
  * - `--no-install`: do not `apt-get install bird2` when BIRD is missing (it is then skipped).
  * - `--linkmirror-only`: leave out BIRD and the shell loop (`ip -batch` stays as a yardstick).
  *
@@ -164,7 +166,9 @@ async function main(): Promise<number> {
       reps: { type: "string" },
       bin: { type: "string" },
       "bin-b": { type: "string" },
+      src: { type: "string" },
       "src-b": { type: "string" },
+      "judge-b": { type: "boolean", default: false },
       "no-install": { type: "boolean", default: false },
       "linkmirror-only": { type: "boolean", default: false },
     },
@@ -207,6 +211,7 @@ async function main(): Promise<number> {
     results,
     progress,
     candidate: values["bin-b"] ? { prefix: [values["bin-b"]] } : undefined,
+    engineSrc: values.src,
     candidateSrc: values["src-b"],
   };
   const started = performance.now();
@@ -241,7 +246,7 @@ async function main(): Promise<number> {
   if (only.has("7") && plan.memorySize > 0) await memory(ctx, plan.memorySize);
 
   const rows = results.rows();
-  const goals = checkGoals(rows);
+  const goals = checkGoals(rows, values["judge-b"] ? "-b" : "");
   const info = await machine(birdVersion);
   progress(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   const document = JSON.stringify({ ...info, mode, skipped, rows, goals }, null, 2);

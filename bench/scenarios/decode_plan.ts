@@ -28,7 +28,7 @@ const INNER_REPS = 5;
 
 /** Runs scenario 6 for each of `sizes`. */
 export async function decodePlan(ctx: BenchContext, sizes: readonly number[]): Promise<void> {
-  const sources: [string, string | undefined][] = [["engine", undefined]];
+  const sources: [string, string | undefined][] = [["engine", ctx.engineSrc]];
   if (ctx.candidateSrc) sources.push(["engine-b", ctx.candidateSrc]);
   for (const size of sizes) {
     const scenario = `6 decode+plan ${size >= 1000 ? `${size / 1000}k` : size}`;
