@@ -6,6 +6,7 @@
  */
 
 import type { ResultRow } from "./results.ts";
+import { CHURN_SCENARIO } from "./scenarios/churn.ts";
 import { summarise } from "./stats.ts";
 
 /** One goal's verdict. */
@@ -66,6 +67,27 @@ export function checkGoals(rows: readonly ResultRow[], suffix = ""): GoalVerdict
       parts.push(`${metric}: p50 ${fmt(s.median)} ms, p99 ${fmt(s.p99)} ms`);
     }
     judge("event latency p50 ≤ 0.5 ms and p99 ≤ 2 ms", ok, parts.join("; ") || "not measured");
+  }
+  {
+    const parts: string[] = [];
+    let ok: boolean | undefined = undefined;
+    for (const metric of ["appear", "disappear"]) {
+      const row = find(CHURN_SCENARIO, metric, "watch");
+      if (!row) continue;
+      const s = summarise(row.samples);
+      ok = (ok ?? true) && s.median <= 0.5 && s.p99 <= 2;
+      const bird = find(CHURN_SCENARIO, metric, "bird-rx");
+      const peer = bird ? summarise(bird.samples) : undefined;
+      parts.push(
+        `${metric}: p50 ${fmt(s.median)} ms, p99 ${fmt(s.p99)} ms` +
+          (peer ? ` (BIRD rx p50 ${fmt(peer.median)} ms, p99 ${fmt(peer.p99)} ms)` : ""),
+      );
+    }
+    judge(
+      "latency under churn (random gaps 5–60 ms) p50 ≤ 0.5 ms and p99 ≤ 2 ms",
+      ok,
+      parts.join("; ") || "not measured",
+    );
   }
   {
     const scale = rows.filter((r) => r.scenario === "3 scale independence");

@@ -5,7 +5,7 @@
  * benchmark issue as met or missed.
  *
  * Usage: `deno run -A bench/main.ts [--quick | --smoke] [--json] [--json-out FILE]
- * [--only 1,2,3,4,5,6,7] [--reps N] [--bin PATH] [--bin-b PATH] [--src DIR] [--src-b DIR]
+ * [--only 1,2,3,4,5,6,7,8] [--reps N] [--bin PATH] [--bin-b PATH] [--src DIR] [--src-b DIR]
  * [--judge-b] [--no-install] [--linkmirror-only]`
  *
  * - `--quick`: fewer repetitions and samples (about a third of the time).
@@ -13,7 +13,7 @@
  *   benchmark works.
  * - `--json`: one JSON document instead of the table; `--json-out FILE` writes it to FILE too.
  * - `--only`: run these scenarios (1 bulk, 2 latency, 3 scale, 4 storm, 5 footprint and floor,
- *   6 decode + plan, 7 memory at 100k).
+ *   6 decode + plan, 7 memory at 100k, 8 churn latency).
  * - `--bin`: run this linkmirror executable instead of `deno run -A main.ts`.
  * - `--bin-b`: also run this second linkmirror ("B") beside the first, for a before/after.
  * - `--src`: time the engine (scenario 6) of this `src/` directory instead of this checkout's.
@@ -45,6 +45,7 @@ import { decodePlan } from "./scenarios/decode_plan.ts";
 import { memory } from "./scenarios/memory.ts";
 import { floor, startup } from "./scenarios/startup.ts";
 import { storms } from "./scenarios/storm.ts";
+import { churn } from "./scenarios/churn.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -61,6 +62,7 @@ interface Plan {
   idleSeconds: number;
   decodeSizes: number[];
   memorySize: number;
+  churnSamples: number;
 }
 
 const PLANS: Record<BenchMode, Plan> = {
@@ -76,6 +78,7 @@ const PLANS: Record<BenchMode, Plan> = {
     idleSeconds: 10,
     decodeSizes: [10_000, 100_000],
     memorySize: 100_000,
+    churnSamples: 200,
   },
   quick: {
     reps: 2,
@@ -89,6 +92,7 @@ const PLANS: Record<BenchMode, Plan> = {
     idleSeconds: 5,
     decodeSizes: [10_000, 100_000],
     memorySize: 100_000,
+    churnSamples: 150,
   },
   smoke: {
     reps: 1,
@@ -102,6 +106,7 @@ const PLANS: Record<BenchMode, Plan> = {
     idleSeconds: 1,
     decodeSizes: [200],
     memorySize: 0,
+    churnSamples: 5,
   },
 };
 
@@ -176,7 +181,7 @@ async function main(): Promise<number> {
   const mode: BenchMode = values.smoke ? "smoke" : values.quick ? "quick" : "full";
   const plan = { ...PLANS[mode] };
   if (values.reps) plan.reps = Math.max(1, Number(values.reps));
-  const only = new Set((values.only ?? "1,2,3,4,5,6,7").split(",").map((s) => s.trim()));
+  const only = new Set((values.only ?? "1,2,3,4,5,6,7,8").split(",").map((s) => s.trim()));
   const progress = (message: string) => console.error(`bench: ${message}`);
 
   const refusal = await canRun();
@@ -244,6 +249,7 @@ async function main(): Promise<number> {
   }
   if (only.has("6")) await decodePlan(ctx, plan.decodeSizes);
   if (only.has("7") && plan.memorySize > 0) await memory(ctx, plan.memorySize);
+  if (only.has("8")) await churn(ctx, plan.churnSamples);
 
   const rows = results.rows();
   const goals = checkGoals(rows, values["judge-b"] ? "-b" : "");

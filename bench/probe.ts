@@ -80,6 +80,13 @@ export interface LatencyCommand {
   samples: number;
   /** Pause before each change, in ms, so that each one comes after a quiet period. */
   gapMs: number;
+  /**
+   * Churn: when given, each pause is drawn uniformly from [`gapMs`, `maxGapMs`] (seeded by
+   * `seed`), counted from the previous change's copy.
+   */
+  maxGapMs?: number;
+  /** Seed of the pauses' random draws. Default 1. */
+  seed?: number;
   /** Device of the sample routes. */
   dev: string;
   /** A copy not seen within this long counts as missed. */
@@ -355,10 +362,21 @@ class Probe {
     this.#filter(true);
     const reply: LatencyReply = { add: [], del: [], missed: 0 };
     const first = cmd.first ?? 0;
+    // mulberry32: a small seeded generator, so that two contenders get the same pauses.
+    let state = (cmd.seed ?? 1) >>> 0;
+    const random = () => {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const gap = () =>
+      cmd.maxGapMs === undefined ? cmd.gapMs : cmd.gapMs + random() * (cmd.maxGapMs - cmd.gapMs);
     for (let i = first; i < first + cmd.samples; i++) {
       const route = sampleRoute(i, cmd.dev);
       for (const op of ["add", "del"] as const) {
-        this.#idle(cmd.gapMs);
+        this.#idle(gap());
         const key = `${route.dst}/${route.len}@${route.dev}`;
         let seen = false;
         let copy: number | undefined;

@@ -57,7 +57,8 @@ export class ProbeClient {
 
   /** See {@linkcode LatencyCommand}. */
   latency(command: Omit<LatencyCommand, "cmd">): Promise<LatencyReply> {
-    const budget = command.samples * 2 * (command.gapMs + command.timeoutMs) + 30_000;
+    const gap = Math.max(command.gapMs, command.maxGapMs ?? 0);
+    const budget = command.samples * 2 * (gap + command.timeoutMs) + 30_000;
     return this.#send({ cmd: "latency", ...command }, budget);
   }
 

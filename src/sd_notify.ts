@@ -22,7 +22,7 @@
 
 import { AF } from "./netlink/constants.ts";
 import { errnoName } from "./netlink/errors.ts";
-import { encodeSockaddrUn, lastErrno, libc, MSG, retryEintr, SOCK } from "./netlink/libc.ts";
+import { encodeSockaddrUn, lastErrno, libc, MSG, retryEintr, SOCK } from "./sys/libc.ts";
 
 /** Where environment variables come from: `Deno.env`, or a `Map` in tests. */
 export interface EnvReader {

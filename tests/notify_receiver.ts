@@ -6,7 +6,7 @@
  */
 
 import { AF } from "../src/netlink/constants.ts";
-import { encodeSockaddrUn, lastErrno, libc, MSG, SOCK } from "../src/netlink/libc.ts";
+import { encodeSockaddrUn, lastErrno, libc, MSG, SOCK } from "../src/sys/libc.ts";
 
 /** A bound AF_UNIX datagram socket standing in for systemd's notify socket. */
 export class NotifyReceiver {

@@ -12,9 +12,9 @@ import { isTracked, routeKey, type RouteSpec } from "../routes.ts";
 import { buildTopology, type Topology } from "../topology.ts";
 
 /**
- * Gap before each single change of a latency run: clearly longer than linkmirror's 50 ms
- * coalescing window (counted from the end of its last apply), so that each change is a lone
- * event after a quiet period, as in the goal, whatever the jitter of the previous apply.
+ * Gap before each single change of a latency run, so that each change is a lone event after a
+ * quiet period, as in the goal, whatever the jitter of the previous apply (scenario 8 measures
+ * changes with short random gaps).
  */
 export const SAMPLE_GAP_MS = 100;
 /** Index of the readiness canary among the sample routes (clear of the measured samples). */

@@ -29,6 +29,10 @@ export interface LatencyOptions {
   samples: number;
   /** Unrelated gateway routes put in `main` first. */
   gatewayRoutes?: number;
+  /** Pause before each change, ms. Default {@linkcode SAMPLE_GAP_MS}. */
+  gapMs?: number;
+  /** Churn: pauses drawn from [`gapMs`, `maxGapMs`] instead. */
+  maxGapMs?: number;
 }
 
 /** Measures one contender's event latency and CPU per change. */
@@ -51,7 +55,8 @@ export async function measureLatency(ctx: BenchContext, options: LatencyOptions)
         const cpu = cpuNanoseconds(daemon.pid);
         const reply = await probe.latency({
           samples: options.samples,
-          gapMs: SAMPLE_GAP_MS,
+          gapMs: options.gapMs ?? SAMPLE_GAP_MS,
+          maxGapMs: options.maxGapMs,
           dev: topo.devs[0],
           timeoutMs: 1000,
         });

@@ -57,6 +57,8 @@ export interface StatusJson {
   stateFile: string;
   /** Why the state file could not be read, or null. */
   stateFileError: string | null;
+  /** Every daemon with a state file (one per target table), running or not. */
+  daemons: DaemonJson[];
 }
 
 /** What the status renderers need besides the table states. */
@@ -72,6 +74,8 @@ export interface StatusContext {
   daemon: DaemonSummary | null;
   stateFile: string;
   stateFileError: string | null;
+  /** Every daemon with a state file; default: the one above, if any. */
+  daemons?: DaemonJson[];
 }
 
 function nameOf(table: number, names: ReadonlyMap<string, number>): string | null {
@@ -111,6 +115,8 @@ export function statusJson(tables: readonly TableStatus[], context: StatusContex
     daemon: context.daemon ? { ...context.daemon, stateFile: context.stateFile } : null,
     stateFile: context.stateFile,
     stateFileError: context.stateFileError,
+    daemons: context.daemons ??
+      (context.daemon ? [{ ...context.daemon, stateFile: context.stateFile }] : []),
   };
 }
 
@@ -172,6 +178,14 @@ export function statusText(
 }
 
 function daemonText(doc: StatusJson, c: Palette): string {
+  const others = doc.daemons.filter((o) => o.stateFile !== doc.stateFile).map((o) =>
+    `other daemon: ${o.running === false ? c.red("not running") : c.green("running")} ` +
+    `(pid ${o.pid}), tables ${o.tables.join(", ")}\n`
+  ).join("");
+  return ownDaemonText(doc, c) + others;
+}
+
+function ownDaemonText(doc: StatusJson, c: Palette): string {
   if (doc.stateFileError) return `daemon: ${c.red(doc.stateFileError)}\n`;
   const d = doc.daemon;
   if (d === null) return `daemon: ${c.dim(`not running (no state file at ${doc.stateFile})`)}\n`;

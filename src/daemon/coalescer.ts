@@ -1,30 +1,26 @@
 /**
- * When the `watch` daemon applies: a pure state machine over an injected clock that batches
- * rtnetlink events into applies. It owns no timers; the daemon asks it for the next deadline and
- * sleeps in the kernel until the socket is readable or that deadline passes.
+ * When the `watch` daemon applies: group commit, as a pure state machine over an injected clock.
+ * It owns no timers; the daemon asks it for the next deadline and sleeps in the kernel until the
+ * socket is readable or that deadline passes.
  *
- * Policy (times in milliseconds of the caller's clock):
+ * Policy by default (`coalesceMs` 0, times in milliseconds of the caller's clock):
  *
- * - **Quiet → immediate.** An event that arrives when no apply is in flight and the last apply
- *   *ended* at least `coalesceMs` ago is due at once. The daemon drains everything already queued
- *   on the socket before it asks {@linkcode Coalescer.due}, so that first apply sees the whole
- *   burst that was waiting.
- * - **Busy → batch.** An event that arrives while an apply is in flight, or less than `coalesceMs`
- *   after the last apply ended, joins a batch. The window is measured from the apply's *end*
- *   because the kernel's follow-ups (and our own echoes) arrive after the writes, however long the
- *   apply took. The batch is due when no event has arrived for `coalesceMs` (and at least
- *   `coalesceMs` after the last apply ended), but never later than `maxWaitMs` after its first
- *   event — so a continuous storm still gets an apply every `maxWaitMs`. A batch never starts
- *   while an apply is in flight; if it waited past `maxWaitMs` it is due when that apply ends.
+ * - **Idle → at once.** An event that arrives when no apply is in flight is due immediately. The
+ *   daemon drains everything already queued on the socket before it asks
+ *   {@linkcode Coalescer.due}, so that apply sees the whole burst that was waiting.
+ * - **Busy → one batch.** Events that arrive while an apply is in flight are due the moment it
+ *   ends, all in one apply. A storm thus gets back-to-back applies, each covering everything that
+ *   piled up during the one before — few writes, and no timer ever delays an event.
  * - **Echoes are not events.** The daemon's own writes come back as notifications. The caller
- *   passes `{ echo: true }` for them (see {@linkcode EventOptions}) and they neither start a batch
- *   nor delay one. Suggested rule for the daemon: a route event in a target table whose
- *   `protocol` is linkmirror's and whose route equals an add (or delete) of the last apply is an
- *   echo; events that did not change the daemon's view (`TableView.apply*` returned `false`) need
- *   not be fed at all. A missed echo costs one apply whose plan is empty and which writes nothing,
- *   so it cannot loop.
+ *   passes `{ echo: true }` for them (see {@linkcode EventOptions}) and they schedule nothing. A
+ *   missed echo costs one apply whose plan is empty and which writes nothing, so it cannot loop.
  * - **Idle → no deadline.** With nothing pending {@linkcode Coalescer.nextDeadline} is
  *   `undefined`, so the daemon blocks on the socket alone.
+ *
+ * Opt-in batching (`--coalesce`, `--max-wait`): with `coalesceMs` > 0 a batch is due once no
+ * event has arrived for `coalesceMs` (and at least `coalesceMs` after the last apply ended), but
+ * never later than `maxWaitMs` after its first event (`maxWaitMs` 0: `coalesceMs`). The first
+ * event after a quiet period (no apply for `coalesceMs`) is still due at once.
  *
  * @example
  * ```ts
@@ -41,16 +37,19 @@
  * @module
  */
 
-/** Default quiet gap that closes a batch, in milliseconds. */
-export const DEFAULT_COALESCE_MS = 50;
-/** Default upper bound on how long a batched event waits, in milliseconds. */
-export const DEFAULT_MAX_WAIT_MS = 500;
+/** Default quiet gap that closes a batch, in milliseconds: none, group commit alone. */
+export const DEFAULT_COALESCE_MS = 0;
+/** Default upper bound on how long a batched event waits, in milliseconds: 0, `coalesceMs`. */
+export const DEFAULT_MAX_WAIT_MS = 0;
 
 /** Options of {@linkcode Coalescer}. */
 export interface CoalescerOptions {
   /** Quiet gap, after the last event and after the last apply's end, that makes a batch due. */
   coalesceMs?: number;
-  /** A batch is due at the latest this long after its first event. At least `coalesceMs`. */
+  /**
+   * A batch is due at the latest this long after its first event: 0 (the default) for
+   * `coalesceMs`, else at least `coalesceMs`.
+   */
   maxWaitMs?: number;
 }
 
@@ -107,7 +106,7 @@ export class Coalescer {
   /** Creates a coalescer; throws {@linkcode CoalescerOptionsError} on negative or crossed bounds. */
   constructor(options: CoalescerOptions = {}) {
     const coalesceMs = options.coalesceMs ?? DEFAULT_COALESCE_MS;
-    const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+    const maxWaitMs = options.maxWaitMs || DEFAULT_MAX_WAIT_MS || coalesceMs;
     if (!Number.isFinite(coalesceMs) || coalesceMs < 0) {
       throw new CoalescerOptionsError(
         `Coalesce window must be a finite number ≥ 0, got ${coalesceMs}`,

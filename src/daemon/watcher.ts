@@ -1,13 +1,19 @@
 /**
- * The `watch` daemon's loop: events in, coalescing, plan, apply, log.
+ * The `watch` daemon's loop: events in, group commit, plan, apply, log.
  *
- * One socket subscribed to the route, link and address groups brings events; a second one
- * carries dumps and route changes. The {@linkcode TableView} keeps the source table's mirror
- * candidates, the target tables, links and addresses current from events, so that an event costs
- * a plan over that small view, not a dump. A full dump happens at start (after subscribing, so
- * nothing between dump and subscription is lost), after an overrun (`ENOBUFS`), when the view
- * cannot follow the kernel, and every `resyncIntervalS`. The {@linkcode Coalescer} decides when
- * to apply; when idle there is no deadline and the process sleeps in `poll`.
+ * A {@linkcode Subscription} to the route, link and address groups brings decoded events; the
+ * client carries dumps and route changes. The {@linkcode TableView} keeps the source table's
+ * mirror candidates, the target tables, links and addresses current from events, so that an event
+ * costs a plan over that small view, not a dump. A full dump happens at start (after subscribing,
+ * so nothing between dump and subscription is lost), after an overrun (`ENOBUFS`), when the view
+ * cannot follow the kernel, on {@linkcode Watcher.resync} (SIGHUP) and every `resyncIntervalS`.
+ *
+ * Scheduling is group commit ({@linkcode Coalescer}): an event that finds the daemon idle is
+ * applied at once, after draining whatever else is queued; what arrives during an apply is
+ * applied right after it, in one batch. Timers exist only for a held prefix's back-off, the
+ * periodic resync, the watchdog and the retry after a failed apply; when idle the process sleeps
+ * in `poll` with no deadline. Somebody undoing copies of one prefix again and again is a fight
+ * ({@linkcode FightDetector}): that prefix alone is held back, every other one runs at full speed.
  *
  * @module
  */
@@ -17,19 +23,22 @@ import type { MirrorConfig } from "../engine/config.ts";
 import { applyCounts, flushChanges, planChanges, planInput } from "../engine/reconcile.ts";
 import { NLM_F, RTNLGRP } from "../netlink/constants.ts";
 import type { Address } from "../netlink/address.ts";
-import type { EventBatch } from "../netlink/conn.ts";
 import type { NexthopObject } from "../netlink/nexthop.ts";
-import { DecodeError } from "../netlink/errors.ts";
 import type { Route } from "../netlink/route.ts";
-import { decodeRtnlMessage } from "../netlink/rtnl_message.ts";
 import { sourceExclusion } from "../planner/eligibility.ts";
 import { type Conflict, type Plan, planSync } from "../planner/plan.ts";
-import { prefixKey } from "../planner/route_identity.ts";
-import { type ChangeResult, MissingTableError, type RouteStore } from "../rtnl/client.ts";
-import type { WaitResult } from "../netlink/transport.ts";
-import { ApplyBudget } from "./apply_budget.ts";
+import { prefixKey, routeKey } from "../planner/route_identity.ts";
+import {
+  type ChangeResult,
+  describeRoute,
+  MissingTableError,
+  type RouteChange,
+  type RouteStore,
+} from "../rtnl/client.ts";
+import type { Subscription } from "../rtnl/subscription.ts";
 import { Coalescer } from "./coalescer.ts";
 import { EchoSet } from "./echoes.ts";
+import { FightDetector, type FightOptions } from "./fight_detector.ts";
 import { TableView } from "./table_view.ts";
 
 /** The multicast groups whose events can change the wanted copies or the copies themselves. */
@@ -47,9 +56,9 @@ type Prefix = Pick<Route, "family" | "dst" | "dstLen">;
 
 /** Timing options of the daemon. */
 export interface WatchTiming {
-  /** Quiet time that ends a burst, ms. */
+  /** Opt-in quiet time that ends a burst, ms; 0 (the default): group commit alone. */
   coalesceMs: number;
-  /** Longest time a change waits, ms. */
+  /** Opt-in bound on a batched change's wait when `coalesceMs` > 0, ms; 0: `coalesceMs`. */
   maxWaitMs: number;
   /** Seconds between full resyncs, 0 = never. */
   resyncIntervalS: number;
@@ -75,20 +84,10 @@ export interface WatchCounters {
   malformed: number;
   /** Datagrams from senders other than the kernel, dropped. */
   droppedForeign: number;
-  /** Times an apply was held back because applies came too often (a fight with a writer). */
-  throttled: number;
-}
-
-/** Where events come from: a connection on a socket subscribed to {@linkcode WATCH_GROUPS}. */
-export interface EventSource {
-  /** Reads every queued event without blocking. */
-  drainEvents(): EventBatch;
-  /** Waits until events are queued, `wake()` is called, or `timeoutMs` passed. */
-  wait(timeoutMs?: number): Promise<WaitResult>;
-  /** Makes a pending or the next `wait()` return `"woken"`. */
-  wake(): void;
-  /** Datagrams dropped because their sender was not the kernel. */
-  readonly droppedForeign: number;
+  /** Fights detected: episodes of one prefix's copy undone again and again by someone else. */
+  fights: number;
+  /** Copies undone by someone else (deleted, or replaced by a foreign route). */
+  undone: number;
 }
 
 /** The kernel operations the daemon uses: a {@linkcode RouteStore} that also lists addresses. */
@@ -101,8 +100,8 @@ export interface DaemonStore extends RouteStore {
 
 /** What the daemon needs from outside: sockets, clock, log, and hooks for service managers. */
 export interface WatcherDeps {
-  /** The event socket. */
-  events: EventSource;
+  /** The event subscription ({@linkcode WATCH_GROUPS}), opened before the first dump. */
+  events: Pick<Subscription, "drain" | "wait" | "wake" | "droppedForeign">;
   /** The request socket (separate, unsubscribed), for dumps and changes. */
   client: DaemonStore;
   /** Milliseconds, monotonic. Default `performance.now`. */
@@ -115,6 +114,10 @@ export interface WatcherDeps {
   onApply?: (counters: Readonly<WatchCounters>, last: ApplySummary) => void;
   /** Watchdog keep-alive interval in ms and its callback, if a service manager asks for one. */
   watchdog?: { intervalMs: number; ping: () => void };
+  /** Called on every turn of the loop (the table locks answer their probes there). */
+  onTick?: () => void;
+  /** Fight detection thresholds (tests); the defaults suit production. */
+  fights?: FightOptions;
 }
 
 /** What one apply did. */
@@ -137,10 +140,10 @@ export interface ApplySummary {
   at: number;
 }
 
-/** Retry delay after a failed apply grows from `maxWaitMs` up to this. */
+/** The first retry after a failed apply comes this much later, ms; it doubles each time. */
+export const FIRST_RETRY_MS = 250;
+/** Retry delay after a failed apply grows from {@linkcode FIRST_RETRY_MS} up to this. */
 const MAX_RETRY_MS = 30_000;
-/** At most this many applies per second: beyond, another writer is fighting us. */
-export const MAX_APPLIES_PER_SECOND = 20;
 
 /**
  * The daemon. `run()` resolves when {@linkcode Watcher.stop} was called (or a signal arrived
@@ -164,11 +167,15 @@ export class Watcher {
     failedApplies: 0,
     malformed: 0,
     droppedForeign: 0,
-    throttled: 0,
+    fights: 0,
+    undone: 0,
   };
-  readonly #budget = new ApplyBudget({ limit: MAX_APPLIES_PER_SECOND, windowMs: 1000 });
-  #throttledUntil: number | undefined;
+  readonly #fights: FightDetector;
+  /** The prefix of every copy the fight detector knows, by the copy's key. */
+  readonly #fightPrefixes = new Map<string, Prefix>();
   #stopping = false;
+  /** Why a full resync was asked for from outside (SIGHUP), until the loop does it. */
+  #resyncRequest: string | undefined;
   #nextResync: number | undefined;
   #retryAt: number | undefined;
   #retryDelay: number;
@@ -190,7 +197,8 @@ export class Watcher {
     this.#now = deps.now ?? (() => performance.now());
     this.#view = new TableView({ tables: [config.source, ...config.tables] });
     this.#coalescer = new Coalescer({ coalesceMs: timing.coalesceMs, maxWaitMs: timing.maxWaitMs });
-    this.#retryDelay = timing.maxWaitMs;
+    this.#fights = new FightDetector(deps.fights);
+    this.#retryDelay = FIRST_RETRY_MS;
   }
 
   /** The counters so far. */
@@ -201,6 +209,15 @@ export class Watcher {
   /** Asks the loop to end; safe from a signal handler. */
   stop(): void {
     this.#stopping = true;
+    this.#deps.events.wake();
+  }
+
+  /**
+   * Asks for a full resync (dump everything, plan every copy) as soon as the loop is free; safe
+   * from a signal handler (SIGHUP). `reason` goes into the log.
+   */
+  resync(reason: string): void {
+    this.#resyncRequest ??= reason;
     this.#deps.events.wake();
   }
 
@@ -272,7 +289,7 @@ export class Watcher {
   }
 
   /** Marks what an event touched (see {@linkcode Watcher.#dirty}). */
-  #touch(route?: Route): void {
+  #touch(route?: Prefix): void {
     if (this.#dirty === "all") return;
     if (route === undefined || this.#config.includeGatewayRoutes) {
       this.#dirty = "all";
@@ -304,7 +321,7 @@ export class Watcher {
       this.#dirty = new Map();
       const plan = this.#plan(dirty === "all" ? undefined : dirty.values());
       this.#trackConflicts(plan, dirty);
-      const changes = planChanges(plan);
+      const changes = this.#withoutHeld(planChanges(plan), started);
       const results = client.apply(changes);
       this.#echoes.expect(results);
       summary = this.#summarise(plan, results, started, resync);
@@ -321,6 +338,56 @@ export class Watcher {
       this.#coalescer.onApplyEnd(this.#now());
     }
     if (summary) this.#deps.onApply?.(this.counters, summary);
+  }
+
+  /** `changes` without the adds of copies held back by a fight (deletes always go through). */
+  #withoutHeld(changes: RouteChange[], now: number): RouteChange[] {
+    if (!this.#fights.holding) return changes;
+    return changes.filter((c) => c.op !== "add" || !this.#fights.held(routeKey(c.route), now));
+  }
+
+  /**
+   * Someone else undid our copy `route` (`how`): feeds the fight detector (per copy: its kernel
+   * identity, so `fe80::/64` on two devices are two copies), and warns once when that starts a
+   * fight.
+   */
+  #undone(route: Route, how: string, now: number): void {
+    this.#counters.undone++;
+    const key = routeKey(route);
+    this.#fightPrefixes.set(key, { family: route.family, dst: route.dst, dstLen: route.dstLen });
+    const verdict = this.#fights.undone(key, now, how);
+    if (!verdict.started) return;
+    this.#counters.fights++;
+    this.#deps.log.warn(
+      "Fight over {dst} in table {table}: its copy was undone {count} times within {windowS} s, " +
+        "last {how}; leaving that prefix alone for {backoffMs} ms, then backing off up to " +
+        "{maxS} s while it goes on. Another writer (a second linkmirror, a network manager " +
+        "with foreign-route cleanup, a script) is removing linkmirror's copies",
+      {
+        dst: `${route.dst}/${route.dstLen}`,
+        table: route.table,
+        oif: route.oif,
+        count: verdict.count,
+        windowS: this.#fights.windowMs / 1000,
+        how,
+        backoffMs: verdict.backoffMs,
+        maxS: this.#fights.maxBackoffMs / 1000,
+      },
+    );
+  }
+
+  /** Ends the fight holds due at `now`: their prefixes are planned again. */
+  #expireHolds(now: number): boolean {
+    const ended = this.#fights.expire(now);
+    for (const key of ended) {
+      const prefix = this.#fightPrefixes.get(key);
+      if (prefix) this.#touch(prefix);
+      else this.#touch();
+    }
+    for (const key of this.#fightPrefixes.keys()) {
+      if (!this.#fights.known(key)) this.#fightPrefixes.delete(key);
+    }
+    return ended.length > 0;
   }
 
   /**
@@ -398,7 +465,7 @@ export class Watcher {
       this.#scheduleRetry();
     } else {
       this.#retryAt = undefined;
-      this.#retryDelay = this.#timing.maxWaitMs;
+      this.#retryDelay = FIRST_RETRY_MS;
     }
     if (s.added + s.replaced + s.deleted + s.failed > 0) {
       this.#counters.changingApplies++;
@@ -419,8 +486,9 @@ export class Watcher {
   /** Reads every queued event into the view; tells the coalescer about the ones that matter. */
   #drain(): void {
     const { events, log } = this.#deps;
-    const batch = events.drainEvents();
+    const batch = events.drain();
     const now = this.#now();
+    this.#counters.events += batch.messages;
     if (batch.overrun) {
       this.#touch();
       this.#counters.overruns++;
@@ -430,26 +498,24 @@ export class Watcher {
       });
       this.#coalescer.onEvent(now);
     }
-    for (const message of batch.messages) {
-      this.#counters.events++;
-      let event;
-      try {
-        event = decodeRtnlMessage(message);
-      } catch (e) {
-        if (!(e instanceof DecodeError)) throw e;
-        this.#counters.malformed++;
-        log.warn("Ignored a malformed event: {error}", { error: e.message });
-        continue;
-      }
+    // Undone copies: one undo per copy per batch, however many events say so.
+    const undone = new Map<string, { copy: Route; how: string }>();
+    for (const event of batch.events) {
       let changed = false;
       let echo = false;
       switch (event.kind) {
+        case "malformed":
+          this.#counters.malformed++;
+          log.warn("Ignored a malformed event: {error}", { error: event.error });
+          continue;
         case "route": {
           const route = event.route;
-          changed = this.#applyRoute(event.op, route, message.header.flags);
+          const undo = this.#undoneBy(event.op, route, event.flags, event.port);
+          changed = this.#applyRoute(event.op, route, event.flags);
           if (!changed) break;
           const ours = route.protocol === this.#config.protocol;
           echo = ours && this.#echoes.take(event.op, route);
+          if (undo !== undefined && !echo) undone.set(routeKey(undo.copy), undo);
           // Our own change coming back leaves its prefix as planned: nothing to re-plan. A foreign
           // route in a target table can change the VPN's devices: plan everything.
           if (!echo) this.#touch(route.table === this.#config.source || ours ? route : undefined);
@@ -468,9 +534,41 @@ export class Watcher {
           changed = this.#view.applyNexthop(event.op, event.nexthop);
           if (changed) this.#touch();
           break;
+        case "rule":
+          continue;
       }
       if (changed) this.#coalescer.onEvent(now, { echo });
     }
+    for (const { copy, how } of undone.values()) this.#undone(copy, how, now);
+  }
+
+  /**
+   * Whether a route event in a target table undoes one of our copies, which, and how: a delete of
+   * a copy (by whom, from the notification's port id), or a foreign route replacing one.
+   * Undefined for anything else. Called before the event reaches the view (which still holds the
+   * copy).
+   */
+  #undoneBy(
+    op: "new" | "del",
+    route: Route,
+    flags: number,
+    port: number,
+  ): { copy: Route; how: string } | undefined {
+    if (!this.#config.tables.includes(route.table)) return undefined;
+    const ours = route.protocol === this.#config.protocol;
+    if (op === "del") {
+      // The kernel's own deletions (port 0: a link went down, an address went away) follow
+      // changes the daemon plans for anyway; they are not somebody undoing copies.
+      if (!ours || port === 0) return undefined;
+      return { copy: route, how: `deleted by netlink port ${port} (usually that writer's pid)` };
+    }
+    if (ours || (flags & NLM_F.REPLACE) === 0) return undefined;
+    const copy = this.#view.routesWithPrefix(route)
+      .find((r) => r.protocol === this.#config.protocol && r.table === route.table);
+    if (!copy) return undefined;
+    const how = `replaced by ${describeRoute(route)} proto ${route.protocol}` +
+      (port !== 0 ? ` from netlink port ${port}` : "");
+    return { copy, how };
   }
 
   /** Feeds a route event to the view; non-candidates of the source table are not kept. */
@@ -489,13 +587,12 @@ export class Watcher {
 
   /** The next time the loop must wake up without an event, or undefined to sleep until one. */
   #deadline(): number | undefined {
-    // While throttled, nothing that leads to an apply may wake the loop before the throttle ends.
-    const gate = (at: number | undefined) =>
-      at === undefined ? undefined : Math.max(at, this.#throttledUntil ?? -Infinity);
+    if (this.#resyncRequest !== undefined) return this.#now();
     const candidates = [
-      gate(this.#coalescer.nextDeadline()),
-      gate(this.#nextResync),
-      gate(this.#retryAt),
+      this.#coalescer.nextDeadline(),
+      this.#nextResync,
+      this.#retryAt,
+      this.#fights.nextExpiry(),
       this.#nextWatchdog,
     ].filter((d): d is number => d !== undefined);
     return candidates.length ? Math.min(...candidates) : undefined;
@@ -523,32 +620,27 @@ export class Watcher {
         );
         if (this.#stopping) break;
         if (result === "readable") this.#drain();
+      } else {
+        // Due already: still take in what is queued, so the apply sees it (group commit).
+        this.#drain();
       }
+      this.#deps.onTick?.();
       const t = this.#now();
       if (watchdog && this.#nextWatchdog !== undefined && t >= this.#nextWatchdog) {
         watchdog.ping();
         this.#nextWatchdog = t + watchdog.intervalMs;
       }
-      const resyncDue = this.#nextResync !== undefined && t >= this.#nextResync;
-      const retryDue = this.#retryAt !== undefined && t >= this.#retryAt;
-      const throttleEnded = this.#throttledUntil !== undefined && t >= this.#throttledUntil;
-      if (!(resyncDue || retryDue || throttleEnded || this.#coalescer.due(t))) continue;
-      const allowed = this.#budget.nextAllowed(t);
-      if (allowed > t) {
-        if (this.#throttledUntil === undefined) {
-          this.#counters.throttled++;
-          log.warn(
-            "Applying too often ({count} in the last second); holding back for {delayMs} ms. " +
-              "Another writer may be undoing linkmirror's changes, or --coalesce is very short",
-            { count: this.#budget.count(t), delayMs: round(allowed - t) },
-          );
-        }
-        this.#throttledUntil = allowed;
-        continue;
+      const requested = this.#resyncRequest;
+      if (requested !== undefined) {
+        this.#resyncRequest = undefined;
+        log.info("{reason}: full resync", { reason: requested });
       }
-      this.#throttledUntil = undefined;
+      if (this.#expireHolds(t)) this.#coalescer.onEvent(t);
+      const resyncDue = requested !== undefined ||
+        (this.#nextResync !== undefined && t >= this.#nextResync);
+      const retryDue = this.#retryAt !== undefined && t >= this.#retryAt;
+      if (!(resyncDue || retryDue || this.#coalescer.due(t))) continue;
       if (retryDue) this.#retryAt = undefined;
-      this.#budget.record(t);
       this.#apply(resyncDue);
     }
   }

@@ -10,7 +10,6 @@
 import { AF, NETLINK_OPT, NETLINK_ROUTE, SO, SOL } from "./constants.ts";
 import { ERRNO, NetlinkError } from "./errors.ts";
 import {
-  check,
   EFD,
   EINTR,
   encodeSockaddrNl,
@@ -22,7 +21,7 @@ import {
   retryEintr,
   SOCK,
   SOCKADDR_NL_SIZE,
-} from "./libc.ts";
+} from "../sys/libc.ts";
 import type { Datagram, Transport, WaitResult } from "./transport.ts";
 
 /** Options of {@linkcode NetlinkSocket.open}. */
@@ -55,6 +54,13 @@ const MAX_DATAGRAM = 64 << 10;
 /** `netlink_sendmsg` refuses datagrams longer than `sk_sndbuf - 32`. */
 const SEND_OVERHEAD = 32;
 const EAGAIN = 11;
+
+/** The result of a libc call, or {@linkcode NetlinkError}`(op, errno)` when it failed. */
+function check(op: string, result: number | bigint): number {
+  const n = Number(result);
+  if (n < 0) throw new NetlinkError(op, lastErrno());
+  return n;
+}
 
 function setIntOption(fd: number, level: number, name: number, value: number, op: string): void {
   const v = new Uint8Array(4);

@@ -24,9 +24,9 @@ export interface RawOptions {
 
 /** The options `watch` adds to the mirroring options. */
 export interface WatchOptions {
-  /** Quiet time in ms that separates bursts (`--coalesce`). */
+  /** Opt-in quiet time in ms that separates bursts (`--coalesce`); 0: group commit alone. */
   coalesceMs: number;
-  /** Longest time in ms a pending change waits (`--max-wait`). */
+  /** Opt-in longest wait in ms of a batched change with `--coalesce` (`--max-wait`); 0: coalesce. */
   maxWaitMs: number;
   /** Seconds between full resyncs, 0 = off (`--resync-interval`). */
   resyncIntervalS: number;
@@ -78,7 +78,7 @@ function textOf(row: OptionRow, raw: RawValue, option: string): string | string[
  * import { resolveOptions } from "./resolve.ts";
  * const { mirror, watch } = resolveOptions("watch", { values: { table: ["51820"] } }, new Map());
  * mirror.tables; // [51820]
- * watch.coalesceMs; // 50
+ * watch.coalesceMs; // 0
  * ```
  */
 export function resolveOptions(
@@ -148,7 +148,7 @@ function mirrorConfig(values: Record<string, unknown>, tableOption: string): Mir
 /** The checks that span `watch`'s options. */
 function watchOptions(values: Record<string, unknown>, maxWaitOption: string): WatchOptions {
   const options = values as unknown as WatchOptions;
-  if (options.maxWaitMs < options.coalesceMs) {
+  if (options.maxWaitMs > 0 && options.maxWaitMs < options.coalesceMs) {
     throw new UsageError(
       maxWaitOption,
       `${options.maxWaitMs} is shorter than --coalesce ${options.coalesceMs}`,

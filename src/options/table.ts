@@ -361,8 +361,9 @@ export const OPTIONS: readonly OptionRow[] = [
     flag: "--coalesce",
     env: "LINKMIRROR_COALESCE",
     value: "<ms>",
-    default: "50",
-    help: "quiet time in milliseconds that ends a burst of changes",
+    default: "0",
+    help: "opt-in: quiet time in milliseconds that ends a burst of changes (0: apply at once, " +
+      "and batch only what piles up during an apply)",
     commands: ["watch"],
     parse: (text: string, context) => parseIntOption(context.option, text, 0, 60_000),
   },
@@ -373,10 +374,11 @@ export const OPTIONS: readonly OptionRow[] = [
     flag: "--max-wait",
     env: "LINKMIRROR_MAX_WAIT",
     value: "<ms>",
-    default: "500",
-    help: "longest time in milliseconds a change waits to be applied (at least --coalesce)",
+    default: "0",
+    help: "opt-in: with --coalesce, the longest time in milliseconds a change waits (0: " +
+      "--coalesce; else at least --coalesce)",
     commands: ["watch"],
-    parse: (text: string, context) => parseIntOption(context.option, text, 1, 600_000),
+    parse: (text: string, context) => parseIntOption(context.option, text, 0, 600_000),
   },
   {
     name: "resyncInterval",

@@ -18,6 +18,17 @@ import { decodeNexthop, type NexthopObject, NHMSG_LEN } from "../netlink/nexthop
 import { decodeRoute, encodeRoute, type Route, RTMSG_LEN } from "../netlink/route.ts";
 import { decodeRule, FIB_RULE_HDR_LEN, type Rule } from "../netlink/rule.ts";
 import { NetlinkSocket, type NetlinkSocketOptions } from "../netlink/socket.ts";
+import type { Transport } from "../netlink/transport.ts";
+import { ConnSubscription, type Subscription } from "./subscription.ts";
+
+/** Options of {@linkcode RtnlClient.subscribe}. */
+export interface SubscribeOptions {
+  /** Receive buffer to ask for, in bytes (see {@linkcode NetlinkSocketOptions.receiveBuffer}). */
+  receiveBuffer?: number;
+}
+
+/** Opens the socket of a subscription: joined to `groups`, with the given receive buffer. */
+export type OpenEventTransport = (options: NetlinkSocketOptions) => Transport;
 
 /** One change to a routing table. */
 export interface RouteChange {
@@ -217,9 +228,37 @@ export class RtnlClient implements RouteStore {
   /** The connection requests go over. */
   readonly conn: Conn;
 
-  /** Wraps an open connection. */
-  constructor(conn: Conn) {
+  readonly #openEvents: OpenEventTransport;
+
+  /**
+   * Wraps an open connection. `openEvents` opens the sockets of {@linkcode RtnlClient.subscribe}
+   * (default: a real netlink socket; tests pass a fake kernel's).
+   */
+  constructor(conn: Conn, options: { openEvents?: OpenEventTransport } = {}) {
     this.conn = conn;
+    this.#openEvents = options.openEvents ?? ((o) => NetlinkSocket.open(o));
+  }
+
+  /**
+   * Subscribes to the multicast `groups` (`RTNLGRP_*`) on a socket of its own: from now on the
+   * kernel's notifications queue up for {@linkcode Subscription.drain}, decoded. Subscribe
+   * before dumping, so that no change between the dump and the subscription is lost.
+   *
+   * @example
+   * ```ts ignore
+   * import { RtnlClient } from "./client.ts";
+   * import { RTNLGRP } from "../netlink/constants.ts";
+   * const client = RtnlClient.open();
+   * const events = client.subscribe([RTNLGRP.IPV4_ROUTE], { receiveBuffer: 4 << 20 });
+   * const routes = client.routes({ table: 254 });
+   * while ((await events.wait()) === "readable") {
+   *   for (const e of events.drain().events) if (e.kind === "route") console.log(e.op, e.route);
+   * }
+   * ```
+   */
+  subscribe(groups: readonly number[], options: SubscribeOptions = {}): Subscription {
+    const transport = this.#openEvents({ groups, receiveBuffer: options.receiveBuffer });
+    return new ConnSubscription(new Conn(transport));
   }
 
   /** Opens a request socket (not subscribed to events) and wraps it. */

@@ -4,6 +4,11 @@
  * (write a temporary file in the same directory, then rename) so that `linkmirror status` never
  * reads half a file. No socket server: the file is the interface.
  *
+ * One file per daemon, named after its (first) target table — `table-<id>.json` — since one daemon
+ * per table runs (the table lock). Only its owner removes it, on a clean exit.
+ * `$LINKMIRROR_STATE_FILE` names one file instead (a daemon started with it writes there; `status`
+ * with it reads only that one); `$LINKMIRROR_STATE_DIR` moves the directory.
+ *
  * The document ({@linkcode DaemonState}, `version` 1) is stable: fields may be added, none
  * removed or changed in meaning without a new version.
  *
@@ -14,14 +19,16 @@ import type { MirrorConfig } from "../engine/config.ts";
 import { persistConfig, PERSISTED, restoreConfig } from "../options/persist.ts";
 import { UsageError } from "../options/values.ts";
 import { ERRNO } from "../netlink/errors.ts";
-import { lastErrno, libc } from "../netlink/libc.ts";
+import { lastErrno, libc } from "../sys/libc.ts";
 
 /** The directory of the state file. */
 export const STATE_DIR = "/run/linkmirror";
-/** The default path of the state file. */
+/** The state file of versions that ran one daemon only; `status` still reads it. */
 export const STATE_FILE = `${STATE_DIR}/state.json`;
-/** The environment variable that moves the state file (tests, several daemons). */
+/** The environment variable that names one state file (and no other is written or read). */
 export const STATE_FILE_ENV = "LINKMIRROR_STATE_FILE";
+/** The environment variable that moves the directory of the per-table state files. */
+export const STATE_DIR_ENV = "LINKMIRROR_STATE_DIR";
 /** The version of the document's shape. */
 export const STATE_VERSION = 1;
 
@@ -45,8 +52,12 @@ export interface DaemonCounters {
   resyncs?: number;
   /** Messages that did not decode. */
   malformed?: number;
-  /** Times an apply was held back because applies came too often. */
+  /** Times an apply was held back because applies came too often (versions before fights). */
   throttled?: number;
+  /** Fights detected: episodes of one prefix's copy undone again and again by someone else. */
+  fights?: number;
+  /** Copies undone by someone else (deleted, or replaced by a foreign route). */
+  undone?: number;
 }
 
 /** The last apply of the daemon. */
@@ -149,15 +160,80 @@ export class StateFileError extends Error {
   }
 }
 
-/** The state file's path: `$LINKMIRROR_STATE_FILE` when set, else {@linkcode STATE_FILE}. */
-export function stateFilePath(): string {
+function env(name: string): string | undefined {
   try {
-    return Deno.env.get(STATE_FILE_ENV) || STATE_FILE;
+    return Deno.env.get(name) || undefined;
   } catch {
-    return STATE_FILE; // No --allow-env.
+    return undefined; // No --allow-env.
   }
 }
 
+/** `$LINKMIRROR_STATE_FILE` when set: the one state file to write and read. */
+export function explicitStateFile(): string | undefined {
+  return env(STATE_FILE_ENV);
+}
+
+/** The directory of the per-table state files: `$LINKMIRROR_STATE_DIR`, else `/run/linkmirror`. */
+export function stateDir(): string {
+  return env(STATE_DIR_ENV) ?? STATE_DIR;
+}
+
+/**
+ * The state file of a daemon whose target tables are `tables`: `$LINKMIRROR_STATE_FILE` when
+ * set, else `table-<first table>.json` in {@linkcode stateDir}.
+ *
+ * @example
+ * ```ts
+ * import { daemonStatePath } from "./state_file.ts";
+ * daemonStatePath([539098368], "/run/linkmirror"); // "/run/linkmirror/table-539098368.json"
+ * ```
+ */
+export function daemonStatePath(tables: readonly number[], dir = stateDir()): string {
+  return explicitStateFile() ?? `${dir}/table-${tables[0]}.json`;
+}
+
+/** The state file's path when only one is looked at: `$LINKMIRROR_STATE_FILE`, else the legacy one. */
+export function stateFilePath(): string {
+  return explicitStateFile() ?? STATE_FILE;
+}
+
+/** One state file found by {@linkcode readStates}: its document, or why it could not be read. */
+export type StateEntry =
+  | { path: string; state: DaemonState; error?: undefined }
+  | { path: string; state?: undefined; error: string };
+
+/**
+ * Every state file in `dir`: the per-table ones (`table-<id>.json`) and a legacy `state.json`,
+ * sorted by path. A missing directory holds none.
+ */
+export function readStates(dir: string = stateDir()): StateEntry[] {
+  const names: string[] = [];
+  try {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (!entry.isFile) continue;
+      if (/^table-\d+\.json$/.test(entry.name) || entry.name === "state.json") {
+        names.push(entry.name);
+      }
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw new StateFileError(dir, e instanceof Error ? e.message : String(e));
+  }
+  const out: StateEntry[] = [];
+  for (const name of names.sort()) {
+    const path = `${dir}/${name}`;
+    try {
+      const state = readState(path);
+      if (state) out.push({ path, state });
+    } catch (e) {
+      if (!(e instanceof StateFileError)) throw e;
+      out.push({ path, error: e.message });
+    }
+  }
+  return out;
+}
+
+/** Summarises a configuration for the state file. */
 /** Summarises a configuration for the state file: the recorded rows of the option table. */
 export function configSummary(config: MirrorConfig): DaemonConfigSummary {
   return persistConfig(config).config as unknown as DaemonConfigSummary;
@@ -206,7 +282,14 @@ export function daemonState(input: DaemonStateInput): DaemonState {
 }
 
 const COUNTERS = ["events", "applies", "overruns", "conflicts", "droppedForeign", "failedApplies"];
-const OPTIONAL_COUNTERS = ["changingApplies", "resyncs", "malformed", "throttled"];
+const OPTIONAL_COUNTERS = [
+  "changingApplies",
+  "resyncs",
+  "malformed",
+  "throttled",
+  "fights",
+  "undone",
+];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -344,12 +427,26 @@ export function readState(path: string = stateFilePath()): DaemonState | undefin
   return parseState(text, path);
 }
 
-/** Removes the state file (the daemon's clean exit); a missing file is not an error. */
-export function removeState(path: string = stateFilePath()): void {
+/**
+ * Removes the state file at `path` if `pid` (default: this process) owns it — the daemon's clean
+ * exit; a file another daemon has written since is left alone. A missing file is not an error.
+ * Returns whether it removed the file.
+ */
+export function removeState(path: string, pid: number = Deno.pid): boolean {
+  let state: DaemonState | undefined;
+  try {
+    state = readState(path);
+  } catch (e) {
+    if (!(e instanceof StateFileError)) throw e;
+    return false;
+  }
+  if (state === undefined || state.pid !== pid) return false;
   try {
     Deno.removeSync(path);
+    return true;
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
+    return false;
   }
 }
 

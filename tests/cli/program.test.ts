@@ -103,8 +103,8 @@ Deno.test("bad input exits 2 with one line naming the option, and runs nothing",
 Deno.test("watch options are parsed with their defaults", async () => {
   const r = await run(["watch"]);
   deepEqual(r.calls[0].extra, {
-    coalesceMs: 50,
-    maxWaitMs: 500,
+    coalesceMs: 0,
+    maxWaitMs: 0,
     resyncIntervalS: 300,
     flushOnExit: false,
     receiveBufferBytes: 32 << 20,

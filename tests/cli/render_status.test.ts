@@ -79,6 +79,7 @@ Deno.test("status --json: the documented shape", () => {
     "daemon",
     "stateFile",
     "stateFileError",
+    "daemons",
   ]);
   const [t] = doc.tables;
   deepEqual(Object.keys(t), [

@@ -41,12 +41,47 @@ function simulate(
   return starts;
 }
 
-Deno.test("defaults are 50 ms and 500 ms", () => {
+Deno.test("defaults: group commit alone, no window", () => {
   const c = new Coalescer();
   assert.equal(c.coalesceMs, DEFAULT_COALESCE_MS);
   assert.equal(c.maxWaitMs, DEFAULT_MAX_WAIT_MS);
-  assert.equal(DEFAULT_COALESCE_MS, 50);
-  assert.equal(DEFAULT_MAX_WAIT_MS, 500);
+  assert.equal(DEFAULT_COALESCE_MS, 0);
+  assert.equal(DEFAULT_MAX_WAIT_MS, 0);
+});
+
+Deno.test("max-wait 0 means the coalesce window itself", () => {
+  assert.equal(new Coalescer({ coalesceMs: 40, maxWaitMs: 0 }).maxWaitMs, 40);
+  assert.equal(new Coalescer({ coalesceMs: 40 }).maxWaitMs, 40);
+});
+
+Deno.test("group commit: every event when idle is due at once, whatever came before", () => {
+  const c = new Coalescer();
+  // Events 5..60 ms apart (churn), each apply taking 1 ms: each applied the moment it arrives.
+  const events = [0, 5, 65, 70, 130, 131 + 59, 250];
+  const starts = simulate(c, events, { applyMs: 1, until: 400 });
+  assert.deepEqual(starts, events);
+});
+
+Deno.test("group commit: what arrives during an apply is one batch, due when it ends", () => {
+  const c = new Coalescer();
+  c.onEvent(0);
+  c.onApplyStart(0);
+  for (let t = 1; t < 10; t++) assert.equal(c.onEvent(t), "wait");
+  assert.equal(c.nextDeadline(), undefined, "no timer while the apply runs");
+  c.onApplyEnd(10);
+  assert.ok(c.nextDeadline()! <= 10, "due the moment it ended");
+  assert.equal(c.due(10), true);
+  c.onApplyStart(10);
+  c.onApplyEnd(12);
+  assert.equal(c.pending, false, "one apply covered all nine");
+});
+
+Deno.test("group commit: a storm gets back-to-back applies, not one per event", () => {
+  const c = new Coalescer();
+  // An event every ms for 100 ms; an apply takes 10 ms.
+  const events = Array.from({ length: 100 }, (_, i) => i);
+  const starts = simulate(c, events, { applyMs: 10, until: 200 });
+  assert.deepEqual(starts, [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
 });
 
 Deno.test("unusable options are rejected", () => {
@@ -63,7 +98,7 @@ Deno.test("idle: no deadline, nothing due", () => {
 });
 
 Deno.test("a single event after a quiet period is applied immediately", () => {
-  const c = new Coalescer();
+  const c = new Coalescer({ coalesceMs: 50, maxWaitMs: 500 });
   assert.equal(c.onEvent(1000), "apply");
   assert.equal(c.nextDeadline(), 1000);
   assert.equal(c.due(1000), true);
@@ -77,7 +112,7 @@ Deno.test("a single event after a quiet period is applied immediately", () => {
 });
 
 Deno.test("events drained together before the first apply form one batch", () => {
-  const c = new Coalescer();
+  const c = new Coalescer({ coalesceMs: 50, maxWaitMs: 500 });
   assert.equal(c.onEvent(10), "apply");
   assert.equal(c.onEvent(10), "apply");
   assert.equal(c.onEvent(11), "apply");

@@ -1,9 +1,8 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { log as logger, type Logger } from "../../src/log.ts";
-import type { DaemonStore, EventSource } from "../../src/daemon/watcher.ts";
-import { Watcher } from "../../src/daemon/watcher.ts";
+import type { DaemonStore, WatcherDeps } from "../../src/daemon/watcher.ts";
+import { FIRST_RETRY_MS, Watcher } from "../../src/daemon/watcher.ts";
 import type { Address } from "../../src/netlink/address.ts";
-import type { EventBatch } from "../../src/netlink/conn.ts";
 import { RTM } from "../../src/netlink/constants.ts";
 import { NetlinkError } from "../../src/netlink/errors.ts";
 import type { Link } from "../../src/netlink/link.ts";
@@ -11,6 +10,7 @@ import type { Message } from "../../src/netlink/message.ts";
 import { encodeRoute, type Route } from "../../src/netlink/route.ts";
 import type { WaitResult } from "../../src/netlink/transport.ts";
 import type { ChangeResult, RouteChange, RouteFilter } from "../../src/rtnl/client.ts";
+import { decodeEvents } from "../../src/rtnl/subscription.ts";
 import { routeKey } from "../../src/planner/route_identity.ts";
 
 const VPN = 539098368;
@@ -47,6 +47,8 @@ class FakeKernel implements DaemonStore {
   applies: RouteChange[][] = [];
   failNext: NetlinkError | undefined;
   echo: Message[] = [];
+  /** Called after each apply: another writer acting while the daemon was busy. */
+  afterApply: (() => void) | undefined;
 
   constructor(routes: Route[]) {
     for (const r of routes) this.add(r);
@@ -82,9 +84,9 @@ class FakeKernel implements DaemonStore {
       }
       if (change.op === "add") this.add(change.route);
       else this.remove(change.route);
-      this.echo.push(event(change.op === "add" ? "new" : "del", change.route));
+      this.echo.push(event(change.op === "add" ? "new" : "del", change.route, 0, 4242));
       return { change, error: null };
-    });
+    }).concat((this.afterApply?.(), []));
   }
   table(t: number): string[] {
     return (this.routesByTable.get(t) ?? []).map((r) => `${r.dst}/${r.dstLen} ${r.protocol}`)
@@ -92,9 +94,9 @@ class FakeKernel implements DaemonStore {
   }
 }
 
-function event(op: "new" | "del", r: Route, flags = 0): Message {
+function event(op: "new" | "del", r: Route, flags = 0, pid = 0): Message {
   return {
-    header: { type: op === "new" ? RTM.NEWROUTE : RTM.DELROUTE, flags, seq: 0, pid: 0 },
+    header: { type: op === "new" ? RTM.NEWROUTE : RTM.DELROUTE, flags, seq: 0, pid },
     payload: encodeRoute(r),
   };
 }
@@ -115,20 +117,21 @@ interface Step {
 function harness(
   kernel: FakeKernel,
   steps: Step[],
-  timing = { coalesceMs: 50, maxWaitMs: 500, resyncIntervalS: 0 },
+  timing = { coalesceMs: 0, maxWaitMs: 0, resyncIntervalS: 0 },
   log: Logger = logger("test"),
+  extra: Partial<WatcherDeps> = {},
 ) {
   let clock = 1000;
-  let pending: EventBatch = { messages: [], overrun: false };
+  let pending: { messages: Message[]; overrun: boolean } = { messages: [], overrun: false };
   const waits: (number | undefined)[] = [];
   const self: { watcher?: Watcher } = {};
-  const events: EventSource = {
+  const events: WatcherDeps["events"] = {
     droppedForeign: 0,
-    drainEvents() {
+    drain() {
       const batch = { messages: [...kernel.echo, ...pending.messages], overrun: pending.overrun };
       kernel.echo = [];
       pending = { messages: [], overrun: false };
-      return batch;
+      return decodeEvents(batch);
     },
     wait(timeoutMs?: number): Promise<WaitResult> {
       waits.push(timeoutMs);
@@ -160,7 +163,7 @@ function harness(
       excludeDevices: [],
     },
     timing,
-    { events, client: kernel, now: () => clock, log, onReady: () => ready++ },
+    { events, client: kernel, now: () => clock, log, onReady: () => ready++, ...extra },
   );
   self.watcher = watcher;
   return { watcher, waits, ready: () => ready, now: () => clock };
@@ -188,7 +191,7 @@ Deno.test("one event is applied at once; our own echoes cause no second apply", 
   ok(h.waits.every((w) => w === undefined), `never a timer: ${h.waits}`);
 });
 
-Deno.test("a burst is batched: first event at once, the rest in one apply after the quiet gap", async () => {
+Deno.test("with --coalesce, a burst is batched: first event at once, the rest after the gap", async () => {
   const kernel = new FakeKernel([lan, vpnDefault]);
   const burst = Array.from({ length: 20 }, (_, i) => route({ dst: `10.${i}.0.0`, dstLen: 16 }));
   const h = harness(kernel, [
@@ -198,11 +201,77 @@ Deno.test("a burst is batched: first event at once, the rest in one apply after 
       messages: () => (kernel.add(r), [event("new", r)]),
     })),
     {}, // quiet: the pending batch's deadline passes
-  ]);
+  ], { coalesceMs: 50, maxWaitMs: 500, resyncIntervalS: 0 });
   await h.watcher.run();
   equal(kernel.table(VPN).length, 22);
   // start, first event, then the rest after the quiet gap (one timer wait that expired).
   equal(kernel.applies.filter((a) => a.length > 0).length, 3);
+});
+
+Deno.test("group commit: churn with gaps is applied event by event, never on a timer", async () => {
+  const kernel = new FakeKernel([lan, vpnDefault]);
+  const churn = Array.from({ length: 50 }, (_, i) => route({ dst: `10.${i}.0.0`, dstLen: 16 }));
+  const h = harness(
+    kernel,
+    churn.map((r, i) => ({
+      after: 5 + (i * 7) % 55,
+      check: () =>
+        equal(kernel.table(VPN).length, 2 + i, `copy ${i - 1} in place before event ${i}`),
+      messages: () => (kernel.add(r), [event("new", r)]),
+    })),
+  );
+  await h.watcher.run();
+  equal(kernel.table(VPN).length, 52);
+  equal(kernel.applies.filter((a) => a.length > 0).length, 51, "start + one per change");
+  ok(h.waits.every((w) => w === undefined), `no timer: ${h.waits}`);
+});
+
+Deno.test("group commit: what arrives during an apply is applied right after it, in one batch", async () => {
+  const kernel = new FakeKernel([lan, vpnDefault]);
+  const first = route({ dst: "10.100.0.0", dstLen: 16 });
+  const during = Array.from({ length: 10 }, (_, i) => route({ dst: `10.${i}.0.0`, dstLen: 16 }));
+  const h = harness(kernel, [
+    {
+      after: 1000,
+      messages: () => {
+        kernel.afterApply = () => {
+          kernel.afterApply = undefined;
+          for (const r of during) {
+            kernel.add(r);
+            kernel.echo.push(event("new", r));
+          }
+        };
+        kernel.add(first);
+        return [event("new", first)];
+      },
+    },
+  ]);
+  await h.watcher.run();
+  const applies = kernel.applies.filter((a) => a.length > 0);
+  equal(applies.length, 3, "start, the event, then everything that came during it");
+  equal(applies[2].length, 10);
+  equal(kernel.table(VPN).length, 13);
+  ok(h.waits.every((w) => w === undefined), `no timer: ${h.waits}`);
+});
+
+Deno.test("flaps of one route queued together end exact, in one write", async () => {
+  const kernel = new FakeKernel([lan, vpnDefault]);
+  const flap = route({ dst: "10.50.0.0", dstLen: 16 });
+  const h = harness(kernel, [
+    {
+      after: 1000,
+      messages: () => {
+        const out: Message[] = [];
+        for (let i = 0; i < 10; i++) out.push(event("new", flap), event("del", flap));
+        out.push(event("new", flap));
+        kernel.add(flap);
+        return out;
+      },
+    },
+  ]);
+  await h.watcher.run();
+  deepEqual(kernel.table(VPN), ["0.0.0.0/0 3", "10.50.0.0/16 77", "192.168.188.0/24 77"]);
+  deepEqual(kernel.applies.filter((a) => a.length > 0).map((a) => a.length), [1, 1]);
 });
 
 Deno.test("an overrun forces a full dump of the tables", async () => {
@@ -233,14 +302,14 @@ Deno.test("a copy deleted by someone else is put back", async () => {
   deepEqual(kernel.table(VPN), ["0.0.0.0/0 3", "192.168.188.0/24 77"]);
 });
 
-Deno.test("a failed apply is retried after max-wait, with a fresh dump", async () => {
+Deno.test("a failed apply is retried after a short delay, with a fresh dump", async () => {
   const kernel = new FakeKernel([lan, vpnDefault]);
   kernel.failNext = new NetlinkError("add route", 100);
   const h = harness(kernel, [{}, {}]);
   await h.watcher.run();
   equal(h.watcher.counters.failedApplies, 1);
   deepEqual(kernel.table(VPN), ["0.0.0.0/0 3", "192.168.188.0/24 77"]);
-  equal(h.waits[0], 500, "the retry is scheduled max-wait later");
+  equal(h.waits[0], FIRST_RETRY_MS, "the retry is scheduled");
   equal(h.watcher.counters.resyncs, 2);
 });
 
@@ -255,35 +324,81 @@ Deno.test("unrelated gateway routes in main schedule nothing", async () => {
   equal(h.watcher.counters.events, 1 + 1 /* the start's echo */);
 });
 
-Deno.test("a writer that undoes every copy at once is not fought in a tight loop", async () => {
-  const kernel = new FakeKernel([lan, vpnDefault]);
-  const undo = (): Message[] => {
-    const copy = kernel.routesByTable.get(VPN)?.find((r) => r.protocol === 77);
-    if (!copy) return [];
-    kernel.remove(copy);
-    return [event("del", copy)];
-  };
-  // Every 10 ms for 2 s of fake time, the copy is deleted again.
-  const steps: Step[] = Array.from({ length: 200 }, () => ({ after: 10, messages: undo }));
-  const h = harness(kernel, steps, { coalesceMs: 0, maxWaitMs: 100, resyncIntervalS: 0 });
-  await h.watcher.run();
-  const applies = kernel.applies.filter((a) => a.length > 0).length;
-  ok(applies <= 1 + 2 * 20 + 1, `${applies} applies in 2 s`);
-  ok(applies >= 20, `it still repairs, at the bounded rate: ${applies}`);
-  ok(h.watcher.counters.throttled >= 1);
-});
-
-Deno.test("a conflict is reported once, and events on other prefixes do not repeat it", async () => {
-  const held = route({ table: VPN, dst: "10.20.0.0", oif: 3, protocol: 4 });
-  const kernel = new FakeKernel([lan, vpnDefault, route({ dst: "10.20.0.0" }), held]);
+/** A logger that keeps the WARN lines' messages. */
+function warnLog(): { log: Logger; warnings: string[]; props: Record<string, unknown>[] } {
   const warnings: string[] = [];
+  const props: Record<string, unknown>[] = [];
   const quiet = () => {};
   // The watcher logs with debug, info and warn only.
   const log = {
     debug: quiet,
     info: quiet,
-    warn: (message: string) => warnings.push(message),
+    warn: (message: string, p: Record<string, unknown>) => (warnings.push(message), props.push(p)),
   } as unknown as Logger;
+  return { log, warnings, props };
+}
+
+Deno.test("a writer deleting one copy in a loop: one WARN, bounded repairs, others at full speed", async () => {
+  const kernel = new FakeKernel([lan, vpnDefault]);
+  const { log, warnings, props } = warnLog();
+  const repairsOf = (dst: string) =>
+    kernel.applies.flat().filter((c) => c.op === "add" && c.route.dst === dst).length;
+  const undo = (): Message[] => {
+    const copy = kernel.routesByTable.get(VPN)?.find((r) => r.dst === lan.dst && r.protocol === 77);
+    if (!copy) return [];
+    kernel.remove(copy);
+    return [event("del", copy, 0, 31337)];
+  };
+  const mid = route({ dst: "10.60.0.0", dstLen: 16 });
+  // Every 10 ms for 20 s of fake time, the copy is deleted again; at 10 s a new LAN appears.
+  const steps: Step[] = Array.from({ length: 2000 }, (_, i) => ({
+    after: 10,
+    messages: i === 1000
+      ? () => {
+        kernel.add(mid);
+        return [...undo(), event("new", mid)];
+      }
+      : undo,
+    check: i === 1001
+      ? () => ok(kernel.table(VPN).includes("10.60.0.0/16 77"), "the new LAN is copied at once")
+      : undefined,
+  }));
+  // Then calm: the copy comes back when the hold ends.
+  steps.push({}, {}, {});
+  const h = harness(kernel, steps, undefined, log);
+  await h.watcher.run();
+  const fights = warnings.filter((w) => w.startsWith("Fight"));
+  equal(fights.length, 1, `one WARN per episode: ${warnings}`);
+  equal(props[warnings.indexOf(fights[0])].dst, "192.168.188.0/24");
+  ok(String(props[warnings.indexOf(fights[0])].how).includes("31337"), "names the writer's port");
+  const repairs = repairsOf(lan.dst);
+  ok(repairs <= 20, `${repairs} repairs in 20 s`);
+  equal(h.watcher.counters.fights, 1);
+  ok(kernel.table(VPN).includes("192.168.188.0/24 77"), "the copy is back after the fight");
+});
+
+Deno.test("SIGHUP: a full resync brings back a copy deleted without an event", async () => {
+  const kernel = new FakeKernel([lan, vpnDefault]);
+  const self: { h?: ReturnType<typeof harness> } = {};
+  const h = self.h = harness(kernel, [
+    {
+      check: () => {
+        const copy = kernel.routesByTable.get(VPN)!.find((r) => r.protocol === 77)!;
+        kernel.remove(copy); // No event: it was lost.
+        self.h!.watcher.resync("SIGHUP");
+      },
+    },
+    {},
+  ]);
+  await h.watcher.run();
+  equal(h.watcher.counters.resyncs, 2);
+  deepEqual(kernel.table(VPN), ["0.0.0.0/0 3", "192.168.188.0/24 77"]);
+});
+
+Deno.test("a conflict is reported once, and events on other prefixes do not repeat it", async () => {
+  const held = route({ table: VPN, dst: "10.20.0.0", oif: 3, protocol: 4 });
+  const kernel = new FakeKernel([lan, vpnDefault, route({ dst: "10.20.0.0" }), held]);
+  const { log, warnings } = warnLog();
   const other = route({ dst: "10.30.0.0" });
   const h = harness(
     kernel,

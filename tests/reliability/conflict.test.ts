@@ -1,14 +1,11 @@
 /**
  * Conflicts and foreign writers: another process puts a route on a prefix linkmirror mirrors, or
  * fights linkmirror's copies in a loop. linkmirror reports the conflict, never deletes or
- * replaces the foreign route, and does not fight in a tight loop: its apply budget engages (a WARN
- * "Applying too often" when `MAX_APPLIES_PER_SECOND` applies filled the last second) and it still
- * restores the copy. The rate itself is tested on a fake clock (tests/daemon/watcher.test.ts);
- * here no assertion reads a clock.
+ * replaces the foreign route, and does not fight in a tight loop: the fought prefix alone backs
+ * off (one WARN "Fight over <prefix>" per episode), every other prefix is mirrored at once.
  */
 
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { MAX_APPLIES_PER_SECOND } from "../../src/daemon/watcher.ts";
 import { firezone, FIREZONE_TABLE, LAN } from "../kernel/firezone.ts";
 import { logLines, spawnLinkmirror } from "../kernel/linkmirror.ts";
 import { kernelTest, type Netns, type NetnsProcess, waitFor } from "../kernel/netns.ts";
@@ -32,6 +29,12 @@ async function routesFor(ns: Netns, family: 4 | 6, prefix: string) {
 function applyCount(daemon: NetnsProcess): number {
   return logLines(daemon.stderrLines)
     .filter((l) => /^(Applied:|Nothing to change|Apply failed)/.test(String(l.message))).length;
+}
+
+/** How often the daemon added a copy of `prefix` (its debug log has one line per change). */
+function addsOf(daemon: NetnsProcess, prefix: string): number {
+  return logLines(daemon.stderrLines)
+    .filter((l) => String(l.message).startsWith(`add ${prefix} `)).length;
 }
 
 kernelTest("a foreign route on a mirrored prefix is reported and never touched", async (ns) => {
@@ -104,40 +107,51 @@ kernelTest("a foreign route on a mirrored prefix is reported and never touched",
 });
 
 kernelTest(
-  "a writer deleting the copies in a loop is not fought in a tight loop",
+  "a writer deleting one copy in a loop: one WARN names the prefix, bounded re-adds, others at once",
   async (ns) => {
     await firezone(ns);
-    // No coalescing: the daemon would answer every single delete at once; only its apply
-    // budget holds it back.
-    const daemon = await startWatch(ns, ["--coalesce", "0"]);
-    const before = applyCount(daemon);
-    // As fast as `ip` goes, for 3 s: delete the LAN's IPv4 copy whenever it is there.
-    const writer = await ns.exec([
+    const daemon = await startWatch(ns);
+    const before = addsOf(daemon, LAN.prefix);
+    // As fast as `ip` goes, for 5 s: delete the LAN's IPv4 copy whenever it is there.
+    const writer = ns.spawn([
       "sh",
       "-c",
-      `end=$(($(date +%s) + 3)); n=0; ok=0
+      `end=$(($(date +%s) + 5)); n=0; ok=0
        while [ "$(date +%s)" -lt "$end" ]; do
          n=$((n + 1))
          ip route del ${LAN.prefix} table ${FIREZONE_TABLE} proto 77 2>/dev/null && ok=$((ok + 1))
        done
        echo "$n $ok"`,
-    ], { timeoutMs: 20_000 });
-    equal(writer.code, 0, writer.stderr);
-    const [attempts, deleted] = writer.stdout.trim().split(" ").map(Number);
-    await waitExact(ns, TABLES, { message: "the copy restored once the writer stopped" });
-
-    const applies = applyCount(daemon) - before;
-    const warning = logLines(daemon.stderrLines).find((l) =>
-      /^Applying too often/.test(String(l.message))
+    ]);
+    const warning = await daemon.waitForLine(
+      (l) => l.includes('"message":"Fight over') && l.includes(LAN.prefix),
+      { timeoutMs: 20_000, message: "the fight WARN" },
     );
-    ok(warning, "the fight was logged");
-    equal(warning.severity, "WARN");
-    // The budget held it back exactly when it was full, by the daemon's own count.
-    equal(warning.count, MAX_APPLIES_PER_SECOND, JSON.stringify(warning));
-    ok(deleted > MAX_APPLIES_PER_SECOND, `the writer really fought: ${deleted} deletes`);
+    const fight = JSON.parse(warning);
+    equal(fight.severity, "WARN");
+    ok(/deleted by netlink port \d+/.test(fight.message), fight.message);
+    // Mid-fight, a new LAN subnet: copied at once, whatever happens to the fought prefix.
+    ok(writer.exited === undefined, "the writer still runs");
+    await ns.ip("address", "add", "10.62.0.1/24", "dev", LAN.dev);
+    await waitFor(async () => (await routesFor(ns, 4, "10.62.0.0/24")).length === 1, {
+      message: "the new subnet's copy during the fight",
+    });
+    ok(writer.exited === undefined, "copied while the writer still ran");
+    const status = await writer.status;
+    equal(status.code, 0, writer.output());
+    const [attempts, deleted] = writer.stdoutLines[0].trim().split(" ").map(Number);
+    // The copy returns after the fight (the hold in force then is at most 30 s).
+    await waitExact(ns, TABLES, { message: "the copy back after the fight", timeoutMs: 45_000 });
+    const readds = addsOf(daemon, LAN.prefix) - before;
+    const warnings = logLines(daemon.stderrLines).filter((l) =>
+      String(l.message).startsWith("Fight over")
+    );
+    equal(warnings.length, 1, "one WARN per episode");
+    ok(readds <= 20, `${readds} re-adds in a 5 s fight`);
+    ok(deleted >= 2, `the writer really fought: ${deleted} deletes`);
     console.log(
-      `fight: the writer tried ${attempts} deletes, ${deleted} found a copy; linkmirror made ` +
-        `${applies} applies`,
+      `fight: the writer tried ${attempts} deletes, ${deleted} found a copy; linkmirror re-added ` +
+        `it ${readds} times`,
     );
     equal(daemon.exited, undefined);
   },
@@ -169,8 +183,14 @@ kernelTest(
     const [rounds, touched] = writer.stdout.trim().split(" ").map(Number);
     equal(touched, 0, `linkmirror removed the writer's route ${touched} times`);
     ok(rounds > 10, `${rounds} rounds`);
-    await waitExact(ns, TABLES, { message: "the copies back once the writer stopped" });
-    console.log(`replace fight: ${rounds} rounds, foreign routes touched: ${touched}`);
+    await waitExact(ns, TABLES, {
+      message: "the copies back once the writer stopped",
+      timeoutMs: 45_000,
+    });
+    const applies = applyCount(daemon);
+    console.log(
+      `replace fight: ${rounds} rounds, foreign routes touched: ${touched}, ${applies} applies`,
+    );
     equal(daemon.exited, undefined);
   },
 );

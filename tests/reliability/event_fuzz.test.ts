@@ -11,7 +11,7 @@
 
 import { deepEqual, ok } from "node:assert/strict";
 import { log as logger } from "../../src/log.ts";
-import { type DaemonStore, type EventSource, Watcher } from "../../src/daemon/watcher.ts";
+import { type DaemonStore, Watcher, type WatcherDeps } from "../../src/daemon/watcher.ts";
 import { type Address, decodeAddress, encodeAddress } from "../../src/netlink/address.ts";
 import { NLM_F, RTM } from "../../src/netlink/constants.ts";
 import { DecodeError } from "../../src/netlink/errors.ts";
@@ -20,6 +20,7 @@ import { decodeMessages, type Message } from "../../src/netlink/message.ts";
 import { decodeRoute, encodeRoute, type Route } from "../../src/netlink/route.ts";
 import type { WaitResult } from "../../src/netlink/transport.ts";
 import type { ChangeResult, RouteChange, RouteFilter } from "../../src/rtnl/client.ts";
+import { decodeEvents } from "../../src/rtnl/subscription.ts";
 import { GOLDEN } from "../netlink/testdata/golden.ts";
 import { mutate, prng } from "../netlink/testdata/fuzzer.ts";
 import { Random } from "./random.ts";
@@ -137,16 +138,16 @@ Deno.test(
     let lastWait = performance.now();
     let inputs = 0;
     const self: { watcher?: Watcher } = {};
-    const events: EventSource = {
+    const events: WatcherDeps["events"] = {
       droppedForeign: 0,
-      drainEvents() {
+      drain() {
         const messages: Message[] = [];
         for (let i = 0; i < PER_BATCH; i++) {
           inputs++;
           if (random.chance(0.5)) messages.push(strangeEvent(random));
           else messages.push(...mutantMessages(bytesRandom));
         }
-        return { messages, overrun: random.chance(0.01) };
+        return decodeEvents({ messages, overrun: random.chance(0.01) });
       },
       wait(timeoutMs?: number): Promise<WaitResult> {
         const now = performance.now();

@@ -278,7 +278,9 @@ function actualCopiesOf(state: HostState, tables: readonly string[]): string[] {
 
 function daemonTail(daemon: NetnsProcess | undefined): string {
   if (!daemon) return "";
-  return `last daemon lines:\n${daemon.stderrLines.slice(-15).join("\n")}`;
+  const warnings = daemon.stderrLines.filter((l) => l.includes('"severity":"WARN"')).slice(-10);
+  return `last WARN lines:\n${warnings.join("\n")}\n` +
+    `last daemon lines:\n${daemon.stderrLines.slice(-15).join("\n")}`;
 }
 
 /** Runs `steps` in a namespace of its own, created and deleted here. */

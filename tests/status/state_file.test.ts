@@ -4,9 +4,11 @@ import { parseCidr } from "../../src/netlink/ip.ts";
 import {
   configSummary,
   daemonState,
+  daemonStatePath,
   parseState,
   processAlive,
   readState,
+  readStates,
   removeState,
   STATE_FILE,
   STATE_FILE_ENV,
@@ -94,9 +96,11 @@ Deno.test("writeState replaces the file atomically; readState reads it back", ()
     equal(readState(path)?.pid, 1);
     deepEqual([...Deno.readDirSync(`${dir}/run/linkmirror`)].map((e) => e.name), ["state.json"]);
     equal(Deno.statSync(path).mode! & 0o777, 0o644);
-    removeState(path);
+    equal(removeState(path, 2), false, "another daemon's file is left alone");
+    equal(readState(path)?.pid, 1);
+    equal(removeState(path, 1), true, "its owner removes it");
     equal(readState(path), undefined);
-    removeState(path); // A missing file is fine.
+    equal(removeState(path, 1), false); // A missing file is fine.
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -117,6 +121,29 @@ Deno.test("parseState names what is wrong, keeps what is right, drops unknown fi
   throws(() => parseState("[]"), (e) => e instanceof StateFileError);
   const minimal = broken({ counters: { ...counters, resyncs: undefined }, lastApply: null });
   equal(parseState(minimal).counters.resyncs, undefined);
+});
+
+Deno.test("one state file per table; readStates finds them all and names the broken ones", () => {
+  const dir = Deno.makeTempDirSync();
+  const saved = Deno.env.get(STATE_FILE_ENV);
+  try {
+    Deno.env.delete(STATE_FILE_ENV);
+    equal(daemonStatePath([51820, 7], dir), `${dir}/table-51820.json`);
+    deepEqual(readStates(`${dir}/none`), []);
+    writeState({ ...state, pid: 11, tables: [51820] }, daemonStatePath([51820], dir));
+    writeState({ ...state, pid: 12, tables: [539098368] }, daemonStatePath([539098368], dir));
+    Deno.writeTextFileSync(`${dir}/table-7.json`, "{");
+    Deno.writeTextFileSync(`${dir}/unrelated.json`, "{}");
+    const entries = readStates(dir);
+    deepEqual(entries.map((e) => e.state?.pid), [11, 12, undefined]);
+    ok(entries[2].error?.includes("not JSON"));
+    Deno.env.set(STATE_FILE_ENV, "/tmp/x.json");
+    equal(daemonStatePath([51820], dir), "/tmp/x.json", "LINKMIRROR_STATE_FILE wins");
+  } finally {
+    if (saved === undefined) Deno.env.delete(STATE_FILE_ENV);
+    else Deno.env.set(STATE_FILE_ENV, saved);
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
 
 Deno.test("stateFilePath follows LINKMIRROR_STATE_FILE; processAlive sees this process", () => {

@@ -14,10 +14,13 @@ import { restoreConfig } from "../../options/persist.ts";
 import { daemonSummary } from "../../status/daemon_summary.ts";
 import {
   type DaemonState,
+  daemonStatePath,
   processAlive,
   readState,
+  readStates,
+  stateDir,
+  type StateEntry,
   StateFileError,
-  stateFilePath,
 } from "../../status/state_file.ts";
 import { tableStatuses } from "../../status/table_status.ts";
 import { type CommandContext, linkNames, withClient } from "./context.ts";
@@ -50,25 +53,74 @@ export function configFromState(state: DaemonState): MirrorConfig {
   return restoreConfig(state.tables, state.config as unknown as Record<string, unknown>);
 }
 
-/** `linkmirror status [--json]`: exit 0 when the kernel could be read, in sync or not. */
-export function status(ctx: CommandContext, opts: StatusOptions): Promise<number> {
-  const path = opts.stateFile ?? stateFilePath();
-  let state: DaemonState | undefined;
-  let stateFileError: string | null = null;
+/** The state files `status` looks at: the one named, or every one in the state directory. */
+function stateEntries(explicit: string | undefined): StateEntry[] {
+  const read = (path: string): StateEntry[] => {
+    try {
+      const state = readState(path);
+      return state ? [{ path, state }] : [];
+    } catch (e) {
+      if (!(e instanceof StateFileError)) throw e;
+      return [{ path, error: e.message }];
+    }
+  };
+  if (explicit !== undefined) return read(explicit);
   try {
-    state = readState(path);
+    return readStates(stateDir());
   } catch (e) {
     if (!(e instanceof StateFileError)) throw e;
-    stateFileError = e.message;
+    return [{ path: stateDir(), error: e.message }];
   }
-  const alive = state ? processAlive(state.pid) : undefined;
+}
+
+/** The entry of the daemon guarding `table`: a running one first, then its file by name. */
+function entryFor(
+  entries: readonly StateEntry[],
+  table: number,
+  alive: (e: StateEntry) => boolean | undefined,
+): StateEntry | undefined {
+  const guarding = entries.filter((e) => e.state?.tables.includes(table));
+  return guarding.find((e) => alive(e) !== false) ?? guarding[0] ??
+    entries.find((e) => e.path.endsWith(`/table-${table}.json`));
+}
+
+/**
+ * `linkmirror status [--json]`: exit 0 when the kernel could be read, in sync or not. With several
+ * daemons (one per table), it reports on the one guarding the table it shows, and lists all.
+ */
+export function status(ctx: CommandContext, opts: StatusOptions): Promise<number> {
+  const explicit = opts.stateFile;
+  const entries = stateEntries(explicit);
+  const liveness = new Map<string, boolean | undefined>();
+  for (const e of entries) if (e.state) liveness.set(e.path, processAlive(e.state.pid));
+  const alive = (e: StateEntry) => liveness.get(e.path);
+  const withState = entries.filter((e) => e.state !== undefined);
+  const running = withState.filter((e) => alive(e) !== false);
+  // Without mirroring options, one daemon's configuration is the one to report on.
+  const sole = explicit !== undefined
+    ? entries[0]
+    : running.length === 1
+    ? running[0]
+    : running.length === 0 && entries.length === 1
+    ? entries[0]
+    : undefined;
   return withClient("status", (client) => {
+    const fromState = sole?.state && alive(sole) !== false && !opts.configGiven
+      ? sole.state
+      : undefined;
     // readState checked the recorded configuration with the option table's parsers.
-    const config: MirrorConfig = state && alive !== false && !opts.configGiven
-      ? configFromState(state)
+    const config: MirrorConfig = fromState
+      ? configFromState(fromState)
       : resolveAutoTable(ctx.config, client, ctx.tableNames);
+    const chosen = explicit !== undefined
+      ? entries[0]
+      : fromState
+      ? sole
+      : entryFor(entries, config.tables[0], alive);
+    const state = chosen?.state;
     const { plan } = reconcile(client, config, { dryRun: true });
     const detection = readVpnDetection(client, config.families);
+    const now = Date.now();
     const context = {
       source: config.source,
       protocol: config.protocol,
@@ -77,9 +129,13 @@ export function status(ctx: CommandContext, opts: StatusOptions): Promise<number
       links: linkNames(client),
       routeNames: loadRouteNames(),
       detection,
-      daemon: state ? daemonSummary(state, { now: Date.now(), alive }) : null,
-      stateFile: path,
-      stateFileError,
+      daemon: state ? daemonSummary(state, { now, alive: alive(chosen!) }) : null,
+      stateFile: chosen?.path ?? explicit ?? daemonStatePath(config.tables),
+      stateFileError: chosen?.error ?? null,
+      daemons: withState.map((e) => ({
+        ...daemonSummary(e.state!, { now, alive: alive(e) }),
+        stateFile: e.path,
+      })),
     };
     const tables = tableStatuses(plan, config.tables);
     ctx.print(

@@ -1,46 +1,55 @@
 /**
- * The handler of `linkmirror watch`: opens the event and request sockets, runs the
- * {@linkcode Watcher} until SIGINT/SIGTERM, optionally flushes, and closes everything.
+ * The handler of `linkmirror watch`: takes the table locks, subscribes to events, runs the
+ * {@linkcode Watcher} until SIGINT/SIGTERM (SIGHUP: a full resync), optionally flushes, and
+ * releases everything.
  *
  * @module
  */
 
+import { TableLockedError, TableLocks } from "../../daemon/table_lock.ts";
 import { WATCH_GROUPS, Watcher } from "../../daemon/watcher.ts";
 import { log } from "../../log.ts";
-import { Conn } from "../../netlink/conn.ts";
-import { NetlinkSocket } from "../../netlink/socket.ts";
 import { RtnlClient } from "../../rtnl/client.ts";
+import type { Subscription } from "../../rtnl/subscription.ts";
 import { SdNotifier } from "../../sd_notify.ts";
 import { resolveAutoTable } from "../../detect/auto_table.ts";
-import { type DaemonState, daemonState, removeState, writeState } from "../../status/state_file.ts";
+import {
+  type DaemonState,
+  daemonState,
+  daemonStatePath,
+  removeState,
+  writeState,
+} from "../../status/state_file.ts";
 import { asFailure, type CommandContext, requireRouteChanges } from "./context.ts";
-import { EXIT } from "../exit_codes.ts";
+import { CommandFailure, EXIT } from "../exit_codes.ts";
 import type { WatchOptions } from "../../options/resolve.ts";
 
 /** `linkmirror watch`. */
 export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<number> {
   const logger = log("daemon");
-  let events: NetlinkSocket | undefined;
+  let events: Subscription | undefined;
   let client: RtnlClient | undefined;
+  let locks: TableLocks | undefined;
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   let onSignal: (() => void) | undefined;
+  let onHangup: (() => void) | undefined;
   const notifier = SdNotifier.fromEnv(Deno.env, {
     onError: (e) => logger.warn("sd_notify failed: {error}", { error: e.message }),
   });
   try {
-    // Subscribe before the first dump, so that no change in between is lost.
-    events = NetlinkSocket.open({
-      groups: [...WATCH_GROUPS],
-      receiveBuffer: opts.receiveBufferBytes,
-    });
     client = RtnlClient.open();
     requireRouteChanges("watch", client);
     const config = resolveAutoTable(ctx.config, client, ctx.tableNames);
+    // One daemon per target table in this network namespace: lock before anything is read.
+    locks = TableLocks.acquire(config.tables);
+    // Subscribe before the first dump, so that no change in between is lost.
+    events = client.subscribe(WATCH_GROUPS, { receiveBuffer: opts.receiveBufferBytes });
+    const statePath = daemonStatePath(config.tables);
     const startedAt = Date.now();
     let stateWarned = false;
     const saveState = (state: DaemonState) => {
       try {
-        writeState(state);
+        writeState(state, statePath);
         stateWarned = false;
       } catch (e) {
         // A read-only or missing /run must not stop the daemon: `status` just sees less.
@@ -52,22 +61,15 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
         stateWarned = true;
       }
     };
-    const conn = new Conn(events);
-    const socket = events;
+    const heldLocks = locks;
     const watcher = new Watcher(config, opts, {
-      events: {
-        drainEvents: () => conn.drainEvents(),
-        wait: (ms) => conn.wait(ms),
-        wake: () => socket.wake(),
-        get droppedForeign() {
-          return conn.droppedForeign;
-        },
-      },
+      events,
       client,
       log: logger,
       onReady: () =>
         notifier.ready(`Mirroring table ${config.source} into ${config.tables.join(", ")}`),
       onApply: (counters, last) => {
+        heldLocks.acceptPending();
         saveState(daemonState({ config, startedAt, counters, lastApply: last }));
         if (notifier.enabled) {
           notifier.status(
@@ -76,6 +78,7 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
           );
         }
       },
+      onTick: () => heldLocks.acceptPending(),
       watchdog: notifier.watchdogIntervalMs
         ? { intervalMs: notifier.watchdogIntervalMs, ping: () => notifier.watchdog() }
         : undefined,
@@ -84,7 +87,9 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
       notifier.stopping();
       watcher.stop();
     };
+    onHangup = () => watcher.resync("SIGHUP");
     for (const s of signals) Deno.addSignalListener(s, onSignal);
+    Deno.addSignalListener("SIGHUP", onHangup);
     logger.debug("Event socket open", { receiveBufferBytes: events.receiveBufferBytes });
     await watcher.run();
     if (opts.flushOnExit) {
@@ -96,16 +101,19 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
     }
     logger.info("Stopped", { ...watcher.counters });
     try {
-      removeState();
+      removeState(statePath);
     } catch {
       // Nothing to clean up.
     }
     return EXIT.OK;
   } catch (e) {
+    if (e instanceof TableLockedError) throw new CommandFailure(`watch: ${e.message}`);
     throw asFailure("watch", e);
   } finally {
     if (onSignal) { for (const s of signals) Deno.removeSignalListener(s, onSignal); }
+    if (onHangup) Deno.removeSignalListener("SIGHUP", onHangup);
     events?.close();
     client?.close();
+    locks?.release();
   }
 }

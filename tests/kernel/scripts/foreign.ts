@@ -10,13 +10,7 @@
 
 import { Conn } from "../../../src/netlink/conn.ts";
 import { AF, NETLINK_ROUTE, NLM_F, NLMSG, RTM } from "../../../src/netlink/constants.ts";
-import {
-  check,
-  encodeSockaddrNl,
-  libc,
-  SOCK,
-  SOCKADDR_NL_SIZE,
-} from "../../../src/netlink/libc.ts";
+import { check, encodeSockaddrNl, libc, SOCK, SOCKADDR_NL_SIZE } from "../../../src/sys/libc.ts";
 import { encodeMessage } from "../../../src/netlink/message.ts";
 import { NetlinkSocket } from "../../../src/netlink/socket.ts";
 import { assertInsideTestNetns } from "./guard.ts";

@@ -26,7 +26,7 @@ import {
   libc,
   SOCK,
   SOCKADDR_NL_SIZE,
-} from "../../../src/netlink/libc.ts";
+} from "../../../src/sys/libc.ts";
 import { concatMessages, encodeMessage } from "../../../src/netlink/message.ts";
 import { encodeRoute, type Route } from "../../../src/netlink/route.ts";
 import { assertInsideTestNetns } from "../../kernel/scripts/guard.ts";

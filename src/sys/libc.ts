@@ -1,6 +1,7 @@
 /**
  * A thin, typed binding of the libc calls linkmirror needs (`socket`, `bind`, `sendto`,
- * `recvfrom`, `poll`, `eventfd`, ... for the sockets; `kill` for a liveness check, which Deno's
+ * `recvfrom`, `poll`, `eventfd`, ... for the netlink socket; `listen`, `connect`, `accept4` for
+ * the table lock's Unix socket; `sendto` for `sd_notify`; `kill` for a liveness check, which Deno's
  * permissions do not let it read from `/proc`), opened lazily with
  * `Deno.dlopen("libc.so.6")`, plus helpers that read `errno` right after a failed call.
  *
@@ -13,7 +14,7 @@
  * @module
  */
 
-import { NetlinkError } from "./errors.ts";
+import { SyscallError } from "./errno.ts";
 
 /** `socket(2)` types and flags. */
 export const SOCK = Object.freeze({
@@ -43,6 +44,9 @@ export const POLLFD_SIZE = 8;
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  listen: { parameters: ["i32", "i32"], result: "i32" },
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  accept4: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
@@ -103,7 +107,7 @@ export function lastErrno(): number {
 export const EINTR = 4;
 
 /**
- * Returns `result` as a number, or throws {@linkcode NetlinkError}`(op, errno)` when it is
+ * Returns `result` as a number, or throws {@linkcode SyscallError}`(op, errno)` when it is
  * negative. Call it directly on the result of a synchronous libc call.
  *
  * @example
@@ -114,7 +118,7 @@ export const EINTR = 4;
  */
 export function check(op: string, result: number | bigint): number {
   const n = Number(result);
-  if (n < 0) throw new NetlinkError(op, lastErrno());
+  if (n < 0) throw new SyscallError(op, lastErrno());
   return n;
 }
 
