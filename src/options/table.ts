@@ -148,8 +148,9 @@ export const AUTO_TABLE = "auto";
 /** Firezone's routing table, the default target. */
 export const DEFAULT_TABLE = "539098368";
 
-/** The default path of the daemon's state file. */
-export const DEFAULT_STATE_FILE = "/run/linkmirror/state.json";
+/** Where `status` looks for state files by default: one per daemon, named after its table. */
+export const DEFAULT_STATE_FILES =
+  "every table-<id>.json in LINKMIRROR_STATE_DIR or /run/linkmirror";
 
 /** The log levels `--log-level` accepts, lowest first. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -425,10 +426,10 @@ export const OPTIONS: readonly OptionRow[] = [
     flag: "--state-file",
     env: "LINKMIRROR_STATE_FILE",
     value: "<path>",
-    defaultNote: DEFAULT_STATE_FILE,
-    help: "the daemon's state file, which status reads",
+    defaultNote: DEFAULT_STATE_FILES,
+    help: "read only this state file (a daemon started with LINKMIRROR_STATE_FILE writes there)",
     details: "Keep it under /run/linkmirror: the service may write nowhere else.",
-    example: DEFAULT_STATE_FILE,
+    example: "/run/linkmirror/table-539098368.json",
     commands: ["status"],
     parse: (path: string) => path,
   },
