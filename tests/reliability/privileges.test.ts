@@ -81,7 +81,7 @@ const BAD_USAGE: [string[], string][] = [
   [["sync", "--source", "100", "--table", "100"], "--table"],
   [["watch", "--coalesce", "-5"], "--coalesce"],
   [["watch", "--coalesce", "1e3"], "--coalesce"],
-  [["watch", "--max-wait", "-1"], "--max-wait"],
+  [["watch", "--max-wait", "x1"], "--max-wait"],
   [["watch", "--max-wait", "10", "--coalesce", "50"], "--max-wait"],
   [["watch", "--resync-interval", "999999999"], "--resync-interval"],
   [["sync", "--log-level", "loud"], "--log-level"],
