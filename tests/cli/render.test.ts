@@ -2,21 +2,10 @@ import { deepEqual, equal } from "node:assert/strict";
 import { AF, RT_SCOPE, RTAX, RTN, RTNH_F, RTPROT } from "../../src/netlink/constants.ts";
 import type { Route } from "../../src/netlink/route.ts";
 import { routeJson, routeText } from "../../src/cli/render.ts";
+import { v4 } from "../planner/fixtures.ts";
 
 const links = new Map([[2, "lan0"], [3, "lan1"]]);
-const base: Route = {
-  family: AF.INET,
-  table: 539098368,
-  dst: "10.50.0.0",
-  dstLen: 24,
-  srcLen: 0,
-  tos: 0,
-  protocol: 77,
-  scope: RT_SCOPE.LINK,
-  type: RTN.UNICAST,
-  flags: 0,
-  oif: 2,
-};
+const base: Route = v4("10.50.0.0/24", 2, { table: 539098368, protocol: 77 });
 const names = { protocols: new Map([[77, "linkmirror"], [16, "dhcp"]]), scopes: new Map() };
 
 Deno.test("routeText: protocol and scope names as ip prints them, numbers when unnamed", () => {

@@ -3,10 +3,11 @@ import { log as logger, type Logger } from "../../src/log.ts";
 import type { DaemonStore, WatcherDeps } from "../../src/daemon/watcher.ts";
 import { FIRST_RETRY_MS, Watcher } from "../../src/daemon/watcher.ts";
 import type { Address } from "../../src/netlink/address.ts";
-import { RTM } from "../../src/netlink/constants.ts";
+import { NLM_F, RTM } from "../../src/netlink/constants.ts";
 import { NetlinkError } from "../../src/netlink/errors.ts";
 import type { Link } from "../../src/netlink/link.ts";
 import type { Message } from "../../src/netlink/message.ts";
+import { encodeNexthop, type NexthopObject } from "../../src/netlink/nexthop.ts";
 import { encodeRoute, type Route } from "../../src/netlink/route.ts";
 import type { WaitResult } from "../../src/netlink/transport.ts";
 import type { ChangeResult, RouteChange, RouteFilter } from "../../src/rtnl/client.ts";
@@ -71,6 +72,10 @@ class FakeKernel implements DaemonStore {
   links(): Link[] {
     return LINKS;
   }
+  nexthopObjects: NexthopObject[] = [];
+  nexthops(): NexthopObject[] {
+    return this.nexthopObjects;
+  }
   addresses(): Address[] {
     return [];
   }
@@ -82,9 +87,10 @@ class FakeKernel implements DaemonStore {
         this.failNext = undefined;
         return { change, error };
       }
-      if (change.op === "add") this.add(change.route);
-      else this.remove(change.route);
-      this.echo.push(event(change.op === "add" ? "new" : "del", change.route, 0, 4242));
+      if (change.op !== "add") this.remove(change.route);
+      if (change.op !== "delete") this.add(change.route);
+      const flags = change.op === "replace" ? NLM_F.REPLACE : 0;
+      this.echo.push(event(change.op === "delete" ? "del" : "new", change.route, flags, 4242));
       return { change, error: null };
     }).concat((this.afterApply?.(), []));
   }
@@ -284,6 +290,46 @@ Deno.test("an overrun forces a full dump of the tables", async () => {
   equal(h.watcher.counters.overruns, 1);
   equal(h.watcher.counters.resyncs, 2);
   ok(kernel.table(VPN).includes("10.77.0.0/16 77"), "the route whose event was lost is mirrored");
+});
+
+Deno.test("an mtu change in main is one replace of the copy", async () => {
+  const kernel = new FakeKernel([lan, vpnDefault]);
+  const changed = { ...lan, metrics: { mtu: 1400 } };
+  const h = harness(kernel, [
+    {
+      after: 1000,
+      messages:
+        () => (kernel.remove(lan), kernel.add(changed), [event("new", changed, NLM_F.REPLACE)]),
+    },
+  ]);
+  await h.watcher.run();
+  deepEqual(kernel.applies.at(-1)?.map((c) => [c.op, c.route.metrics]), [["replace", {
+    mtu: 1400,
+  }]]);
+  equal(kernel.applies.length, 2, "the replace's echo schedules nothing");
+});
+
+Deno.test("a nexthop object event re-plans the routes using it", async () => {
+  const kernel = new FakeKernel([lan, vpnDefault]);
+  const viaObject = route({ dst: "10.61.0.0", nhId: 10, scope: 0 });
+  kernel.add(viaObject);
+  // At start the object is a blackhole: not mirrored.
+  const blackhole = { family: 2, scope: 0, protocol: 0, flags: 0, id: 10, blackhole: true };
+  const onLan = { family: 2, scope: 254, protocol: 0, flags: 0, id: 10, oif: 2 };
+  kernel.nexthopObjects = [blackhole];
+  const h = harness(kernel, [
+    {
+      after: 1000,
+      messages: () => {
+        kernel.nexthopObjects = [onLan];
+        const header = { type: RTM.NEWNEXTHOP, flags: NLM_F.REPLACE, seq: 0, pid: 0 };
+        return [{ header, payload: encodeNexthop(onLan) }];
+      },
+    },
+  ]);
+  await h.watcher.run();
+  deepEqual(kernel.table(VPN), ["0.0.0.0/0 3", "10.61.0.0/24 77", "192.168.188.0/24 77"]);
+  equal(kernel.routesByTable.get(VPN)!.find((r) => r.dst === "10.61.0.0")?.nhId, 10);
 });
 
 Deno.test("a copy deleted by someone else is put back", async () => {

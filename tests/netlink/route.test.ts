@@ -223,20 +223,25 @@ Deno.test("multipath next hops round-trip, with the kernel's layout", () => {
   assert.equal(toHex(attr.data.subarray(0, 16)), "10000000030000000800050" + "00a000001");
 });
 
+/** An IPv6 on-link route in main, for the attribute tests. */
+const ON_LINK6: Route = {
+  family: AF.INET6,
+  table: RT_TABLE.MAIN,
+  dst: "2001:db8::",
+  dstLen: 64,
+  srcLen: 0,
+  tos: 0,
+  protocol: RTPROT.BOOT,
+  scope: RT_SCOPE.UNIVERSE,
+  type: RTN.UNICAST,
+  flags: 0,
+  oif: 2,
+};
+
 Deno.test("unmodelled attributes keep their bytes and order", () => {
   const metricsAttr = new AttributeEncoder().u32(2, 1400).finish();
   const route: Route = {
-    family: AF.INET6,
-    table: RT_TABLE.MAIN,
-    dst: "2001:db8::",
-    dstLen: 64,
-    srcLen: 0,
-    tos: 0,
-    protocol: RTPROT.BOOT,
-    scope: RT_SCOPE.UNIVERSE,
-    type: RTN.UNICAST,
-    flags: 0,
-    oif: 2,
+    ...ON_LINK6,
     other: [
       { type: 200, data: Uint8Array.of(1, 2, 3) },
       { type: RTA.ENCAP, data: metricsAttr },
@@ -249,17 +254,7 @@ Deno.test("unmodelled attributes keep their bytes and order", () => {
 Deno.test("metrics decode to typed fields, unknown ones kept, in the kernel's order", () => {
   const metricsAttr = new AttributeEncoder().u32(2, 1400).finish();
   const route: Route = {
-    family: AF.INET6,
-    table: RT_TABLE.MAIN,
-    dst: "2001:db8::",
-    dstLen: 64,
-    srcLen: 0,
-    tos: 0,
-    protocol: RTPROT.BOOT,
-    scope: RT_SCOPE.UNIVERSE,
-    type: RTN.UNICAST,
-    flags: 0,
-    oif: 2,
+    ...ON_LINK6,
     other: [{ type: RTA.METRICS, data: metricsAttr }],
   };
   assert.deepEqual(decodeRoute(encodeRoute(route)).metrics, { mtu: 1400 });
