@@ -11,7 +11,9 @@
  *    (tests/_fixtures/skip.ts).
  *
  * With `--ci` (what .ci/run passes) a skipped test is a failure: CI runs as root on a machine with
- * every tool, where nothing has a reason to skip.
+ * every tool, where nothing has a reason to skip. `--ci` also runs, first and on its own (it runs
+ * the whole suite inside), tests/readme/setup_commands.ts: the README's two set-up commands on a
+ * fresh copy in a throwaway root; its result counts in the summary.
  *
  * Exit status: that of `deno test`; 1 when a tool is missing, or with `--ci` when a test skipped.
  *
@@ -33,6 +35,9 @@ export const TOOLS: readonly Tool[] = [
   { command: "systemd-analyze", pkg: "systemd", rootOnly: false },
   { command: "ping", pkg: "iputils-ping", rootOnly: true },
 ];
+
+/** The README's set-up commands run on a fresh copy (part of `--ci`). */
+const README_TEST = "tests/readme/setup_commands.ts";
 
 /** The command that installs the tools, as shown to the user. */
 export const INSTALL_TOOLS = "sudo sh scripts/deps.sh --test";
@@ -135,24 +140,25 @@ async function main(args: string[]): Promise<number> {
     return 1;
   }
   const junit = await Deno.makeTempFile({ prefix: "linkmirror-test-", suffix: ".xml" });
+  const readmeJunit = await Deno.makeTempFile({ prefix: "linkmirror-readme-", suffix: ".xml" });
   try {
-    const run = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "test",
-        "--allow-all",
-        "--parallel",
-        `--junit-path=${junit}`,
-        ...(paths.length ? paths : ["tests/"]),
-      ],
-      stdin: "null",
-    }).spawn().status;
-    const xml = await Deno.readTextFile(junit).catch(() => "");
-    const cases = parseJunit(xml);
-    let code = run.code;
-    if (cases.length === 0) {
+    let code = 0;
+    const runs: [string[], string][] = [];
+    if (ci && paths.length === 0) runs.push([[README_TEST], readmeJunit]);
+    runs.push([paths.length ? paths : ["tests/"], junit]);
+    const cases: TestCase[] = [];
+    for (const [targets, report] of runs) {
+      const run = await new Deno.Command(Deno.execPath(), {
+        args: ["test", "--allow-all", "--parallel", `--junit-path=${report}`, ...targets],
+        stdin: "null",
+      }).spawn().status;
+      code ||= run.code;
+      const found = parseJunit(await Deno.readTextFile(report).catch(() => ""));
       // No report: the run broke before the tests (type errors, a crash). One failure.
-      console.log("0 passed, 1 failed\n0 skipped");
-      return code || 1;
+      if (found.length === 0 && run.code !== 0) {
+        found.push({ file: targets.join(" "), name: "did not run", outcome: "failed" });
+      }
+      cases.push(...found);
     }
     const lines = summary(cases);
     console.log(lines.join("\n"));
@@ -164,6 +170,7 @@ async function main(args: string[]): Promise<number> {
     return code;
   } finally {
     await Deno.remove(junit).catch(() => {});
+    await Deno.remove(readmeJunit).catch(() => {});
   }
 }
 

@@ -275,3 +275,12 @@ export function linkmirrorArgs(argv: string[]): string[] | null {
   }
   return rest.map((w) => w.replace(/^\[+|\]+$/g, "")).filter(Boolean);
 }
+
+/** The shell lines of the README's first `sh` block after its "## Set up" heading, uncommented. */
+export function setupLines(readme: string): string[] {
+  const at = readme.search(/^## Set up/m);
+  if (at < 0) throw new Error('README.md has no "## Set up" section');
+  const block = /```sh\n[\s\S]*?```/.exec(readme.slice(at));
+  if (!block) throw new Error('README.md\'s "Set up" section has no ```sh block');
+  return shellLines(block[0]).map(([, text]) => text.replace(/\s+#.*$/, "").trim());
+}

@@ -21,6 +21,7 @@ import {
   inlineSpans,
   linkmirrorArgs,
   relativeLinks,
+  setupLines,
   shellCommands,
   wrappedSpans,
 } from "./doc_commands.ts";
@@ -257,4 +258,13 @@ Deno.test("docs: relative links lead to files that exist", () => {
     }
   }
   deepEqual(problems, []);
+});
+
+Deno.test("README: the Set up section shows exactly two commands: install, then the tests", () => {
+  deepEqual(setupLines(texts.get("README.md")!), ["sudo ./install.sh", "sudo deno task test"]);
+  // The first screen: they come before line 40.
+  const at = texts.get("README.md")!.split("\n").findIndex((l) =>
+    l.startsWith("sudo ./install.sh")
+  );
+  deepEqual(at >= 0 && at < 40, true, `the install line is line ${at + 1}`);
 });
