@@ -211,18 +211,10 @@ async function readableCopy(): Promise<{ dir: string; script: string }> {
   return { dir, script };
 }
 
+/** Whether `command` is on PATH. */
 function hasCommand(command: string): boolean {
   try {
     return new Deno.Command("sh", { args: ["-c", `command -v ${command}`], stdout: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
-function hasSetpriv(): boolean {
-  try {
-    return new Deno.Command("setpriv", { args: ["--version"], stdout: "null", stderr: "null" })
       .outputSync().success;
   } catch {
     return false;
@@ -234,7 +226,7 @@ Deno.test({
     "install.sh refuses to run when not root, and changes nothing",
     !runGranted
       ? "needs --allow-run"
-      : Deno.uid() === 0 && !hasSetpriv()
+      : Deno.uid() === 0 && !hasCommand("setpriv")
       ? "needs setpriv (util-linux) to drop root"
       : null,
   ),
