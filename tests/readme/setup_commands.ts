@@ -16,7 +16,7 @@
  * @module
  */
 
-import { equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match } from "node:assert/strict";
 import { setupLines } from "../docs/doc_commands.ts";
 import { skipUnless } from "../_fixtures/skip.ts";
 
@@ -112,30 +112,39 @@ Deno.test({
     const parts = sections(output);
     const tail = (name: string) => (parts.get(name)?.text ?? "").split("\n").slice(-40).join("\n");
 
-    const install = parts.get("root 1");
-    ok(install, `the install command ran:\n${output.slice(-4000)}`);
-    equal(install.code, 0, `${lines[0]}:\n${tail("root 1")}`);
-    const test = parts.get("root 2");
-    ok(test, `the test command ran:\n${output.slice(-4000)}`);
-    equal(test.code, 0, `${lines[1]} as root:\n${tail("root 2")}`);
-    match(test.text, /^\d+ passed, 0 failed$/m);
-    const nobody = parts.get("nobody");
-    ok(nobody, `the test command ran as nobody:\n${output.slice(-4000)}`);
-    equal(nobody.code, 0, `${lines[1]} as nobody:\n${tail("nobody")}`);
-    match(nobody.text, /^\d+ passed, 0 failed$/m);
-    match(nobody.text, /^\d+ skipped: needs root \(\d+\)/m);
-
-    const summary = (text: string) =>
-      text.split("\n").filter((l) => /^\d+ (passed|skipped)/.test(l)).join(" / ");
+    // Every part is judged, so that one failure does not hide another.
+    const summary = (name: string) =>
+      (parts.get(name)?.text ?? "").split("\n").filter((l) => /^\d+ (passed|skipped)/.test(l))
+        .join(" / ");
+    const problems: string[] = [];
+    const expect = (name: string, what: string, checks: RegExp[]) => {
+      const part = parts.get(name);
+      if (!part) problems.push(`${what} did not run:\n${output.slice(-4000)}`);
+      else if (part.code !== 0) problems.push(`${what}: exit ${part.code}:\n${tail(name)}`);
+      else {
+        for (const check of checks) {
+          if (!check.test(part.text)) problems.push(`${what}: no line ${check}:\n${tail(name)}`);
+        }
+      }
+    };
+    expect("root 1", lines[0], []);
+    expect("root 2", `${lines[1]} as root`, [/^\d+ passed, 0 failed$/m, /^0 skipped$/m]);
+    expect("nobody", `${lines[1]} as nobody`, [
+      /^\d+ passed, 0 failed$/m,
+      /^\d+ skipped: needs root \(\d+\)/m,
+    ]);
     console.log(
       [
-        `README set-up, as root: ${lines[0]} → exit 0; ${lines[1]} → ${summary(test.text)}`,
-        `as nobody: ${lines[1].replace(/^sudo\s+/, "")} → ${summary(nobody.text)}`,
+        `README set-up, as root: ${lines[0]} → exit ${parts.get("root 1")?.code}; ` +
+        `${lines[1]} → exit ${parts.get("root 2")?.code}: ${summary("root 2")}`,
+        `as nobody: ${lines[1].replace(/^sudo\s+/, "")} → exit ${parts.get("nobody")?.code}: ` +
+        summary("nobody"),
         "Not covered here: a host without Deno, iproute2, ping or systemd-analyze " +
         "(scripts/deps.sh's apt-get and npm path), an empty Deno cache (npm downloads), " +
         "a host running systemd (install.sh starts the service there; here it mirrors once)" +
         (hasSudo ? "" : "; sudo (not installed here: the lines ran as root without it)"),
       ].join("\n"),
     );
+    deepEqual(problems, []);
   },
 });
