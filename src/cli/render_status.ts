@@ -204,7 +204,8 @@ function ownDaemonText(doc: StatusJson, c: Palette): string {
   const last = d.lastApply;
   lines.push(
     last
-      ? `  last apply ${durationText(last.agoS)} ago: +${last.added} -${last.deleted}, ` +
+      ? `  last apply ${durationText(last.agoS)} ago: +${last.added} ` +
+        `${last.replaced ? `*${last.replaced} ` : ""}-${last.deleted}, ` +
         `${last.conflicts} conflicts, ${last.failed} failed, ${last.durationMs} ms`
       : "  no apply yet",
   );

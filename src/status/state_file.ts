@@ -66,6 +66,8 @@ export interface LastApply {
   at: string;
   /** Copies added. */
   added: number;
+  /** Copies replaced in place (absent in files of versions before replaces). */
+  replaced?: number;
   /** Copies deleted. */
   deleted: number;
   /** Wanted copies held back by foreign routes. */
@@ -120,6 +122,8 @@ export interface ApplyRecord {
   at: number;
   /** Copies added. */
   added: number;
+  /** Copies replaced in place. */
+  replaced?: number;
   /** Copies deleted. */
   deleted: number;
   /** Changes the kernel refused. */
@@ -270,6 +274,7 @@ export function daemonState(input: DaemonStateInput): DaemonState {
       ? {
         at: iso(last.at),
         added: last.added,
+        ...(last.replaced !== undefined ? { replaced: last.replaced } : {}),
         deleted: last.deleted,
         conflicts: last.conflicts,
         failed: last.failed,
@@ -360,9 +365,11 @@ export function parseState(text: string, path = STATE_FILE): DaemonState {
       if (!isCount(last[name])) bad(`lastApply.${name}`);
     }
     if (last.resync !== undefined && typeof last.resync !== "boolean") bad("lastApply.resync");
+    if (last.replaced !== undefined && !isCount(last.replaced)) bad("lastApply.replaced");
     lastApply = {
       at: last.at as string,
       added: last.added as number,
+      ...(last.replaced !== undefined ? { replaced: last.replaced as number } : {}),
       deleted: last.deleted as number,
       conflicts: last.conflicts as number,
       failed: last.failed as number,

@@ -118,6 +118,13 @@ Deno.test("parseState names what is wrong, keeps what is right, drops unknown fi
   throws(() => parseState(broken({ config: { ...state.config, families: ["ipx"] } })), /families/);
   throws(() => parseState(broken({ counters: { ...counters, events: -1 } })), /counters\.events/);
   throws(() => parseState(broken({ lastApply: { ...state.lastApply, added: "2" } })), /added/);
+  const replaced = { ...state, lastApply: { ...state.lastApply!, replaced: 3 } };
+  equal(parseState(JSON.stringify(replaced)).lastApply?.replaced, 3);
+  equal(parseState(text).lastApply?.replaced, undefined, "files from before replaces still read");
+  throws(
+    () => parseState(broken({ lastApply: { ...state.lastApply, replaced: -1 } })),
+    /lastApply\.replaced/,
+  );
   throws(() => parseState("[]"), (e) => e instanceof StateFileError);
   const minimal = broken({ counters: { ...counters, resyncs: undefined }, lastApply: null });
   equal(parseState(minimal).counters.resyncs, undefined);

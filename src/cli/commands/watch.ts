@@ -73,7 +73,8 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
         saveState(daemonState({ config, startedAt, counters, lastApply: last }));
         if (notifier.enabled) {
           notifier.status(
-            `Last apply: ${last.added} added, ${last.deleted} deleted, ${last.conflicts} ` +
+            `Last apply: ${last.added} added, ${last.replaced} replaced, ${last.deleted} deleted, ` +
+              `${last.conflicts} ` +
               `conflicts; ${counters.applies} applies, ${counters.overruns} overruns`,
           );
         }
