@@ -334,3 +334,40 @@ kernelTest(
     equal((await daemon.status).code, 0, daemon.output());
   },
 );
+
+kernelTest("the client's nexthop dump decodes what ip nexthop shows", async (ns) => {
+  await scenario(ns);
+  await ns.ip("nexthop", "add", "id", "13", "via", LAN.peer, "dev", LAN.dev);
+  await ns.ip("nexthop", "add", "id", "14", "blackhole");
+  const run = await ns.deno(new URL("./scripts/dump_nexthops.ts", import.meta.url));
+  equal(run.code, 0, run.stderr);
+  const ours = JSON.parse(run.stdout) as {
+    id: number;
+    oif?: number;
+    gateway?: string;
+    blackhole?: boolean;
+    group?: { id: number; weight: number }[];
+  }[];
+  const ip = await ns.ipJson<
+    {
+      id: number;
+      dev?: string;
+      gateway?: string;
+      blackhole?: null;
+      group?: { id: number; weight?: number }[];
+    }[]
+  >("nexthop", "show");
+  const links = await ns.ipJson<{ ifindex: number; ifname: string }[]>("link", "show");
+  const index = (dev?: string) => links.find((l) => l.ifname === dev)?.ifindex;
+  deepEqual(
+    ours.map((n) => [n.id, n.oif, n.gateway, n.blackhole ?? false, n.group]),
+    ip.map((n) => [
+      n.id,
+      index(n.dev),
+      n.gateway,
+      "blackhole" in n,
+      n.group?.map((m) => ({ id: m.id, weight: m.weight ?? 1 })),
+    ]),
+  );
+  equal(ours.length, 6);
+});
