@@ -58,6 +58,10 @@ function normalise(args: readonly string[]): string[] {
       if (withValue !== undefined && value.trim() === "") {
         throw new UsageError(`--${name}`, "needs a value, not an empty one");
       }
+      if (withValue === undefined && row?.value !== undefined) {
+        out.push(withNextValue(row, args[++i]));
+        continue;
+      }
       out.push(arg);
       continue;
     }
@@ -68,10 +72,24 @@ function normalise(args: readonly string[]): string[] {
     if (!asLong || (arg.length > 2 && row?.value === undefined)) {
       throw new UsageError("", `unknown option ${arg}`);
     }
+    if (row?.value !== undefined && arg.length === 2) {
+      out.push(withNextValue(row, args[++i]));
+      continue;
+    }
     out.push(asLong);
     if (arg.length > 2) out.push(arg.slice(arg[2] === "=" ? 3 : 2));
   }
   return out;
+}
+
+/**
+ * `--flag=VALUE` for a flag that takes a value and the argument after it, which is its value even
+ * when it starts with a dash (`--table -1` is a bad table, not an unknown option `-1`).
+ */
+function withNextValue(row: OptionRow, value: string | undefined): string {
+  if (value === undefined) throw new UsageError(row.flag, "needs a value");
+  if (value.trim() === "") throw new UsageError(row.flag, "needs a value, not an empty one");
+  return `${row.flag}=${value}`;
 }
 
 /** The last of repeated switches, the list of repeated values. */

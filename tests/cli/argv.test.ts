@@ -124,3 +124,15 @@ Deno.test("flags may come before the command, short ones glued to their value", 
   deepEqual(config.tables, [51820, 539098368]);
   equal(config.exclude.length, 1);
 });
+
+Deno.test("a value starting with a dash is the option's value, not another option", async () => {
+  for (const args of [["sync", "--table", "-1"], ["sync", "-t", "-1"], ["sync", "-p", "-5"]]) {
+    const got = await run(args);
+    equal(got.code, 2, args.join(" "));
+    const flag = args[1] === "-p" ? "--protocol" : "--table";
+    match(got.err, new RegExp(`^linkmirror: ${flag}: `), `${args.join(" ")}: ${got.err}`);
+  }
+  const missing = await run(["sync", "--table"]);
+  equal(missing.code, 2);
+  match(missing.err, /^linkmirror: --table: needs a value/);
+});
