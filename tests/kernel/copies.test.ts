@@ -145,6 +145,26 @@ const KINDS: Kind[] = [
     add: ["2001:db8:66::/64", "dev", LAN.dev, "expires", "600", "pref", "low", "proto", "ra"],
   },
   {
+    name: "IPv6 multipath via gateways on both LANs",
+    dst: "2001:db8:62::/64",
+    family: "-6",
+    add: [
+      "2001:db8:62::/64",
+      "nexthop",
+      "via",
+      LAN.peer6,
+      "dev",
+      LAN.dev,
+      "weight",
+      "3",
+      "nexthop",
+      "via",
+      "2001:db8:20::2",
+      "dev",
+      LAN1.dev,
+    ],
+  },
+  {
     name: "IPv6 nexthop object",
     dst: "2001:db8:61::/64",
     family: "-6",
@@ -161,6 +181,7 @@ async function scenario(ns: Netns): Promise<Netns> {
     localAddress: `${LAN1.address}/24`,
     peerAddress: `${LAN1.peer}/24`,
   });
+  await ns.ip("-6", "address", "add", "2001:db8:20::1/64", "dev", LAN1.dev, "nodad");
   await ns.ip("nexthop", "add", "id", "10", "dev", LAN.dev);
   await ns.ip("nexthop", "add", "id", "11", "dev", LAN1.dev);
   await ns.ip("nexthop", "add", "id", "12", "group", "10/11,3");
@@ -177,8 +198,20 @@ async function routeLine(ns: Netns, kind: Kind, table: string): Promise<string> 
   return text.replace(/\s+/g, " ").trim();
 }
 
-function normal(line: string): string {
-  return line.replace(/ proto \S+/, " proto P").replace(/ expires \d+sec/, " expires Nsec");
+/**
+ * The copy's metric for a source's: the same. (If the planner's precedence rules ever give copies
+ * an offset, this is the one place to say so.)
+ */
+function copyMetric(source: number | undefined): number | undefined {
+  return source;
+}
+
+/** A route line without what differs by design, and with the metric as the copy must have it. */
+function normal(line: string, copy = false): string {
+  const metric = Number(/ metric (\d+)/.exec(line)?.[1] ?? NaN);
+  const wanted = copy ? metric : copyMetric(Number.isNaN(metric) ? undefined : metric);
+  return line.replace(/ proto \S+/, " proto P").replace(/ expires \d+sec/, " expires Nsec")
+    .replace(/ metric \d+/, wanted === undefined ? "" : ` metric ${wanted}`);
 }
 
 kernelTest(
@@ -194,7 +227,7 @@ kernelTest(
       const copy = await routeLine(ns, kind, FIREZONE_TABLE);
       ok(source !== "", `${kind.name}: the source is in main`);
       match(copy, / proto 77 /, `${kind.name}: the copy is linkmirror's`);
-      equal(normal(copy), normal(source), kind.name);
+      equal(normal(copy, true), normal(source), kind.name);
       sideBySide.push(`${kind.name}\n  main: ${source}\n  copy: ${copy}`);
     }
     // The lock bits, which `ip -j` does not show, are in the text compared above.
@@ -224,14 +257,29 @@ kernelTest("sync: a change in main replaces the copy in place, never delete + ad
     ["-4", ["10.60.0.0/24", "nexthop", "dev", LAN.dev, "weight", "7", "nexthop", "dev", LAN1.dev]],
     ["-4", ["10.61.0.0/24", "nhid", "11"]],
     ["-6", ["2001:db8:65::/64", "dev", LAN.dev, "mtu", "1280", "pref", "low"]],
+    ["-6", [
+      "2001:db8:62::/64",
+      "nexthop",
+      "via",
+      LAN.peer6,
+      "dev",
+      LAN.dev,
+      "nexthop",
+      "via",
+      "2001:db8:20::2",
+      "dev",
+      LAN1.dev,
+      "weight",
+      "4",
+    ]],
   ];
   for (const [family, spec] of changes) await ns.ip(family, "route", "replace", ...spec);
   const run = await linkmirror(ns, ["sync", "--include-gateway-routes"]);
   equal(run.code, 0, run.stderr);
-  match(run.stdout, /sync: 0 added, 4 replaced, 0 deleted, 0 failed/);
+  match(run.stdout, /sync: 0 added, 5 replaced, 0 deleted, 0 failed/);
   for (const kind of KINDS) {
     equal(
-      normal(await routeLine(ns, kind, FIREZONE_TABLE)),
+      normal(await routeLine(ns, kind, FIREZONE_TABLE), true),
       normal(await routeLine(ns, kind, "main")),
       `${kind.name} after the change`,
     );
