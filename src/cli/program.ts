@@ -104,7 +104,12 @@ export async function runCli(args: readonly string[], options: RunOptions): Prom
     const tableNames = options.tableNames ?? loadRtTables();
     const resolved = resolveOptions(command, parsed, tableNames);
     if (options.configureLogging !== false) setupLogging(resolved.log);
-    const ctx: CommandContext = { config: resolved.mirror, tableNames, print };
+    const ctx: CommandContext = {
+      config: resolved.mirror,
+      state: resolved.state,
+      tableNames,
+      print,
+    };
     const { json } = resolved.output;
     const handlers = options.handlers;
     switch (command) {
@@ -121,7 +126,7 @@ export async function runCli(args: readonly string[], options: RunOptions): Prom
       case "status":
         return await handlers.status(ctx, {
           json,
-          stateFile: resolved.status.stateFile,
+          stateFile: resolved.state.file,
           configGiven: resolved.mirrorGiven,
         });
       case "explain":

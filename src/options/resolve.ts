@@ -8,6 +8,7 @@
  */
 
 import type { MirrorConfig } from "../engine/config.ts";
+import type { StateLocation } from "../status/state_file.ts";
 import { type CommandName, type OptionGroup, type OptionRow, OPTIONS } from "./table.ts";
 import { splitList, UsageError } from "./values.ts";
 
@@ -42,8 +43,8 @@ export interface ResolvedOptions {
   mirror: MirrorConfig;
   /** `watch`'s timing and exit options. */
   watch: WatchOptions;
-  /** `status`'s options. */
-  status: { stateFile?: string };
+  /** Where the daemons' state files are (`--state-file`, `--state-dir`). */
+  state: StateLocation;
   /** `--json`. */
   output: { json: boolean };
   /** The logging set-up; absent fields: the defaults of `setupLogging`. */
@@ -89,7 +90,7 @@ export function resolveOptions(
   const groups: Record<OptionGroup, Record<string, unknown>> = {
     mirror: {},
     watch: {},
-    status: {},
+    state: {},
     output: {},
     log: {},
   };
@@ -119,7 +120,7 @@ export function resolveOptions(
   return {
     mirror: mirrorConfig(groups.mirror, labelOf("table")),
     watch: watchOptions(groups.watch, labelOf("maxWait")),
-    status: groups.status,
+    state: groups.state as unknown as StateLocation,
     output: groups.output as { json: boolean },
     log: groups.log,
     mirrorGiven,

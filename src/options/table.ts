@@ -21,10 +21,10 @@ export type CommandName = "sync" | "plan" | "flush" | "watch" | "detect" | "stat
 
 /**
  * Which object a parsed value lands in: `mirror` → the `MirrorConfig` every mirroring command
- * works on, `watch` → the daemon's `WatchOptions`, `status` → `StatusOptions`, `output` →
- * the `--json` switch, `log` → the logging set-up.
+ * works on, `watch` → the daemon's `WatchOptions`, `state` → where the daemons' state files are
+ * (`StateLocation`), `output` → the `--json` switch, `log` → the logging set-up.
  */
-export type OptionGroup = "mirror" | "watch" | "status" | "output" | "log";
+export type OptionGroup = "mirror" | "watch" | "state" | "output" | "log";
 
 /** What a row's parser gets besides the text. */
 export interface ParseContext {
@@ -148,9 +148,8 @@ export const AUTO_TABLE = "auto";
 /** Firezone's routing table, the default target. */
 export const DEFAULT_TABLE = "539098368";
 
-/** Where `status` looks for state files by default: one per daemon, named after its table. */
-export const DEFAULT_STATE_FILES =
-  "every table-<id>.json in LINKMIRROR_STATE_DIR or /run/linkmirror";
+/** The directory of the daemons' state files. */
+export const DEFAULT_STATE_DIR = "/run/linkmirror";
 
 /** The log levels `--log-level` accepts, lowest first. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -421,16 +420,29 @@ export const OPTIONS: readonly OptionRow[] = [
   },
   {
     name: "stateFile",
-    key: "stateFile",
-    group: "status",
+    key: "file",
+    group: "state",
     flag: "--state-file",
     env: "LINKMIRROR_STATE_FILE",
     value: "<path>",
-    defaultNote: DEFAULT_STATE_FILES,
-    help: "read only this state file (a daemon started with LINKMIRROR_STATE_FILE writes there)",
+    defaultNote: "table-<id>.json in --state-dir, one per daemon",
+    help: "the one state file watch writes and status reads, instead of the per-table ones",
     details: "Keep it under /run/linkmirror: the service may write nowhere else.",
     example: "/run/linkmirror/table-539098368.json",
-    commands: ["status"],
+    commands: ["watch", "status"],
+    parse: (path: string) => path,
+  },
+  {
+    name: "stateDir",
+    key: "dir",
+    group: "state",
+    flag: "--state-dir",
+    env: "LINKMIRROR_STATE_DIR",
+    value: "<dir>",
+    default: DEFAULT_STATE_DIR,
+    help: "directory of the daemons' state files (table-<id>.json), which status reads all of",
+    details: "The service may write only under /run/linkmirror.",
+    commands: ["watch", "status"],
     parse: (path: string) => path,
   },
   {

@@ -6,8 +6,8 @@
  *
  * One file per daemon, named after its (first) target table — `table-<id>.json` — since one daemon
  * per table runs (the table lock). Only its owner removes it, on a clean exit.
- * `$LINKMIRROR_STATE_FILE` names one file instead (a daemon started with it writes there; `status`
- * with it reads only that one); `$LINKMIRROR_STATE_DIR` moves the directory.
+ * A {@linkcode StateLocation} (from the option table's `--state-file` and `--state-dir`, or their
+ * variables) names one file instead, or moves the directory.
  *
  * The document ({@linkcode DaemonState}, `version` 1) is stable: fields may be added, none
  * removed or changed in meaning without a new version.
@@ -17,18 +17,13 @@
 
 import type { MirrorConfig } from "../engine/config.ts";
 import { persistConfig, PERSISTED, restoreConfig } from "../options/persist.ts";
+import { DEFAULT_STATE_DIR } from "../options/table.ts";
 import { UsageError } from "../options/values.ts";
 import { ERRNO } from "../netlink/errors.ts";
 import { lastErrno, libc } from "../sys/libc.ts";
 
-/** The directory of the state file. */
-export const STATE_DIR = "/run/linkmirror";
 /** The state file of versions that ran one daemon only; `status` still reads it. */
-export const STATE_FILE = `${STATE_DIR}/state.json`;
-/** The environment variable that names one state file (and no other is written or read). */
-export const STATE_FILE_ENV = "LINKMIRROR_STATE_FILE";
-/** The environment variable that moves the directory of the per-table state files. */
-export const STATE_DIR_ENV = "LINKMIRROR_STATE_DIR";
+export const STATE_FILE = `${DEFAULT_STATE_DIR}/state.json`;
 /** The version of the document's shape. */
 export const STATE_VERSION = 1;
 
@@ -164,41 +159,26 @@ export class StateFileError extends Error {
   }
 }
 
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined; // No --allow-env.
-  }
-}
-
-/** `$LINKMIRROR_STATE_FILE` when set: the one state file to write and read. */
-export function explicitStateFile(): string | undefined {
-  return env(STATE_FILE_ENV);
-}
-
-/** The directory of the per-table state files: `$LINKMIRROR_STATE_DIR`, else `/run/linkmirror`. */
-export function stateDir(): string {
-  return env(STATE_DIR_ENV) ?? STATE_DIR;
+/** Where the state files are: `--state-dir` (`LINKMIRROR_STATE_DIR`) and `--state-file`. */
+export interface StateLocation {
+  /** The one state file to write (`watch`) or read (`status`), instead of the per-table ones. */
+  file?: string;
+  /** The directory of the per-table state files, `/run/linkmirror` by default. */
+  dir: string;
 }
 
 /**
- * The state file of a daemon whose target tables are `tables`: `$LINKMIRROR_STATE_FILE` when
- * set, else `table-<first table>.json` in {@linkcode stateDir}.
+ * The state file of a daemon whose target tables are `tables`: `location.file` when given, else
+ * `table-<first table>.json` in `location.dir`.
  *
  * @example
  * ```ts
  * import { daemonStatePath } from "./state_file.ts";
- * daemonStatePath([539098368], "/run/linkmirror"); // "/run/linkmirror/table-539098368.json"
+ * daemonStatePath([539098368], { dir: "/run/linkmirror" }); // "/run/linkmirror/table-539098368.json"
  * ```
  */
-export function daemonStatePath(tables: readonly number[], dir = stateDir()): string {
-  return explicitStateFile() ?? `${dir}/table-${tables[0]}.json`;
-}
-
-/** The state file's path when only one is looked at: `$LINKMIRROR_STATE_FILE`, else the legacy one. */
-export function stateFilePath(): string {
-  return explicitStateFile() ?? STATE_FILE;
+export function daemonStatePath(tables: readonly number[], location: StateLocation): string {
+  return location.file ?? `${location.dir}/table-${tables[0]}.json`;
 }
 
 /** One state file found by {@linkcode readStates}: its document, or why it could not be read. */
@@ -210,7 +190,7 @@ export type StateEntry =
  * Every state file in `dir`: the per-table ones (`table-<id>.json`) and a legacy `state.json`,
  * sorted by path. A missing directory holds none.
  */
-export function readStates(dir: string = stateDir()): StateEntry[] {
+export function readStates(dir: string): StateEntry[] {
   const names: string[] = [];
   try {
     for (const entry of Deno.readDirSync(dir)) {
@@ -237,7 +217,6 @@ export function readStates(dir: string = stateDir()): StateEntry[] {
   return out;
 }
 
-/** Summarises a configuration for the state file. */
 /** Summarises a configuration for the state file: the recorded rows of the option table. */
 export function configSummary(config: MirrorConfig): DaemonConfigSummary {
   return persistConfig(config).config as unknown as DaemonConfigSummary;
@@ -402,7 +381,7 @@ export function parseState(text: string, path = STATE_FILE): DaemonState {
  * writeState(daemonState({ config, startedAt, counters: watcher.counters, lastApply }));
  * ```
  */
-export function writeState(state: DaemonState, path: string = stateFilePath()): void {
+export function writeState(state: DaemonState, path: string): void {
   const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".";
   Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
   const temporary = `${path}.${Deno.pid}.tmp`;
@@ -423,7 +402,7 @@ export function writeState(state: DaemonState, path: string = stateFilePath()): 
  * Reads the state file at `path`: the document, or `undefined` when there is no such file.
  * Throws {@linkcode StateFileError} when it exists but is not a state document.
  */
-export function readState(path: string = stateFilePath()): DaemonState | undefined {
+export function readState(path: string): DaemonState | undefined {
   let text: string;
   try {
     text = Deno.readTextFileSync(path);

@@ -11,14 +11,14 @@ import { type CommandName, type OptionRow, OPTIONS } from "../../src/options/tab
 interface Run {
   code: number;
   err: string;
-  got?: { config: unknown; opts: unknown };
+  got?: { config: unknown; state: unknown; opts: unknown };
 }
 
 async function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
   let got: Run["got"];
   const handlers = new Proxy({}, {
     get: () => (ctx: CommandContext, opts?: unknown) => {
-      got = { config: ctx.config, opts };
+      got = { config: ctx.config, state: ctx.state, opts };
       return Promise.resolve(0);
     },
   }) as Handlers;

@@ -196,6 +196,9 @@ kernelTest(
           `${dir}/state.json`,
         ]);
         equal(JSON.parse(byFlag.stdout).daemon?.running, true, byFlag.stderr);
+        // --state-dir: status reads every state file there, the directory granted likewise.
+        const byDir = await ns.exec([built.executable, "status", "--json", "--state-dir", dir]);
+        equal(JSON.parse(byDir.stdout).daemon?.running, true, byDir.stderr);
         equal((await watch.stop()).code, 0, watch.output());
       } finally {
         await Deno.remove(dir, { recursive: true });

@@ -10,10 +10,7 @@ import {
   readState,
   readStates,
   removeState,
-  STATE_FILE,
-  STATE_FILE_ENV,
   StateFileError,
-  stateFilePath,
   writeState,
 } from "../../src/status/state_file.ts";
 
@@ -132,38 +129,27 @@ Deno.test("parseState names what is wrong, keeps what is right, drops unknown fi
 
 Deno.test("one state file per table; readStates finds them all and names the broken ones", () => {
   const dir = Deno.makeTempDirSync();
-  const saved = Deno.env.get(STATE_FILE_ENV);
   try {
-    Deno.env.delete(STATE_FILE_ENV);
-    equal(daemonStatePath([51820, 7], dir), `${dir}/table-51820.json`);
+    equal(daemonStatePath([51820, 7], { dir }), `${dir}/table-51820.json`);
     deepEqual(readStates(`${dir}/none`), []);
-    writeState({ ...state, pid: 11, tables: [51820] }, daemonStatePath([51820], dir));
-    writeState({ ...state, pid: 12, tables: [539098368] }, daemonStatePath([539098368], dir));
+    writeState({ ...state, pid: 11, tables: [51820] }, daemonStatePath([51820], { dir }));
+    writeState({ ...state, pid: 12, tables: [539098368] }, daemonStatePath([539098368], { dir }));
     Deno.writeTextFileSync(`${dir}/table-7.json`, "{");
     Deno.writeTextFileSync(`${dir}/unrelated.json`, "{}");
     const entries = readStates(dir);
     deepEqual(entries.map((e) => e.state?.pid), [11, 12, undefined]);
     ok(entries[2].error?.includes("not JSON"));
-    Deno.env.set(STATE_FILE_ENV, "/tmp/x.json");
-    equal(daemonStatePath([51820], dir), "/tmp/x.json", "LINKMIRROR_STATE_FILE wins");
+    equal(
+      daemonStatePath([51820], { dir, file: "/tmp/x.json" }),
+      "/tmp/x.json",
+      "--state-file wins",
+    );
   } finally {
-    if (saved === undefined) Deno.env.delete(STATE_FILE_ENV);
-    else Deno.env.set(STATE_FILE_ENV, saved);
     Deno.removeSync(dir, { recursive: true });
   }
 });
 
-Deno.test("stateFilePath follows LINKMIRROR_STATE_FILE; processAlive sees this process", () => {
-  const saved = Deno.env.get(STATE_FILE_ENV);
-  try {
-    Deno.env.delete(STATE_FILE_ENV);
-    equal(stateFilePath(), STATE_FILE);
-    Deno.env.set(STATE_FILE_ENV, "/tmp/x.json");
-    equal(stateFilePath(), "/tmp/x.json");
-  } finally {
-    if (saved === undefined) Deno.env.delete(STATE_FILE_ENV);
-    else Deno.env.set(STATE_FILE_ENV, saved);
-  }
+Deno.test("processAlive sees this process", () => {
   ok(processAlive(Deno.pid));
   equal(processAlive(2 ** 22 + 1), false); // Above pid_max.
 });

@@ -10,6 +10,7 @@ import { AutoTableError } from "../../detect/auto_table.ts";
 import type { MirrorConfig } from "../../engine/config.ts";
 import { DecodeError, ERRNO, NetlinkError } from "../../netlink/errors.ts";
 import { MissingTableError, RtnlClient } from "../../rtnl/client.ts";
+import type { StateLocation } from "../../status/state_file.ts";
 import { CommandFailure } from "../exit_codes.ts";
 import type { LinkNames } from "../render.ts";
 
@@ -19,6 +20,8 @@ export { CommandFailure };
 export interface CommandContext {
   /** Validated mirroring options. */
   config: MirrorConfig;
+  /** Where the daemons' state files are (`watch` writes one, `status` reads them). */
+  state: StateLocation;
   /** Table names from rt_tables, for display. */
   tableNames: ReadonlyMap<string, number>;
   /** Writes to stdout. */

@@ -18,7 +18,6 @@ import {
   processAlive,
   readState,
   readStates,
-  stateDir,
   type StateEntry,
   StateFileError,
 } from "../../status/state_file.ts";
@@ -54,7 +53,7 @@ export function configFromState(state: DaemonState): MirrorConfig {
 }
 
 /** The state files `status` looks at: the one named, or every one in the state directory. */
-function stateEntries(explicit: string | undefined): StateEntry[] {
+function stateEntries(explicit: string | undefined, dir: string): StateEntry[] {
   const read = (path: string): StateEntry[] => {
     try {
       const state = readState(path);
@@ -66,10 +65,10 @@ function stateEntries(explicit: string | undefined): StateEntry[] {
   };
   if (explicit !== undefined) return read(explicit);
   try {
-    return readStates(stateDir());
+    return readStates(dir);
   } catch (e) {
     if (!(e instanceof StateFileError)) throw e;
-    return [{ path: stateDir(), error: e.message }];
+    return [{ path: dir, error: e.message }];
   }
 }
 
@@ -90,7 +89,7 @@ function entryFor(
  */
 export function status(ctx: CommandContext, opts: StatusOptions): Promise<number> {
   const explicit = opts.stateFile;
-  const entries = stateEntries(explicit);
+  const entries = stateEntries(explicit, ctx.state.dir);
   const liveness = new Map<string, boolean | undefined>();
   for (const e of entries) if (e.state) liveness.set(e.path, processAlive(e.state.pid));
   const alive = (e: StateEntry) => liveness.get(e.path);
@@ -130,7 +129,7 @@ export function status(ctx: CommandContext, opts: StatusOptions): Promise<number
       routeNames: loadRouteNames(),
       detection,
       daemon: state ? daemonSummary(state, { now, alive: alive(chosen!) }) : null,
-      stateFile: chosen?.path ?? explicit ?? daemonStatePath(config.tables),
+      stateFile: chosen?.path ?? explicit ?? daemonStatePath(config.tables, ctx.state),
       stateFileError: chosen?.error ?? null,
       daemons: withState.map((e) => ({
         ...daemonSummary(e.state!, { now, alive: alive(e) }),

@@ -44,7 +44,7 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
     locks = TableLocks.acquire(config.tables);
     // Subscribe before the first dump, so that no change in between is lost.
     events = client.subscribe(WATCH_GROUPS, { receiveBuffer: opts.receiveBufferBytes });
-    const statePath = daemonStatePath(config.tables);
+    const statePath = daemonStatePath(config.tables, ctx.state);
     const startedAt = Date.now();
     let stateWarned = false;
     const saveState = (state: DaemonState) => {
