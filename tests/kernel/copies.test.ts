@@ -16,6 +16,14 @@ import { kernelTest, type Netns, type NetnsProcess, waitFor } from "./netns.ts";
 /** The second LAN: `lan1`, 172.20.0.1/24, with a peer at .2. */
 const LAN1 = Object.freeze({ dev: "lan1", address: "172.20.0.1", peer: "172.20.0.2" });
 
+/** The second hop of the IPv6 multipath route, on the second LAN. */
+const IPV6_HOP2 = `nexthop via 2001:db8:20::2 dev ${LAN1.dev}`;
+
+/** The words of an `ip` command line. */
+function words(line: string): string[] {
+  return line.split(" ");
+}
+
 /** One kind of source route: how `ip` adds it to main, and its destination. */
 interface Kind {
   name: string;
@@ -30,89 +38,28 @@ const KINDS: Kind[] = [
     name: "metrics with lock bits and realms",
     dst: "10.65.0.0/24",
     family: "-4",
-    add: [
-      "10.65.0.0/24",
-      "dev",
-      LAN.dev,
-      "mtu",
-      "lock",
-      "1400",
-      "advmss",
-      "1360",
-      "hoplimit",
-      "33",
-      "initcwnd",
-      "10",
-      "initrwnd",
-      "20",
-      "rto_min",
-      "50ms",
-      "quickack",
-      "1",
-      "congctl",
-      "lock",
-      "cubic",
-      "features",
-      "ecn",
-      "window",
-      "1000",
-      "rtt",
-      "20ms",
-      "rttvar",
-      "10ms",
-      "ssthresh",
-      "30",
-      "cwnd",
-      "5",
-      "reordering",
-      "4",
-      "fastopen_no_cookie",
-      "1",
-      "realms",
-      "2/7",
-    ],
+    add: words(
+      `10.65.0.0/24 dev ${LAN.dev} mtu lock 1400 advmss 1360 hoplimit 33 initcwnd 10 ` +
+        "initrwnd 20 rto_min 50ms quickack 1 congctl lock cubic features ecn window 1000 " +
+        "rtt 20ms rttvar 10ms ssthresh 30 cwnd 5 reordering 4 fastopen_no_cookie 1 realms 2/7",
+    ),
   },
   {
     name: "on-link multipath over two veths, with weights and a realm",
     dst: "10.60.0.0/24",
     family: "-4",
-    add: [
-      "10.60.0.0/24",
-      "nexthop",
-      "dev",
-      LAN.dev,
-      "weight",
-      "2",
-      "realm",
-      "3",
-      "nexthop",
-      "dev",
-      LAN1.dev,
-      "weight",
-      "5",
-    ],
+    add: words(
+      `10.60.0.0/24 nexthop dev ${LAN.dev} weight 2 realm 3 nexthop dev ${LAN1.dev} weight 5`,
+    ),
   },
   {
     name: "multipath via gateways on both LANs",
     dst: "10.64.0.0/24",
     family: "-4",
-    add: [
-      "10.64.0.0/24",
-      "nexthop",
-      "via",
-      LAN.peer,
-      "dev",
-      LAN.dev,
-      "weight",
-      "1",
-      "nexthop",
-      "via",
-      LAN1.peer,
-      "dev",
-      LAN1.dev,
-      "weight",
-      "3",
-    ],
+    add: words(
+      `10.64.0.0/24 nexthop via ${LAN.peer} dev ${LAN.dev} weight 1 ` +
+        `nexthop via ${LAN1.peer} dev ${LAN1.dev} weight 3`,
+    ),
   },
   {
     name: "a gateway with onlink",
@@ -148,21 +95,9 @@ const KINDS: Kind[] = [
     name: "IPv6 multipath via gateways on both LANs",
     dst: "2001:db8:62::/64",
     family: "-6",
-    add: [
-      "2001:db8:62::/64",
-      "nexthop",
-      "via",
-      LAN.peer6,
-      "dev",
-      LAN.dev,
-      "weight",
-      "3",
-      "nexthop",
-      "via",
-      "2001:db8:20::2",
-      "dev",
-      LAN1.dev,
-    ],
+    add: words(
+      `2001:db8:62::/64 nexthop via ${LAN.peer6} dev ${LAN.dev} weight 3 ${IPV6_HOP2}`,
+    ),
   },
   {
     name: "IPv6 nexthop object",
@@ -257,21 +192,7 @@ kernelTest("sync: a change in main replaces the copy in place, never delete + ad
     ["-4", ["10.60.0.0/24", "nexthop", "dev", LAN.dev, "weight", "7", "nexthop", "dev", LAN1.dev]],
     ["-4", ["10.61.0.0/24", "nhid", "11"]],
     ["-6", ["2001:db8:65::/64", "dev", LAN.dev, "mtu", "1280", "pref", "low"]],
-    ["-6", [
-      "2001:db8:62::/64",
-      "nexthop",
-      "via",
-      LAN.peer6,
-      "dev",
-      LAN.dev,
-      "nexthop",
-      "via",
-      "2001:db8:20::2",
-      "dev",
-      LAN1.dev,
-      "weight",
-      "4",
-    ]],
+    ["-6", words(`2001:db8:62::/64 nexthop via ${LAN.peer6} dev ${LAN.dev} ${IPV6_HOP2} weight 4`)],
   ];
   for (const [family, spec] of changes) await ns.ip(family, "route", "replace", ...spec);
   const run = await linkmirror(ns, ["sync", "--include-gateway-routes"]);
