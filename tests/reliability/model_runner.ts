@@ -127,8 +127,13 @@ async function prepare(ns: Netns): Promise<Netns> {
     await ns.exec(["sysctl", "-qw", `net.ipv6.conf.${key}.accept_dad=0`]);
   }
   const peer = await Netns.create();
-  for (const key of ["all", "default"]) {
-    await peer.exec(["sysctl", "-qw", `net.ipv6.conf.${key}.accept_dad=0`]);
+  try {
+    for (const key of ["all", "default"]) {
+      await peer.exec(["sysctl", "-qw", `net.ipv6.conf.${key}.accept_dad=0`]);
+    }
+  } catch (e) {
+    await peer.dispose();
+    throw e;
   }
   return peer;
 }
