@@ -133,3 +133,25 @@ Deno.test("status text: no daemon, a dead one, an unreadable state file", () => 
     /daemon: State file x: not JSON/,
   );
 });
+
+Deno.test("status with several daemons: the table's daemon first, a line per other one", () => {
+  const other = {
+    ...daemonSummary({ ...state, pid: 7, tables: [51820] }, { now, alive: true }),
+    stateFile: "/run/linkmirror/table-51820.json",
+  };
+  const own = { ...context.daemon, stateFile: context.stateFile };
+  const daemons = [own, other];
+  const doc = statusJson(tableStatuses(plan, [FZ]), { ...context, daemons });
+  deepEqual(doc.daemons.map((d) => d.pid), [99, 7]);
+  equal(doc.daemon?.pid, 99);
+  const text = statusText(tableStatuses(plan, [FZ]), { ...context, daemons });
+  match(text, /daemon: running \(pid 99\)/);
+  match(text, /other daemon: running \(pid 7\), tables 51820\n/);
+  // Without a daemon of its own table, the others are still listed.
+  const none = statusText(tableStatuses(plan, [FZ]), {
+    ...context,
+    daemon: null,
+    daemons: [other],
+  });
+  match(none, /not running .*\nother daemon: running \(pid 7\)/);
+});
