@@ -111,6 +111,11 @@ export interface WatcherDeps {
   /** Called once after the first full sync (sd_notify `READY=1`). */
   onReady?: () => void;
   /** Called after every apply, with the counters (state file, watchdog). */
+  /**
+   * Called after an apply, with the counters (state file, sd_notify `STATUS=`): at once after
+   * the first and after a quiet second, else at most once per {@linkcode REPORT_INTERVAL_MS}
+   * with the latest apply (a file write per change would cost more than the change).
+   */
   onApply?: (counters: Readonly<WatchCounters>, last: ApplySummary) => void;
   /** Watchdog keep-alive interval in ms and its callback, if a service manager asks for one. */
   watchdog?: { intervalMs: number; ping: () => void };
@@ -142,6 +147,8 @@ export interface ApplySummary {
 
 /** The first retry after a failed apply comes this much later, ms; it doubles each time. */
 export const FIRST_RETRY_MS = 250;
+/** Shortest time between two `onApply` reports, ms (see {@linkcode WatcherDeps.onApply}). */
+export const REPORT_INTERVAL_MS = 1000;
 /** Retry delay after a failed apply grows from {@linkcode FIRST_RETRY_MS} up to this. */
 const MAX_RETRY_MS = 30_000;
 
@@ -180,6 +187,9 @@ export class Watcher {
   #retryAt: number | undefined;
   #retryDelay: number;
   #nextWatchdog: number | undefined;
+  /** When `onApply` was last called, and the apply it has not been told about yet. */
+  #lastReport: number | undefined;
+  #unreported: ApplySummary | undefined;
   /** The conflicts of the last plans, by table and prefix, so each is reported once. */
   readonly #conflicts = new Map<string, Conflict>();
   /**
@@ -337,7 +347,20 @@ export class Watcher {
     } finally {
       this.#coalescer.onApplyEnd(this.#now());
     }
-    if (summary) this.#deps.onApply?.(this.counters, summary);
+    if (summary) this.#publish(summary);
+  }
+
+  /** Reports `summary` through `onApply` now, or at the end of the current report interval. */
+  #publish(summary: ApplySummary): void {
+    if (!this.#deps.onApply) return;
+    const now = this.#now();
+    if (this.#lastReport !== undefined && now - this.#lastReport < REPORT_INTERVAL_MS) {
+      this.#unreported = summary;
+      return;
+    }
+    this.#lastReport = now;
+    this.#unreported = undefined;
+    this.#deps.onApply?.(this.counters, summary);
   }
 
   /** `changes` without the adds of copies held back by a fight (deletes always go through). */
@@ -594,6 +617,9 @@ export class Watcher {
       this.#retryAt,
       this.#fights.nextExpiry(),
       this.#nextWatchdog,
+      this.#unreported && this.#lastReport !== undefined
+        ? this.#lastReport + REPORT_INTERVAL_MS
+        : undefined,
     ].filter((d): d is number => d !== undefined);
     return candidates.length ? Math.min(...candidates) : undefined;
   }
@@ -629,6 +655,9 @@ export class Watcher {
       if (watchdog && this.#nextWatchdog !== undefined && t >= this.#nextWatchdog) {
         watchdog.ping();
         this.#nextWatchdog = t + watchdog.intervalMs;
+      }
+      if (this.#unreported && t - (this.#lastReport ?? -Infinity) >= REPORT_INTERVAL_MS) {
+        this.#publish(this.#unreported);
       }
       const requested = this.#resyncRequest;
       if (requested !== undefined) {

@@ -460,3 +460,29 @@ Deno.test("a conflict is reported once, and events on other prefixes do not repe
   equal(h.watcher.counters.conflicts, 1, "still one conflict after the partial plans");
   deepEqual(kernel.table(VPN), ["0.0.0.0/0 3", "10.20.0.0/24 4", "192.168.188.0/24 77"]);
 });
+
+Deno.test("onApply reports at once when quiet, then at most once a second, the last one too", async () => {
+  const kernel = new FakeKernel([lan, vpnDefault]);
+  const reports: { at: number; applies: number }[] = [];
+  const self: { now?: () => number } = {};
+  const churn = Array.from(
+    { length: 300 },
+    (_, i) => route({ dst: `10.${i >> 8}.${i & 255}.0`, dstLen: 24 }),
+  );
+  const h = harness(
+    kernel,
+    [
+      ...churn.map((r) => ({ after: 10, messages: () => (kernel.add(r), [event("new", r)]) })),
+      {}, // quiet: the report still owed comes due
+    ],
+    undefined,
+    undefined,
+    { onApply: (counters) => reports.push({ at: self.now!(), applies: counters.applies }) },
+  );
+  self.now = h.now;
+  await h.watcher.run();
+  equal(h.watcher.counters.applies, 301);
+  ok(reports.length >= 3 && reports.length <= 6, `${reports.length} reports over 3 s`);
+  for (let i = 1; i < reports.length; i++) ok(reports[i].at - reports[i - 1].at >= 1000);
+  equal(reports.at(-1)!.applies, 301, "the last apply is reported");
+});
