@@ -147,6 +147,12 @@ export interface ApplySummary {
 
 /** The first retry after a failed apply comes this much later, ms; it doubles each time. */
 export const FIRST_RETRY_MS = 250;
+/**
+ * Loop turns in a row that may skip the wait: right after an apply its echoes (and whatever
+ * else came meanwhile) are already queued, so they are read at once, without a round trip through
+ * the poll thread; every this many turns the loop awaits anyway, so that signals get through.
+ */
+const MAX_SYNC_TURNS = 8;
 /** Shortest time between two `onApply` reports, ms (see {@linkcode WatcherDeps.onApply}). */
 export const REPORT_INTERVAL_MS = 1000;
 /** Retry delay after a failed apply grows from {@linkcode FIRST_RETRY_MS} up to this. */
@@ -637,10 +643,17 @@ export class Watcher {
     });
     if (watchdog) this.#nextWatchdog = this.#now() + watchdog.intervalMs;
 
+    let applied = false;
+    let syncTurns = 0;
     while (!this.#stopping) {
       const deadline = this.#deadline();
       const now = this.#now();
-      if (deadline === undefined || deadline > now) {
+      if (applied && syncTurns < MAX_SYNC_TURNS) {
+        // Right after an apply: its echoes are queued already; read them without waiting.
+        syncTurns++;
+        this.#drain();
+      } else if (deadline === undefined || deadline > now) {
+        syncTurns = 0;
         const result = await events.wait(
           deadline === undefined ? undefined : Math.max(1, Math.ceil(deadline - now)),
         );
@@ -648,8 +661,10 @@ export class Watcher {
         if (result === "readable") this.#drain();
       } else {
         // Due already: still take in what is queued, so the apply sees it (group commit).
+        syncTurns = 0;
         this.#drain();
       }
+      applied = false;
       this.#deps.onTick?.();
       const t = this.#now();
       if (watchdog && this.#nextWatchdog !== undefined && t >= this.#nextWatchdog) {
@@ -671,6 +686,7 @@ export class Watcher {
       if (!(resyncDue || retryDue || this.#coalescer.due(t))) continue;
       if (retryDue) this.#retryAt = undefined;
       this.#apply(resyncDue);
+      applied = true;
     }
   }
 

@@ -62,6 +62,7 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
       }
     };
     const heldLocks = locks;
+    let lastAccept = -Infinity;
     const watcher = new Watcher(config, opts, {
       events,
       client,
@@ -79,7 +80,13 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
           );
         }
       },
-      onTick: () => heldLocks.acceptPending(),
+      onTick: () => {
+        // Probes of would-be second daemons: answered now and then, not on every turn.
+        const now = performance.now();
+        if (now - lastAccept < 1000) return;
+        lastAccept = now;
+        heldLocks.acceptPending();
+      },
       watchdog: notifier.watchdogIntervalMs
         ? { intervalMs: notifier.watchdogIntervalMs, ping: () => notifier.watchdog() }
         : undefined,
