@@ -109,7 +109,8 @@ kernelTest("bad command-line values exit 2 with one line naming the option", asy
   // The same through the environment.
   const fromEnv = await linkmirror(ns, ["sync"], { env: { LINKMIRROR_PROTOCOL: "abc" } });
   equal(fromEnv.code, 2);
-  match(fromEnv.stderr.trim(), /^linkmirror: --protocol: /);
+  // A bad value from the environment is named by its variable.
+  match(fromEnv.stderr.trim(), /^linkmirror: LINKMIRROR_PROTOCOL: /);
   equal(await table(ns), before, "nothing changed");
 });
 
