@@ -13,6 +13,7 @@ import type { WaitResult } from "../../src/netlink/transport.ts";
 import type { ChangeResult, RouteChange, RouteFilter } from "../../src/rtnl/client.ts";
 import { decodeEvents } from "../../src/rtnl/subscription.ts";
 import { routeKey } from "../../src/planner/route_identity.ts";
+import { route as lanRoute } from "../_fixtures/routes.ts";
 
 const VPN = 539098368;
 const LINKS: Link[] = [
@@ -21,22 +22,9 @@ const LINKS: Link[] = [
   { index: 3, name: "tun0", flags: 0x11091, type: 65534 },
 ];
 
-function route(over: Partial<Route>): Route {
-  return {
-    family: 2,
-    table: 254,
-    dst: "192.168.188.0",
-    dstLen: 24,
-    srcLen: 0,
-    tos: 0,
-    protocol: 2,
-    scope: 253,
-    type: 1,
-    flags: 0,
-    oif: 2,
-    ...over,
-  };
-}
+/** A route of the LAN (192.168.188.0/24 via lan0, `proto kernel`), overridden by `over`. */
+const route = (over: Partial<Route>): Route =>
+  lanRoute(254, "192.168.188.0/24", { protocol: 2, scope: 253, oif: 2, ...over });
 
 const lan = route({ prefsrc: "192.168.188.112" });
 const vpnDefault = route({ table: VPN, dst: "0.0.0.0", dstLen: 0, oif: 3, protocol: 3 });

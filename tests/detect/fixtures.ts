@@ -1,14 +1,14 @@
 /**
- * Rule, route and link builders for the detection and explain tests: the rule sets of a stock
- * system, Firezone, wg-quick and Tailscale, as the kernel dumps them.
+ * Rule builders and links for the detection and explain tests: the rule sets of a stock system,
+ * Firezone, wg-quick and Tailscale, as the kernel dumps them. Routes: tests/_fixtures/routes.ts.
  *
  * @module
  */
 
-import { AF, FIB_RULE, FR_ACT, RT_SCOPE, RTN, RTPROT } from "../../src/netlink/constants.ts";
+import { AF, FIB_RULE, FR_ACT } from "../../src/netlink/constants.ts";
 import type { Link } from "../../src/netlink/link.ts";
-import type { Route } from "../../src/netlink/route.ts";
 import type { Rule } from "../../src/netlink/rule.ts";
+export { defaultVia, route } from "../_fixtures/routes.ts";
 
 /** Interface indexes of {@linkcode LINKS}. */
 export const IF = Object.freeze({ lo: 1, eth0: 2, tun0: 3, wg0: 4, tailscale0: 5 });
@@ -72,28 +72,4 @@ export function tailscaleRules(family: number = AF.INET): Rule[] {
     rule(5250, 0, { ...mark, action: FR_ACT.UNREACHABLE }),
     rule(5270, 52, { family }),
   ];
-}
-
-/** A route in `table`, overridden by `extra`. */
-export function route(table: number, cidr: string, extra: Partial<Route> = {}): Route {
-  const [dst, len] = cidr.split("/");
-  const family = dst.includes(":") ? AF.INET6 : AF.INET;
-  return {
-    family,
-    table,
-    dst,
-    dstLen: Number(len),
-    srcLen: 0,
-    tos: 0,
-    protocol: RTPROT.BOOT,
-    scope: family === AF.INET ? RT_SCOPE.LINK : RT_SCOPE.UNIVERSE,
-    type: RTN.UNICAST,
-    flags: 0,
-    ...extra,
-  };
-}
-
-/** A default route of `family` through `oif` in `table`. */
-export function defaultVia(table: number, oif: number, family: number = AF.INET): Route {
-  return route(table, family === AF.INET ? "0.0.0.0/0" : "::/0", { oif });
 }

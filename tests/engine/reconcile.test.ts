@@ -5,21 +5,11 @@ import { NetlinkError } from "../../src/netlink/errors.ts";
 import type { Link } from "../../src/netlink/link.ts";
 import type { Route } from "../../src/netlink/route.ts";
 import type { ChangeResult, RouteChange, RouteFilter, RouteStore } from "../../src/rtnl/client.ts";
+import { route as lanRoute } from "../_fixtures/routes.ts";
 
-const route = (over: Partial<Route>): Route => ({
-  family: 2,
-  table: 254,
-  dst: "192.168.1.0",
-  dstLen: 24,
-  srcLen: 0,
-  tos: 0,
-  protocol: 2,
-  scope: 253,
-  type: 1,
-  flags: 0,
-  oif: 2,
-  ...over,
-});
+/** A route of the LAN (192.168.1.0/24 via link 2, `proto kernel`), overridden by `over`. */
+const route = (over: Partial<Route>): Route =>
+  lanRoute(254, "192.168.1.0/24", { protocol: 2, scope: 253, oif: 2, ...over });
 
 /**
  * A kernel's routes. Like a kernel without strict dump checking, it filters a dump by table and

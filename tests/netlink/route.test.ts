@@ -26,6 +26,7 @@ import {
 } from "../../src/netlink/constants.ts";
 import { DecodeError } from "../../src/netlink/errors.ts";
 import { InvalidAddressError } from "../../src/netlink/ip.ts";
+import { FIREZONE, OURS, route as fixtureRoute } from "../_fixtures/routes.ts";
 import {
   cacheExpires,
   decodeRoute,
@@ -120,19 +121,7 @@ Deno.test("golden routes re-encode to the kernel's bytes", () => {
 Deno.test("a table above 255 is 252 in rtm_table and whole in RTA_TABLE", () => {
   const golden = GOLDEN.routes.find((g) => decodeRoute(g.message.payload).table === 539098368)!;
   assert.equal(golden.message.payload[4], RT_TABLE.COMPAT);
-  const route: Route = {
-    family: AF.INET,
-    table: 539098368,
-    dst: "192.168.1.0",
-    dstLen: 24,
-    srcLen: 0,
-    tos: 0,
-    protocol: 77,
-    scope: RT_SCOPE.LINK,
-    type: RTN.UNICAST,
-    flags: 0,
-    oif: 3,
-  };
+  const route = fixtureRoute(FIREZONE, "192.168.1.0/24", { protocol: OURS, oif: 3 });
   const bytes = encodeRoute(route);
   assert.equal(bytes[4], RT_TABLE.COMPAT);
   assert.deepEqual(decodeRoute(bytes), route);

@@ -1,19 +1,16 @@
 /**
- * Route and link builders shared by the planner tests.
+ * The planner tests' laptop (its links), the copy the spec expects, a VPN's default route; the
+ * route builders themselves are in tests/_fixtures/routes.ts.
  *
  * @module
  */
 
-import { AF, IFF, RT_SCOPE, RT_TABLE, RTN, RTPROT } from "../../src/netlink/constants.ts";
+import { AF, IFF, RT_SCOPE, RTPROT } from "../../src/netlink/constants.ts";
+import { OURS, v4, v6 } from "../_fixtures/routes.ts";
 import type { Link } from "../../src/netlink/link.ts";
 import type { Nexthop, Route } from "../../src/netlink/route.ts";
 
-/** Firezone's routing table. */
-export const FIREZONE = 539098368;
-/** wg-quick's routing table. */
-export const WG_QUICK = 51820;
-/** linkmirror's protocol in these tests. */
-export const OURS = 77;
+export { FIREZONE, OURS, v4, v6, WG_QUICK } from "../_fixtures/routes.ts";
 
 /** Interface indexes of {@linkcode LINKS}. */
 export const IF = Object.freeze({
@@ -38,48 +35,6 @@ export const LINKS: readonly Link[] = Object.freeze([
   { index: IF.loop1, name: "loop1", flags: IFF.UP | IFF.LOOPBACK, type: 772 },
   { index: IF.wg0, name: "wg0", flags: IFF.UP | IFF.POINTOPOINT | IFF.NOARP, type: 65534 },
 ]);
-
-function split(cidr: string): { dst: string; dstLen: number } {
-  const [dst, len] = cidr.split("/");
-  return { dst, dstLen: Number(len) };
-}
-
-/** An IPv4 on-link route in `main` (`proto kernel scope link`), overridden by `extra`. */
-export function v4(cidr: string, oif: number | undefined, extra: Partial<Route> = {}): Route {
-  const route: Route = {
-    family: AF.INET,
-    table: RT_TABLE.MAIN,
-    ...split(cidr),
-    srcLen: 0,
-    tos: 0,
-    protocol: RTPROT.KERNEL,
-    scope: RT_SCOPE.LINK,
-    type: RTN.UNICAST,
-    flags: 0,
-    ...extra,
-  };
-  if (oif !== undefined) route.oif = oif;
-  return route;
-}
-
-/** An IPv6 on-link route in `main` (`proto kernel metric 256`), overridden by `extra`. */
-export function v6(cidr: string, oif: number | undefined, extra: Partial<Route> = {}): Route {
-  const route: Route = {
-    family: AF.INET6,
-    table: RT_TABLE.MAIN,
-    ...split(cidr),
-    srcLen: 0,
-    tos: 0,
-    protocol: RTPROT.KERNEL,
-    scope: RT_SCOPE.UNIVERSE,
-    type: RTN.UNICAST,
-    flags: 0,
-    priority: 256,
-    ...extra,
-  };
-  if (oif !== undefined) route.oif = oif;
-  return route;
-}
 
 /**
  * The copy linkmirror makes of `route` in `table`: what the planner's adds must equal. Written

@@ -12,48 +12,10 @@ import { planOptions } from "../../src/planner/options.ts";
 import { type PlanInput, planSync } from "../../src/planner/plan.ts";
 import { copyOf, FIREZONE, IF, LINKS, OURS, v4, v6, vpnDefault, WG_QUICK } from "./fixtures.ts";
 import { checkPlan } from "./invariants.ts";
+import { Random } from "../_fixtures/random.ts";
 
 const CASES = 2_000;
 const SEED = 0x6c696e6b; // "link"
-
-/** mulberry32: a small, good-enough seeded PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Random {
-  readonly #next: () => number;
-  constructor(seed: number) {
-    this.#next = mulberry32(seed);
-  }
-  chance(p: number): boolean {
-    return this.#next() < p;
-  }
-  int(n: number): number {
-    return Math.floor(this.#next() * n);
-  }
-  pick<T>(list: readonly T[]): T {
-    return list[this.int(list.length)];
-  }
-  some<T>(list: readonly T[], p: number): T[] {
-    return list.filter(() => this.chance(p));
-  }
-  shuffle<T>(list: readonly T[]): T[] {
-    const out = [...list];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      [out[i], out[j]] = [out[j], out[i]];
-    }
-    return out;
-  }
-}
 
 // Small pools, so that keys, prefixes and devices collide often.
 const PREFIXES4 = ["0.0.0.0/0", "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "192.168.1.0/24"];

@@ -16,7 +16,7 @@ import { firezone, FIREZONE_TABLE, LAN } from "../kernel/firezone.ts";
 import { linkmirror, linkmirrorCommand, logLines, spawnLinkmirror } from "../kernel/linkmirror.ts";
 import type { Netns, NetnsProcess } from "../kernel/netns.ts";
 import { diffLines, foreignSnapshot, readHostState, waitExact } from "./oracle.ts";
-import { Random } from "./random.ts";
+import { Random } from "../_fixtures/random.ts";
 
 const KILL_AT = new URL("./scripts/kill_at.ts", import.meta.url).pathname;
 

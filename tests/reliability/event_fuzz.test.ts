@@ -22,8 +22,8 @@ import type { WaitResult } from "../../src/netlink/transport.ts";
 import type { ChangeResult, RouteChange, RouteFilter } from "../../src/rtnl/client.ts";
 import { decodeEvents } from "../../src/rtnl/subscription.ts";
 import { GOLDEN } from "../netlink/testdata/golden.ts";
-import { mutate, prng } from "../netlink/testdata/fuzzer.ts";
-import { Random } from "./random.ts";
+import { mutate } from "../netlink/testdata/fuzzer.ts";
+import { Random } from "../_fixtures/random.ts";
 
 const VPN = 539098368;
 const OURS = 77;
@@ -112,7 +112,7 @@ function strangeEvent(r: Random): Message {
 }
 
 /** Messages of a byte-level mutant; a mutant that does not even frame becomes one raw message. */
-function mutantMessages(random: () => number): Message[] {
+function mutantMessages(random: Random): Message[] {
   const bytes = mutate(random);
   try {
     return decodeMessages(bytes).filter((m) => m.header.type >= 0x10);
@@ -129,7 +129,7 @@ const PER_BATCH = 25;
 Deno.test(
   "mutated and strange kernel events through the daemon: no crash, no hang, only our routes",
   async () => {
-    const bytesRandom = prng(20251126);
+    const bytesRandom = new Random(20251126);
     const random = new Random(20251126);
     const store = new CheckingStore();
     let batches = 0;

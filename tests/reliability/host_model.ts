@@ -13,7 +13,7 @@
  * @module
  */
 
-import { Random } from "./random.ts";
+import { Random } from "../_fixtures/random.ts";
 
 /**
  * One command of a step: `ip -n <ns> ...ip` (in the LAN peer namespace with `peer`), or

@@ -6,20 +6,9 @@ import { ERRNO, NetlinkError } from "../../src/netlink/errors.ts";
 import { encodeRoute, type Route, RTMSG_LEN } from "../../src/netlink/route.ts";
 import { routeGetPayload, RtnlClient } from "../../src/rtnl/client.ts";
 import { FakeKernel } from "../netlink/fake_kernel.ts";
+import { FIREZONE, OURS, route } from "../_fixtures/routes.ts";
 
-const answer: Route = {
-  family: AF.INET,
-  table: 539098368,
-  dst: "192.168.1.0",
-  dstLen: 24,
-  srcLen: 0,
-  tos: 0,
-  protocol: 77,
-  scope: 253,
-  type: 1,
-  flags: 0,
-  oif: 2,
-};
+const answer: Route = route(FIREZONE, "192.168.1.0/24", { protocol: OURS, oif: 2 });
 
 function attributes(payload: Uint8Array): Map<number, Uint8Array> {
   return new Map(

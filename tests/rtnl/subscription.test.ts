@@ -7,20 +7,9 @@ import { encodeRoute, type Route } from "../../src/netlink/route.ts";
 import { RtnlClient } from "../../src/rtnl/client.ts";
 import { decodeEvents } from "../../src/rtnl/subscription.ts";
 import { FakeKernel } from "../netlink/fake_kernel.ts";
+import { FIREZONE, OURS, route as fixtureRoute } from "../_fixtures/routes.ts";
 
-const route: Route = {
-  family: 2,
-  table: 539098368,
-  dst: "10.0.0.0",
-  dstLen: 24,
-  srcLen: 0,
-  tos: 0,
-  protocol: 77,
-  scope: 253,
-  type: 1,
-  flags: 0,
-  oif: 3,
-};
+const route: Route = fixtureRoute(FIREZONE, "10.0.0.0/24", { protocol: OURS, oif: 3 });
 
 function notification(type: number, flags: number, pid: number): Uint8Array {
   return encodeMessage({ type, flags, seq: 0, pid }, encodeRoute(route));

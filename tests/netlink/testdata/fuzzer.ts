@@ -20,6 +20,7 @@ import { decodeNexthop, encodeNexthop } from "../../../src/netlink/nexthop.ts";
 import { decodeRtnlMessage, type RtnlMessage } from "../../../src/netlink/rtnl_message.ts";
 import { decodeRoute, encodeRoute } from "../../../src/netlink/route.ts";
 import { decodeRule, encodeRule } from "../../../src/netlink/rule.ts";
+import { Random } from "../../_fixtures/random.ts";
 
 /** The seed corpus: every captured message, ACKs included. */
 export const CORPUS: readonly Uint8Array[] = [
@@ -27,21 +28,10 @@ export const CORPUS: readonly Uint8Array[] = [
   ...acks.acks.map((a) => fromHex(a.reply)),
 ];
 
-/** A small seeded PRNG (mulberry32): returns floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** One mutant: a corpus entry (or two, concatenated) with 1 to 4 random mutations. */
-export function mutate(random: () => number): Uint8Array {
-  const pick = (n: number) => Math.floor(random() * n);
+export function mutate(rand: Random): Uint8Array {
+  const random = () => rand.next();
+  const pick = (n: number) => rand.int(n);
   let buf = CORPUS[pick(CORPUS.length)].slice();
   if (random() < 0.1) {
     const second = CORPUS[pick(CORPUS.length)];
@@ -169,7 +159,7 @@ export interface FuzzOptions {
  * decoder throws anything but DecodeError or a round trip is lossy.
  */
 export function fuzz(options: FuzzOptions): FuzzReport {
-  const random = prng(options.seed);
+  const random = new Random(options.seed);
   const start = performance.now();
   let decodeErrors = 0;
   for (let i = 0; i < options.inputs; i++) {

@@ -30,6 +30,7 @@ import {
 import { concatMessages, encodeMessage } from "../../../src/netlink/message.ts";
 import { encodeRoute, type Route } from "../../../src/netlink/route.ts";
 import { assertInsideTestNetns } from "../../kernel/scripts/guard.ts";
+import { route } from "../../_fixtures/routes.ts";
 
 assertInsideTestNetns();
 
@@ -60,19 +61,7 @@ function sendTo(to: number, groups: number, data: Uint8Array): number {
   return r < 0 ? lastErrno() : 0;
 }
 
-const base: Route = {
-  family: AF.INET,
-  table,
-  dst: lanDst,
-  dstLen: Number(lanLen),
-  srcLen: 0,
-  tos: 0,
-  protocol: 77,
-  scope: 253,
-  type: 1,
-  flags: 0,
-  oif,
-};
+const base: Route = route(table, `${lanDst}/${lanLen}`, { protocol: 77, oif });
 const header = (type: number, flags = 0) => ({ type, flags, seq: 0, pid: 0 });
 
 const forged: [string, Uint8Array][] = [

@@ -1,6 +1,7 @@
 /**
- * A small seeded random source for the reliability tests: the same seed gives the same sequence
- * on every machine, so a failing run can be replayed from its seed.
+ * The one seeded random source of the tests (reliability model, event and codec fuzzing, planner
+ * properties, view consistency): the same seed gives the same sequence on every machine, so a
+ * failing run can be replayed from its seed.
  *
  * @module
  */
@@ -52,6 +53,21 @@ export class Random {
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new RangeError("Cannot pick from an empty list");
     return items[this.int(items.length)];
+  }
+
+  /** The elements of `items` each kept with probability `p`, in order. */
+  some<T>(items: readonly T[], p: number): T[] {
+    return items.filter(() => this.chance(p));
+  }
+
+  /** A shuffled copy of `items` (Fisher-Yates). */
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [out[i], out[j]] = [out[j], out[i]];
+    }
+    return out;
   }
 
   /** A key of `weights` drawn with probability proportional to its weight. */
