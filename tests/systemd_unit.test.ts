@@ -222,6 +222,9 @@ Deno.test("linkmirror.env: every example is accepted, and those shown as default
   const notDefaults = [
     "LINKMIRROR_EXCLUDE",
     "LINKMIRROR_EXCLUDE_DEV",
+    "LINKMIRROR_ALLOW_PREFIX",
+    // The default set, given explicitly: the same copies, but a configured list.
+    "LINKMIRROR_CATCH_ALL",
     ...[...examples.keys()].filter((key) => examples.get(key) === "1"),
   ];
   const defaults = await watch(

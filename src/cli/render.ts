@@ -23,8 +23,8 @@ import {
   scopeName,
   typeName,
 } from "../rt_names.ts";
-import type { Plan } from "../planner/plan.ts";
-import { EXCLUSION_REASONS } from "../planner/eligibility.ts";
+import type { Excluded, Plan } from "../planner/plan.ts";
+import { EXCLUSION_REASONS, type ExclusionReason } from "../planner/eligibility.ts";
 import type { ChangeResult } from "../rtnl/client.ts";
 
 /** Interface names by index, for display. */
@@ -234,7 +234,14 @@ export interface PlanJson {
   replace: { from: RouteJson; to: RouteJson }[];
   delete: RouteJson[];
   conflicts: { table: number; wanted: RouteJson; existing: RouteJson[] }[];
-  excluded: { route: RouteJson; reason: string; table?: number; why: string }[];
+  excluded: {
+    route: RouteJson;
+    reason: string;
+    table?: number;
+    why: string;
+    /** For `vpn-route-wins`: the VPN's route that wins. */
+    vpnRoute?: RouteJson;
+  }[];
   unchanged: RouteJson[];
 }
 
@@ -267,6 +274,7 @@ export function planJson(
       reason: e.reason,
       ...(e.table !== undefined ? { table: e.table } : {}),
       why: EXCLUSION_REASONS[e.reason],
+      ...(e.vpnRoute !== undefined ? { vpnRoute: j(e.vpnRoute) } : {}),
     })),
     unchanged: plan.unchanged.map(j),
   };
@@ -274,8 +282,9 @@ export function planJson(
 
 /**
  * The plan as text, one line per change, grouped by table: `+` add, `*` replace in place,
- * `-` delete, `!` conflict;
- * with `verbose`, also `=` unchanged and `~` excluded (with the reason).
+ * `-` delete, `!` conflict; `~` for routes refused by the security guards
+ * (`outside-local-space`, `vpn-route-wins` with the VPN's route); with `verbose`, also `=`
+ * unchanged and `~` every other exclusion.
  */
 export function planText(
   plan: Plan,
@@ -299,13 +308,39 @@ export function planText(
     }
     if (context.verbose) {
       for (const r of of(plan.unchanged)) section.push(`  = ${text(r)}`);
-      for (const e of plan.excluded.filter((e) => e.table === undefined || e.table === table)) {
-        section.push(`  ~ ${text(e.route)} (${e.reason})`);
-      }
+    }
+    for (const e of plan.excluded.filter((e) => e.table === undefined || e.table === table)) {
+      if (!context.verbose && !GUARD_REASONS.has(e.reason)) continue;
+      const reason = exclusionText(e, context.links, context.routeNames);
+      section.push(`  ~ ${text(e.route)} (${reason})`);
     }
     lines.push(`table ${table}:${section.length ? "" : " nothing to change"}`, ...section);
   }
   return lines.join("\n") + "\n";
+}
+
+/** The exclusion reasons of the security guards: shown even in a plan that is not verbose. */
+const GUARD_REASONS: ReadonlySet<ExclusionReason> = new Set([
+  "outside-local-space",
+  "vpn-route-wins",
+]);
+
+/**
+ * An exclusion's reason as text: the reason code, and for `vpn-route-wins` the VPN's route.
+ *
+ * @example
+ * ```ts
+ * import { exclusionText } from "./render.ts";
+ * const route = { family: 2, table: 539098368, dst: "192.168.0.0", dstLen: 16, srcLen: 0, tos: 0,
+ *   protocol: 3, scope: 253, type: 1, flags: 0, oif: 9 };
+ * exclusionText({ route, reason: "vpn-route-wins", vpnRoute: route }, new Map([[9, "tun0"]]));
+ * // "vpn-route-wins: 192.168.0.0/16 dev tun0 proto boot scope link"
+ * ```
+ */
+export function exclusionText(e: Excluded, links: LinkNames, names?: RouteNames): string {
+  return e.vpnRoute === undefined
+    ? e.reason
+    : `${e.reason}: ${routeText(e.vpnRoute, links, names ? { names } : {})}`;
 }
 
 /** Text of what a sync did: one line per applied change, failures with the kernel's reason. */

@@ -50,6 +50,8 @@ export interface ExplainTableJson {
   why: string | null;
   /** Foreign routes holding the prefix (status `conflict`). */
   conflicting: RouteJson[];
+  /** The VPN's route that wins over a copy (reason `vpn-route-wins`), or null. */
+  vpnRoute: RouteJson | null;
   /** The route the table would pick without linkmirror's routes, or null. */
   withoutCopy: RouteJson | null;
 }
@@ -114,6 +116,7 @@ function tableJson(t: TableExplanation, context: ExplainContext): ExplainTableJs
     reason: t.reason ?? null,
     why: t.reason ? EXCLUSION_REASONS[t.reason] : null,
     conflicting: (t.conflicting ?? []).map(j),
+    vpnRoute: t.vpnRoute ? j(t.vpnRoute) : null,
     withoutCopy: t.withoutCopy ? j(t.withoutCopy) : null,
   };
 }
@@ -204,6 +207,10 @@ function tableReason(
       if (t.reason === "default") {
         return `Table ${source} would use its default route (${r(t.source!)}); linkmirror ` +
           "never copies default routes, so this destination belongs to the VPN.";
+      }
+      if (t.reason === "vpn-route-wins" && t.vpnRoute) {
+        return `Table ${source} has ${r(t.source!)}, but the VPN routes it itself in table ` +
+          `${table} (${r(t.vpnRoute)}), and the VPN's routes win (--precedence vpn).`;
       }
       return `Table ${source} has ${r(t.source!)}, but linkmirror does not mirror it into ` +
         `table ${table}: ${EXCLUSION_REASONS[t.reason!]}.`;

@@ -13,7 +13,7 @@ import type { TableStatus } from "../status/table_status.ts";
 import type { RouteNames } from "../rt_names.ts";
 import { tableName } from "../rt_tables.ts";
 import { type RuleJson, ruleJson } from "./render_detect.ts";
-import { type LinkNames, type RouteJson, routeJson, routeText } from "./render.ts";
+import { exclusionText, type LinkNames, type RouteJson, routeJson, routeText } from "./render.ts";
 import { alignTable, type Palette, palette } from "./tty.ts";
 
 /** One target table in `status --json`. */
@@ -39,7 +39,7 @@ export interface TableStatusJson {
   /** Wanted copies held back by foreign routes. */
   conflicts: { wanted: RouteJson; existing: RouteJson[] }[];
   /** Source routes not mirrored into the table. */
-  excluded: { route: RouteJson; reason: ExclusionReason; why: string }[];
+  excluded: { route: RouteJson; reason: ExclusionReason; why: string; vpnRoute?: RouteJson }[];
 }
 
 /** The daemon in `status --json` (see `DaemonSummary`). */
@@ -109,6 +109,7 @@ export function statusJson(tables: readonly TableStatus[], context: StatusContex
           route: j(e.route),
           reason: e.reason,
           why: EXCLUSION_REASONS[e.reason],
+          ...(e.vpnRoute !== undefined ? { vpnRoute: j(e.vpnRoute) } : {}),
         })),
       };
     }),
@@ -168,7 +169,11 @@ export function statusText(
     }
     for (const e of status.excluded) {
       if (owned.has(e.route)) continue;
-      rows.push([c.dim("excluded"), text(e.route), c.dim(e.reason)]);
+      rows.push([
+        c.dim("excluded"),
+        text(e.route),
+        c.dim(exclusionText(e, context.links, context.routeNames)),
+      ]);
     }
     out += rows.length ? alignTable(rows, { indent: "  " }) : `  ${c.dim("no routes")}\n`;
     out += "\n";

@@ -198,6 +198,8 @@ export class Watcher {
   #unreported: ApplySummary | undefined;
   /** The conflicts of the last plans, by table and prefix, so each is reported once. */
   readonly #conflicts = new Map<string, Conflict>();
+  /** The prefixes already reported as outside the local address space. */
+  readonly #outsideWarned = new Set<string>();
   /**
    * What changed since the last apply: the destination prefixes touched by route events, or
    * `"all"` when something can affect every copy (links, addresses, foreign routes in a target
@@ -282,10 +284,14 @@ export class Watcher {
     const { source, protocol, tables } = this.#config;
     const links = [...this.#view.links().values()];
     const nexthops = this.#view.nexthops();
+    const addresses = this.#view.addresses();
     if (prefixes === undefined) {
       const targets = new Map(tables.map((t) => [t, this.#view.routes(t)]));
       return planSync(
-        planInput({ source: this.#view.routes(source), targets, links, nexthops }, this.#config),
+        planInput(
+          { source: this.#view.routes(source), targets, links, nexthops, addresses },
+          this.#config,
+        ),
       );
     }
     // The plan of some prefixes: their source routes and copies, and every foreign route of the
@@ -301,7 +307,9 @@ export class Watcher {
         .filter((r) => r.protocol === protocol);
       return [table, [...foreign, ...ours]];
     }));
-    return planSync(planInput({ source: sourceRoutes, targets, links, nexthops }, this.#config));
+    return planSync(
+      planInput({ source: sourceRoutes, targets, links, nexthops, addresses }, this.#config),
+    );
   }
 
   /** Marks what an event touched (see {@linkcode Watcher.#dirty}). */
@@ -337,6 +345,7 @@ export class Watcher {
       this.#dirty = new Map();
       const plan = this.#plan(dirty === "all" ? undefined : dirty.values());
       this.#trackConflicts(plan, dirty);
+      this.#warnOutsideLocalSpace(plan);
       const changes = this.#withoutHeld(planChanges(plan), started);
       const results = client.apply(changes);
       this.#echoes.expect(results);
@@ -443,6 +452,20 @@ export class Watcher {
           table: c.table,
           existing: c.existing.map((r) => ({ oif: r.oif, protocol: r.protocol })),
         },
+      );
+    }
+  }
+
+  /** WARNs once per prefix about source routes refused as outside the local address space. */
+  #warnOutsideLocalSpace(plan: Plan): void {
+    for (const e of plan.excluded) {
+      if (e.reason !== "outside-local-space") continue;
+      const dst = `${e.route.dst}/${e.route.dstLen}`;
+      if (this.#outsideWarned.has(dst)) continue;
+      this.#outsideWarned.add(dst);
+      this.#deps.log.warn(
+        "On-link route outside local address space; not mirrored; see --allow-prefix: {dst}",
+        { dst, oif: e.route.oif, protocol: e.route.protocol },
       );
     }
   }

@@ -6,10 +6,12 @@
  * @module
  */
 
+import type { Address } from "../netlink/address.ts";
 import type { Link } from "../netlink/link.ts";
 import type { NexthopObject } from "../netlink/nexthop.ts";
 import type { Route } from "../netlink/route.ts";
 import { type Plan, type PlanInput, planSync } from "../planner/plan.ts";
+import { routeKey } from "../planner/route_identity.ts";
 import type { ChangeResult, RouteChange, RouteStore } from "../rtnl/client.ts";
 import type { MirrorConfig } from "./config.ts";
 
@@ -23,11 +25,13 @@ export interface TableState {
   links: Link[];
   /** The nexthop objects (read only when a source route uses one), by id or as a list. */
   nexthops?: ReadonlyMap<number, NexthopObject> | readonly NexthopObject[];
+  /** Every address of both families (the local address space depends on them). */
+  addresses: Address[];
 }
 
 /**
- * Reads the source table, every target table and the links; and the nexthop objects when a
- * source route refers to one.
+ * Reads the source table, every target table, the links and the addresses; and the nexthop
+ * objects when a source route refers to one.
  */
 export function readTables(store: RouteStore, config: MirrorConfig): TableState {
   const source = store.routes({
@@ -37,7 +41,12 @@ export function readTables(store: RouteStore, config: MirrorConfig): TableState 
   });
   const targets = new Map<number, Route[]>();
   for (const table of config.tables) targets.set(table, store.routes({ table }));
-  const state: TableState = { source, targets, links: store.links() };
+  const state: TableState = {
+    source,
+    targets,
+    links: store.links(),
+    addresses: store.addresses(),
+  };
   if (store.nexthops !== undefined && source.some((route) => route.nhId !== undefined)) {
     state.nexthops = store.nexthops();
   }
@@ -51,6 +60,7 @@ export function planInput(state: TableState, config: MirrorConfig): PlanInput {
     targets: state.targets,
     links: state.links,
     ...(state.nexthops !== undefined ? { nexthops: state.nexthops } : {}),
+    addresses: state.addresses,
     // The configuration is the planner's options (MirrorConfig extends PlanOptions): passed as it
     // is, so that an option added to both reaches the planner without a copy here.
     options: config,
@@ -58,14 +68,26 @@ export function planInput(state: TableState, config: MirrorConfig): PlanInput {
 }
 
 /**
- * The changes of a plan in the order they must be applied: every replace (atomic, in place),
- * every delete, then every add.
+ * The changes of a plan in the order they must be applied: every replace (atomic, in place), the
+ * deletes that free the slot ({@linkcode routeKey}) of an add (the kernel refuses a second route
+ * in one slot), then every add, then the other deletes. Make before break: a copy that moves to
+ * another slot (another metric, as when copies of an earlier version at the source's metric are
+ * migrated) is added before the old one goes, so its LAN is never without a route in the table.
+ *
+ * @example
+ * ```ts ignore
+ * planChanges(plan).map((c) => c.op); // ["replace", "delete" (same slot), "add", "delete"]
+ * ```
  */
 export function planChanges(plan: Plan): RouteChange[] {
+  const addKeys = new Set(plan.adds.map(routeKey));
+  const makeRoom = plan.deletes.filter((route) => addKeys.has(routeKey(route)));
+  const rest = plan.deletes.filter((route) => !addKeys.has(routeKey(route)));
   return [
     ...plan.replaces.map(({ to }): RouteChange => ({ op: "replace", route: to })),
-    ...plan.deletes.map((route): RouteChange => ({ op: "delete", route })),
+    ...makeRoom.map((route): RouteChange => ({ op: "delete", route })),
     ...plan.adds.map((route): RouteChange => ({ op: "add", route })),
+    ...rest.map((route): RouteChange => ({ op: "delete", route })),
   ];
 }
 

@@ -89,6 +89,8 @@ export interface TableExplanation {
   reason?: ExclusionReason;
   /** The foreign routes holding the prefix (status `conflict`). */
   conflicting?: Route[];
+  /** The VPN's route that wins over a copy (reason `vpn-route-wins`). */
+  vpnRoute?: Route;
   /** The route the table would pick without linkmirror's routes. */
   withoutCopy?: Route;
 }
@@ -197,6 +199,7 @@ export function tableExplanation(input: {
   if (excluded) {
     out.status = "excluded";
     out.reason = excluded.reason;
+    if (excluded.vpnRoute) out.vpnRoute = excluded.vpnRoute;
     if (stale) out.copy = stale;
   } else if (conflict) {
     out.status = "conflict";

@@ -13,6 +13,7 @@
 import { AF, RT_TABLE } from "../netlink/constants.ts";
 import { type Cidr, formatCidr, parseCidr } from "../netlink/ip.ts";
 import { DEFAULT_PROTOCOL } from "../planner/options.ts";
+import { DEFAULT_CATCH_ALL, DEFAULT_PRECEDENCE, PRECEDENCES } from "../planner/precedence.ts";
 import { RESERVED_TABLES, resolveTable, UnknownTableError } from "../rt_tables.ts";
 import { parseIntOption, UsageError } from "./values.ts";
 
@@ -93,12 +94,23 @@ const AS_NUMBER: Persistence = {
   decode: (json) => typeof json === "number" && Number.isInteger(json) ? String(json) : undefined,
 };
 
-/** A list of strings, recorded as a JSON array of its items' text. */
-function asStrings(format: (item: never) => string = String): Persistence {
+/**
+ * A list of strings, recorded as a JSON array of its items' text. With `absent`, an optional
+ * list: recorded empty when absent, and read as `absent` from a state file that lacks it (one
+ * written before the option existed).
+ */
+function asStrings(
+  format: (item: never) => string = String,
+  options: { absent?: string[] } = {},
+): Persistence {
   return {
-    encode: (value) => (value as never[]).map(format),
-    decode: (json) =>
-      Array.isArray(json) && json.every((item) => typeof item === "string") ? [...json] : undefined,
+    encode: (value) => ((value ?? []) as never[]).map(format),
+    decode: (json) => {
+      if (json === undefined && options.absent !== undefined) return [...options.absent];
+      return Array.isArray(json) && json.every((item) => typeof item === "string")
+        ? [...json]
+        : undefined;
+    },
   };
 }
 
@@ -176,6 +188,16 @@ function oneOf<T extends string>(choices: readonly T[], text: string, option: st
     );
   }
   return value;
+}
+
+function cidrs(texts: readonly string[], context: ParseContext): Cidr[] {
+  return texts.map((text) => {
+    try {
+      return parseCidr(text);
+    } catch (e) {
+      throw new UsageError(context.option, e instanceof Error ? e.message : String(e));
+    }
+  });
 }
 
 const FAMILIES: Record<string, number[]> = {
@@ -309,14 +331,7 @@ export const OPTIONS: readonly OptionRow[] = [
     example: "10.0.0.0/8 fd00::/8",
     commands: MIRRORING,
     persist: asStrings(formatCidr),
-    parse: (texts: string[], context): Cidr[] =>
-      texts.map((text) => {
-        try {
-          return parseCidr(text);
-        } catch (e) {
-          throw new UsageError(context.option, e instanceof Error ? e.message : String(e));
-        }
-      }),
+    parse: (texts: string[], context): Cidr[] => cidrs(texts, context),
   },
   {
     name: "excludeDev",
@@ -353,6 +368,63 @@ export const OPTIONS: readonly OptionRow[] = [
     persist: AS_BOOLEAN,
     optional: true,
     parse: (on: boolean) => on,
+  },
+  {
+    name: "allowPrefix",
+    key: "allowPrefixes",
+    group: "mirror",
+    flag: "--allow-prefix",
+    env: "LINKMIRROR_ALLOW_PREFIX",
+    value: "<cidr>",
+    list: true,
+    help: "also mirror routes inside this prefix (a public LAN), repeatable",
+    details: "By default only local address space is mirrored: 10/8, 172.16/12, 192.168/16, " +
+      "169.254/16, fc00::/7, fe80::/10, and IPv6 /64s in which the host holds an address on " +
+      "that link. See docs/security.md.",
+    example: "198.51.100.0/24",
+    commands: MIRRORING,
+    persist: asStrings(formatCidr, { absent: [] }),
+    optional: true,
+    parse: (texts: string[], context): Cidr[] => cidrs(texts, context),
+  },
+  {
+    name: "precedence",
+    key: "precedence",
+    group: "mirror",
+    flag: "--precedence",
+    env: "LINKMIRROR_PRECEDENCE",
+    value: "<vpn|lan>",
+    default: DEFAULT_PRECEDENCE,
+    help: "vpn: no copy where the VPN routes the prefix with other than a catch-all; " +
+      "lan: longest prefix wins",
+    details: "Who wins where a route of the VPN and a LAN route cover the same destination. " +
+      "See docs/security.md.",
+    commands: MIRRORING,
+    persist: {
+      encode: (value) => value ?? DEFAULT_PRECEDENCE,
+      // A state file of a version before the option: the default.
+      decode: (json) =>
+        json === undefined ? DEFAULT_PRECEDENCE : typeof json === "string" ? json : undefined,
+    },
+    parse: (text: string, context) => oneOf(PRECEDENCES, text, context.option),
+  },
+  {
+    name: "catchAll",
+    key: "catchAll",
+    group: "mirror",
+    flag: "--catch-all",
+    env: "LINKMIRROR_CATCH_ALL",
+    value: "<cidr>",
+    list: true,
+    defaultNote: DEFAULT_CATCH_ALL.map(formatCidr).join(" "),
+    help: "a VPN route prefix that is no resource (--precedence vpn), repeatable; " +
+      "replaces the default set",
+    details: "A default route always counts as one.",
+    example: "0.0.0.0/1 128.0.0.0/1 ::/1 8000::/1 2000::/3",
+    commands: MIRRORING,
+    persist: asStrings(formatCidr, { absent: [] }),
+    optional: true,
+    parse: (texts: string[], context): Cidr[] => cidrs(texts, context),
   },
   {
     name: "coalesce",

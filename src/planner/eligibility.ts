@@ -14,8 +14,9 @@ import type { PlanOptions } from "./options.ts";
 
 /**
  * Why a source route is not mirrored, with what each reason means. Source-level reasons are
- * checked in this order and the first that applies is reported; `vpn-interface`, `duplicate` and
- * `gateway-off-lan` are decided per target table.
+ * checked in this order and the first that applies is reported (`outside-local-space` after the
+ * shape, see local_space.ts); `vpn-interface`, `duplicate`, `gateway-off-lan` and `vpn-route-wins`
+ * are decided per target table.
  */
 export const EXCLUSION_REASONS = Object.freeze(
   {
@@ -36,10 +37,15 @@ export const EXCLUSION_REASONS = Object.freeze(
     loopback: "its output interface (or a next hop's) is the loopback",
     "excluded-device": "its output interface is excluded (--exclude-dev), or a next hop's is",
     "excluded-prefix": "its destination overlaps an excluded prefix (--exclude)",
+    "outside-local-space":
+      "its destination is outside the local address space (private, link-local, ULA, a /64 of the " +
+      "host's own on that link; see --allow-prefix)",
     "vpn-interface": "its output interface is one the target table itself routes through",
     duplicate: "an earlier source route already gives the same copy in that table",
     "gateway-off-lan":
       "a gateway is not inside an on-link prefix mirrored into that table on the same interface",
+    "vpn-route-wins":
+      "a route of the VPN's own that is not a catch-all covers it in that table (see --precedence)",
   } as const,
 );
 

@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { isEmptyPlan, planOptions, planSync } from "./mod.ts";
- * const plan = planSync({ source: [], targets: new Map([[51820, []]]), links: [],
+ * const plan = planSync({ source: [], targets: new Map([[51820, []]]), links: [], addresses: [],
  *   options: planOptions() });
  * isEmptyPlan(plan); // true
  * ```
@@ -19,6 +19,8 @@ export {
   sourceExclusion,
   vpnInterfaces,
 } from "./eligibility.ts";
+export { COPY_METRIC_OFFSET, copyMetric, MAX_METRIC } from "./copy_metric.ts";
+export { LOCAL_SPACE, LocalSpace, MIN_GLOBAL_IPV6_PREFIX_LEN } from "./local_space.ts";
 export { DEFAULT_PROTOCOL, type PlanOptions, planOptions } from "./options.ts";
 export { compareAddresses, compareRoutes } from "./order.ts";
 export {
@@ -30,6 +32,13 @@ export {
   planSync,
   type Replacement,
 } from "./plan.ts";
+export {
+  DEFAULT_CATCH_ALL,
+  DEFAULT_PRECEDENCE,
+  type Precedence,
+  PRECEDENCES,
+  VpnRoutes,
+} from "./precedence.ts";
 export { type CopyTarget, isSameCopy, mirrorCopy } from "./route_copy.ts";
 export {
   IPV6_DEFAULT_METRIC,

@@ -1,12 +1,13 @@
 /**
  * What the planner is told besides the routes: linkmirror's protocol number, the families to
- * mirror and the user's exclusions.
+ * mirror, the user's exclusions, the extra local address space and the precedence rule.
  *
  * @module
  */
 
 import { AF } from "../netlink/constants.ts";
 import type { Cidr } from "../netlink/ip.ts";
+import type { Precedence } from "./precedence.ts";
 
 /** linkmirror's `rtm_protocol`: every copy carries it, and only routes carrying it are touched. */
 export const DEFAULT_PROTOCOL = 77;
@@ -26,11 +27,27 @@ export interface PlanOptions {
    * on-link prefix mirrored into the same table on the same interface. Absent means off.
    */
   includeGatewayRoutes?: boolean;
+  /**
+   * `--allow-prefix CIDR`: ranges mirrored besides the local address space (`LOCAL_SPACE` in
+   * local_space.ts), e.g. a university's public /16. Absent means none.
+   */
+  allowPrefixes?: readonly Cidr[];
+  /**
+   * `--precedence`: `vpn` (absent means this) makes no copy where the VPN's best match is not a
+   * catch-all; `lan` makes copies wherever longest-prefix match lets them win.
+   */
+  precedence?: Precedence;
+  /**
+   * `--catch-all CIDR`: the VPN routes that do not count as resources under precedence `vpn`.
+   * Absent means `DEFAULT_CATCH_ALL` (precedence.ts); a default route always counts.
+   */
+  catchAll?: readonly Cidr[];
 }
 
 /**
  * Complete plan options from the ones given: protocol 77, both families, no exclusions, no
- * gateway routes (`includeGatewayRoutes` is kept only when given).
+ * gateway routes (`includeGatewayRoutes`, `allowPrefixes`, `precedence` and `catchAll` are kept
+ * only when given; absent, they mean none, none, `vpn` and the default catch-alls).
  *
  * @example
  * ```ts
@@ -48,5 +65,8 @@ export function planOptions(given: Partial<PlanOptions> = {}): PlanOptions {
   if (given.includeGatewayRoutes !== undefined) {
     options.includeGatewayRoutes = given.includeGatewayRoutes;
   }
+  if (given.allowPrefixes !== undefined) options.allowPrefixes = given.allowPrefixes;
+  if (given.precedence !== undefined) options.precedence = given.precedence;
+  if (given.catchAll !== undefined) options.catchAll = given.catchAll;
   return options;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Address } from "../netlink/address.ts";
 import { AF, RTM_F } from "../netlink/constants.ts";
 import type { Link } from "../netlink/link.ts";
 import type { NexthopObject } from "../netlink/nexthop.ts";
@@ -17,8 +18,10 @@ import {
   sourceExclusion,
   vpnInterfaces,
 } from "./eligibility.ts";
+import { LocalSpace } from "./local_space.ts";
 import type { PlanOptions } from "./options.ts";
 import { compareRoutes } from "./order.ts";
+import { DEFAULT_CATCH_ALL, VpnRoutes } from "./precedence.ts";
 import { isSameCopy, mirrorCopy } from "./route_copy.ts";
 import { prefixKey, replaceGroupKey, routeKey } from "./route_identity.ts";
 
@@ -35,7 +38,12 @@ export interface PlanInput {
    * Absent: none (a route using an object is then not mirrored).
    */
   nexthops?: ReadonlyMap<number, NexthopObject> | readonly NexthopObject[];
-  /** Protocol, families and exclusions. */
+  /**
+   * The host's addresses, both families: an IPv6 global prefix is local address space only where
+   * the host holds an address in it on that link (see local_space.ts).
+   */
+  addresses: readonly Address[];
+  /** Protocol, families, exclusions, allowed prefixes and precedence. */
   options: PlanOptions;
 }
 
@@ -64,10 +72,12 @@ export interface Excluded {
   /** Why it is not mirrored. */
   reason: ExclusionReason;
   /**
-   * The target table, for per-table reasons (`vpn-interface`, `duplicate`, `gateway-off-lan`);
-   * absent otherwise.
+   * The target table, for per-table reasons (`vpn-interface`, `duplicate`, `gateway-off-lan`,
+   * `vpn-route-wins`); absent otherwise.
    */
   table?: number;
+  /** For `vpn-route-wins`: the VPN's route that covers the prefix and wins. */
+  vpnRoute?: Route;
 }
 
 /**
@@ -102,10 +112,17 @@ export interface Plan {
 /**
  * Plans the sync of every target table with the source table.
  *
- * Per target table: the eligible source routes (see {@linkcode sourceExclusion}) not on one of
- * the table's own interfaces ({@linkcode vpnInterfaces}) give wanted copies
- * ({@linkcode mirrorCopy}). A wanted copy whose prefix a foreign route in the table already has
- * is a conflict; one whose {@linkcode routeKey} an earlier copy already took is excluded as
+ * The decision per source route, in this order, each step with its own exclusion reason:
+ * 1. its shape ({@linkcode sourceExclusion});
+ * 2. local address space ({@linkcode LocalSpace}: the defaults plus `options.allowPrefixes`, and
+ *    IPv6 /64s holding one of `input.addresses` on that link), else `outside-local-space`;
+ * 3. per target table: not on one of the table's own interfaces ({@linkcode vpnInterfaces}), else
+ *    `vpn-interface`; then precedence: under `options.precedence` `vpn` (the default), the table's
+ *    best match for the prefix among its foreign routes must be a catch-all or nothing
+ *    ({@linkcode VpnRoutes}), else `vpn-route-wins` naming that route;
+ * 4. the copy ({@linkcode mirrorCopy}, at the source metric plus the copy offset).
+ *
+ * A wanted copy whose prefix a foreign route in the table already has is a conflict; one whose {@linkcode routeKey} an earlier copy already took is excluded as
  * `duplicate` (the first source route wins: in the kernel's dump order it is the one lookups
  * use). linkmirror's routes in the table (protocol = `options.protocol`) that equal a wanted
  * copy are unchanged (once per key); one of the same key that differs in an attribute is
@@ -130,10 +147,12 @@ export interface Plan {
  *     protocol: 3, oif: 9 }]]]),
  *   links: [{ index: 2, name: "eth0", flags: 0, type: 1 }, { index: 9, name: "wg0", flags: 0,
  *     type: 65534 }],
+ *   addresses: [],
  *   options: planOptions(),
  * });
  * plan.adds; // [{ family: 2, table: 51820, dst: "192.168.1.0", dstLen: 24, oif: 2,
- *            //    protocol: 77, scope: 253, type: 1, flags: 0, srcLen: 0, tos: 0 }]
+ *            //    protocol: 77, scope: 253, type: 1, flags: 0, srcLen: 0, tos: 0,
+ *            //    priority: 2147483648 }]
  * ```
  */
 export function planSync(input: PlanInput): Plan {
@@ -149,12 +168,18 @@ export function planSync(input: PlanInput): Plan {
     unchanged: [],
   };
 
+  const localSpace = new LocalSpace({
+    allow: options.allowPrefixes ?? [],
+    addresses: input.addresses,
+  });
   const eligible: Route[] = [];
   for (const route of input.source) {
-    const reason = sourceExclusion(route, links, options, nexthops);
+    const reason = sourceExclusion(route, links, options, nexthops) ??
+      (localSpace.admits(route) ? undefined : "outside-local-space");
     if (reason === undefined) eligible.push(route);
     else plan.excluded.push({ route, reason });
   }
+  const vpnFirst = (options.precedence ?? "vpn") === "vpn";
 
   for (const [table, routes] of input.targets) {
     const live = routes.filter((route) => (route.flags & RTM_F.CLONED) === 0);
@@ -162,6 +187,9 @@ export function planSync(input: PlanInput): Plan {
     const foreign = live.filter((route) => route.protocol !== options.protocol);
     const tableInterfaces = vpnInterfaces(foreign, options.protocol);
     const foreignByPrefix = groupBy(foreign, prefixKey);
+    const vpnRoutes = vpnFirst
+      ? new VpnRoutes(foreign, options.catchAll ?? DEFAULT_CATCH_ALL)
+      : undefined;
 
     const wanted = new Map<string, Route>();
     const lanCopies: Route[] = [];
@@ -175,6 +203,11 @@ export function planSync(input: PlanInput): Plan {
       const hops = nextHops(source, nexthops) ?? [];
       if (hops.some((hop) => tableInterfaces.has(hop.oif ?? 0))) {
         plan.excluded.push({ route: source, reason: "vpn-interface", table });
+        continue;
+      }
+      const vpnRoute = vpnRoutes?.winner(source);
+      if (vpnRoute !== undefined) {
+        plan.excluded.push({ route: source, reason: "vpn-route-wins", table, vpnRoute });
         continue;
       }
       if (viaGateway(source) && !gatewayOnMirroredLan(source, lanCopies, nexthops)) {

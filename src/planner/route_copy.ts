@@ -9,6 +9,7 @@
 
 import { AF, RTNH_F } from "../netlink/constants.ts";
 import { cacheExpires, type Nexthop, type Route, type RouteMetrics } from "../netlink/route.ts";
+import { copyMetric } from "./copy_metric.ts";
 import { routeMetric } from "./route_identity.ts";
 
 /** Where a copy goes and whose it is. */
@@ -39,13 +40,14 @@ function copyHop(hop: Nexthop): Nexthop {
 
 /**
  * The copy of `source` for `target`. Carried from the source: destination, prefix length, tos,
- * scope, type, metric (`RTA_PRIORITY`), preferred source, the next hop(s) — a nexthop object by
+ * scope, type, preferred source, the next hop(s) — a nexthop object by
  * its id (objects belong to the namespace, so the copy shares it), else every multipath hop with
  * its weight, gateway, realms and `onlink`, else device and gateway — the `onlink` flag, the
  * metrics (`RTA_METRICS`: mtu, advmss, hoplimit, congestion control... with their lock bits),
  * the IPv4 realms (`RTA_FLOW`), the IPv6 router preference (`RTA_PREF`), and an IPv6 source's
- * remaining lifetime as `RTA_EXPIRES` (so the copy expires with it). Set from the target: table
- * and protocol. Not carried: cache info, kernel-state flags (`linkdown`, `dead`, `offload`) and
+ * remaining lifetime as `RTA_EXPIRES` (so the copy expires with it). The metric
+ * (`RTA_PRIORITY`) is the source's plus the copy offset ({@linkcode copyMetric}): copies never
+ * block or beat a route of the VPN's for the same prefix. Set from the target: table and protocol. Not carried: cache info, kernel-state flags (`linkdown`, `dead`, `offload`) and
  * unmodelled attributes.
  *
  * @example
@@ -57,7 +59,7 @@ function copyHop(hop: Nexthop): Nexthop {
  * mirrorCopy(lan, { table: 539098368, protocol: 77 });
  * // { family: 2, table: 539098368, dst: "192.168.1.0", dstLen: 24, srcLen: 0, tos: 0,
  * //   protocol: 77, scope: 253, type: 1, flags: 0, oif: 2, prefsrc: "192.168.1.5",
- * //   metrics: { mtu: 1400 } }
+ * //   metrics: { mtu: 1400 }, priority: 2147483648 }
  * ```
  */
 export function mirrorCopy(source: Route, target: CopyTarget): Route {
@@ -83,7 +85,7 @@ export function mirrorCopy(source: Route, target: CopyTarget): Route {
     if (source.gateway !== undefined) copy.gateway = source.gateway;
   }
   if (source.prefsrc !== undefined) copy.prefsrc = source.prefsrc;
-  if (source.priority !== undefined) copy.priority = source.priority;
+  copy.priority = copyMetric(source);
   if (source.metrics !== undefined) copy.metrics = copyMetrics(source.metrics);
   if (source.family === AF.INET && source.flow !== undefined) copy.flow = source.flow;
   if (source.family === AF.INET6) {
@@ -118,8 +120,9 @@ function copyMetrics(metrics: RouteMetrics): RouteMetrics {
  * const lan = { family: 10, table: 254, dst: "2001:db8::", dstLen: 64, srcLen: 0, tos: 0,
  *   protocol: 2, scope: 0, type: 1, flags: 0, oif: 2 };
  * const copy = mirrorCopy(lan, { table: 100, protocol: 77 });
- * isSameCopy({ ...copy, priority: 1024, pref: 0 }, copy); // true
+ * isSameCopy({ ...copy, pref: 0 }, copy); // true
  * isSameCopy({ ...copy, metrics: { mtu: 1400 } }, copy); // false
+ * isSameCopy({ ...copy, priority: 1024 }, copy); // false: a copy at the source's metric
  * ```
  */
 export function isSameCopy(existing: Route, wanted: Route): boolean {

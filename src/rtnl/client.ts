@@ -139,6 +139,8 @@ export interface RouteStore {
   routes(filter: RouteFilter): Route[];
   /** Every link. */
   links(): Link[];
+  /** Every address of both families. */
+  addresses(): Address[];
   /** Applies `changes` in order, in as few datagrams as possible; one result per change. */
   apply(changes: readonly RouteChange[]): ChangeResult[];
   /** Every nexthop object of the namespace (absent: the store knows none). */

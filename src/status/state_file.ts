@@ -89,6 +89,12 @@ export interface DaemonConfigSummary {
   excludeDevices: string[];
   /** `--include-gateway-routes`. */
   includeGatewayRoutes: boolean;
+  /** `--allow-prefix` prefixes, as `address/len` (absent in files of earlier versions: none). */
+  allowPrefixes?: string[];
+  /** `--precedence` (absent in files of earlier versions: `vpn`). */
+  precedence?: "vpn" | "lan";
+  /** `--catch-all` prefixes, as `address/len`; absent means the default set. */
+  catchAll?: string[];
 }
 
 /** The state file's document. */

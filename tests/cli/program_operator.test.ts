@@ -100,3 +100,33 @@ Deno.test("explain takes an address, validated: a bad one exits 2 with one line"
   }
   match((await run(["explain", "banana"])).err, /^linkmirror: ADDRESS: Invalid address "banana"/);
 });
+
+Deno.test("--allow-prefix, --precedence and --catch-all, from the command line or the environment", async () => {
+  const cli = await run([
+    "sync",
+    "--allow-prefix",
+    "198.51.100.0/24",
+    "--allow-prefix",
+    "203.0.113.0/24",
+    "--precedence",
+    "lan",
+    "--catch-all",
+    "0.0.0.0/1",
+  ]);
+  const config = cli.calls[0].ctx.config;
+  deepEqual(config.allowPrefixes?.map((c) => c.address), ["198.51.100.0", "203.0.113.0"]);
+  equal(config.precedence, "lan");
+  deepEqual(config.catchAll?.map((c) => c.address), ["0.0.0.0"]);
+  const env = await run(["watch"], {
+    LINKMIRROR_ALLOW_PREFIX: "198.51.100.0/24 2001:db8::/32",
+    LINKMIRROR_PRECEDENCE: "lan",
+    LINKMIRROR_CATCH_ALL: "::/1,8000::/1",
+  });
+  const fromEnv = env.calls[0].ctx.config;
+  equal(fromEnv.allowPrefixes?.length, 2);
+  equal(fromEnv.precedence, "lan");
+  equal(fromEnv.catchAll?.length, 2);
+  const bad = await run(["sync", "--precedence", "wan"]);
+  equal(bad.code, 2);
+  match(bad.err, /--precedence/);
+});

@@ -64,6 +64,7 @@ Deno.test("explain --json: the documented shape", () => {
     "reason",
     "why",
     "conflicting",
+    "vpnRoute",
     "withoutCopy",
   ]);
   equal(doc.tables[0].withoutCopy?.dev, "tun-firezone");

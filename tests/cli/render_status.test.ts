@@ -18,6 +18,7 @@ const plan = planSync({
   source: [lan, lab, defaultVia(254, IF.eth0)],
   targets: new Map([[FZ, routes]]),
   links: LINKS,
+  addresses: [],
   options: planOptions(),
 });
 const detection = detectVpnTables({
@@ -112,9 +113,12 @@ Deno.test("status text: a block per table and the daemon's line", () => {
   const text = statusText(tableStatuses(plan, [FZ]), context);
   match(text, /^table 539098368 firezone: out of sync: 1 missing\n/);
   match(text, /captured by rule 32765: not from all fwmark 0xfd002021 lookup 539098368/);
-  match(text, /\n {2}copied {4}192\.168\.1\.0\/24 dev eth0 proto 77 scope link\n/);
-  match(text, /\n {2}missing {3}10\.1\.0\.0\/16 dev eth0 proto 77 scope link\n/);
-  match(text, /\n {2}excluded {2}default dev eth0 proto boot scope link {7}default\n/);
+  match(
+    text,
+    /\n {2}copied {4}192\.168\.1\.0\/24 dev eth0 proto 77 scope link metric 2147483648\n/,
+  );
+  match(text, /\n {2}missing {3}10\.1\.0\.0\/16 dev eth0 proto 77 scope link metric 2147483648\n/);
+  match(text, /\n {2}excluded {2}default dev eth0 proto boot scope link {25}default\n/);
   match(text, /daemon: running \(pid 99\), up 10m 00s, tables 539098368/);
   match(text, /last apply 10s ago: \+1 -0, 0 conflicts, 0 failed, 0\.8 ms/);
   match(text, /events 40, applies 4, overruns 1, conflicts 0, dropped foreign 0, failed applies 0/);

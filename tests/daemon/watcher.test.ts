@@ -2,6 +2,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { log as logger, type Logger } from "../../src/log.ts";
 import type { DaemonStore, WatcherDeps } from "../../src/daemon/watcher.ts";
 import { FIRST_RETRY_MS, Watcher } from "../../src/daemon/watcher.ts";
+import type { MirrorConfig } from "../../src/engine/config.ts";
 import type { Address } from "../../src/netlink/address.ts";
 import { NLM_F, RTM } from "../../src/netlink/constants.ts";
 import { NetlinkError } from "../../src/netlink/errors.ts";
@@ -114,6 +115,7 @@ function harness(
   timing = { coalesceMs: 0, maxWaitMs: 0, resyncIntervalS: 0 },
   log: Logger = logger("test"),
   extra: Partial<WatcherDeps> = {},
+  config: Partial<MirrorConfig> = {},
 ) {
   let clock = 1000;
   let pending: { messages: Message[]; overrun: boolean } = { messages: [], overrun: false };
@@ -155,6 +157,7 @@ function harness(
       families: [2, 10],
       exclude: [],
       excludeDevices: [],
+      ...config,
     },
     timing,
     { events, client: kernel, now: () => clock, log, onReady: () => ready++, ...extra },
@@ -442,6 +445,8 @@ Deno.test("a conflict is reported once, and events on other prefixes do not repe
     ],
     undefined,
     log,
+    {},
+    { precedence: "lan" }, // The VPN's own route would win under the default precedence.
   );
   await h.watcher.run();
   deepEqual(warnings.filter((w) => w.startsWith("Conflict")).length, 1);

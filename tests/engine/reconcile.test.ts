@@ -4,6 +4,7 @@ import { applyCounts, flushChanges, planChanges, reconcile } from "../../src/eng
 import { NetlinkError } from "../../src/netlink/errors.ts";
 import type { Link } from "../../src/netlink/link.ts";
 import type { Route } from "../../src/netlink/route.ts";
+import type { Address } from "../../src/netlink/address.ts";
 import type { ChangeResult, RouteChange, RouteFilter, RouteStore } from "../../src/rtnl/client.ts";
 import { route as lanRoute } from "../_fixtures/routes.ts";
 
@@ -35,6 +36,9 @@ class FakeStore implements RouteStore {
       type: 65534,
     }];
   }
+  addresses(): Address[] {
+    return [];
+  }
   apply(changes: readonly RouteChange[]): ChangeResult[] {
     this.applied.push(...changes);
     return changes.map((change) => ({
@@ -53,7 +57,7 @@ const config: MirrorConfig = {
   excludeDevices: [],
 };
 
-Deno.test("reconcile reads source and targets, deletes stale copies first, then adds", () => {
+Deno.test("reconcile reads source and targets, adds, then deletes stale copies (make before break)", () => {
   const stale = route({ table: 100, dst: "10.9.0.0", protocol: 77 });
   const store = new FakeStore([
     route({}),
@@ -62,8 +66,8 @@ Deno.test("reconcile reads source and targets, deletes stale copies first, then 
   ]);
   const { plan, results } = reconcile(store, config);
   deepEqual(store.applied.map((c) => `${c.op} ${c.route.dst}`), [
-    "delete 10.9.0.0",
     "add 192.168.1.0",
+    "delete 10.9.0.0",
   ]);
   deepEqual(planChanges(plan), store.applied);
   deepEqual(applyCounts(plan, results), {
@@ -75,6 +79,40 @@ Deno.test("reconcile reads source and targets, deletes stale copies first, then 
     unchanged: 0,
   });
   deepEqual(store.queries, [{ table: 254, family: 2, mustExist: true }, { table: 100 }]);
+});
+
+Deno.test("planChanges: replaces, a delete that frees an add's slot, adds, then other deletes", () => {
+  const lan = route({});
+  const copy = (extra: Partial<Route>): Route => ({
+    ...lan,
+    table: 100,
+    protocol: 77,
+    priority: 2 ** 31,
+    ...extra,
+  });
+  // Old version: a copy at the source metric (other key). Same key: another preferred source.
+  const oldMetric = copy({ dst: "10.1.0.0", priority: undefined });
+  const newMetric = copy({ dst: "10.1.0.0" });
+  const oldSource = copy({ dst: "10.2.0.0", prefsrc: "10.2.0.9" });
+  const newSource = copy({ dst: "10.2.0.0", prefsrc: "10.2.0.1" });
+  const gone = copy({ dst: "10.3.0.0" });
+  const inPlace = copy({ dst: "10.4.0.0", prefsrc: "10.4.0.1" });
+  const plan = {
+    adds: [newMetric, newSource],
+    replaces: [{ from: copy({ dst: "10.4.0.0" }), to: inPlace }],
+    deletes: [oldMetric, oldSource, gone],
+    conflicts: [],
+    excluded: [],
+    unchanged: [],
+  };
+  deepEqual(planChanges(plan), [
+    { op: "replace", route: inPlace },
+    { op: "delete", route: oldSource },
+    { op: "add", route: newMetric },
+    { op: "add", route: newSource },
+    { op: "delete", route: oldMetric },
+    { op: "delete", route: gone },
+  ]);
 });
 
 Deno.test("a dry run applies nothing; refused changes are counted as failed", () => {

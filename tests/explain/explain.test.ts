@@ -58,6 +58,7 @@ function kernel(
         (filter.family === undefined || r.family === filter.family)
       ),
     links: () => [...LINKS],
+    addresses: () => [],
     apply: () => [],
     routeGet: (request) => {
       requests.push(request);
@@ -123,11 +124,32 @@ Deno.test("an excluded LAN and a conflicting route are told apart", () => {
   const conflict = explainAddress(
     kernel([lan, vpnDefault, holder], () => holder),
     "192.168.1.20",
-    config,
+    { ...config, precedence: "lan" },
   );
   equal(conflict.verdict, "vpn");
   equal(conflict.tables[0].status, "conflict");
   deepEqual(conflict.tables[0].conflicting, [holder]);
+});
+
+Deno.test("a VPN resource covering the LAN wins: excluded as vpn-route-wins, naming the route", () => {
+  const resource = route(FZ, "192.168.0.0/16", { oif: IF.tun0 });
+  const e = explainAddress(
+    kernel([lan, vpnDefault, resource], () => resource),
+    "192.168.1.20",
+    config,
+  );
+  equal(e.verdict, "vpn");
+  equal(e.tables[0].status, "excluded");
+  equal(e.tables[0].reason, "vpn-route-wins");
+  deepEqual(e.tables[0].vpnRoute, resource);
+});
+
+Deno.test("a hostile on-link route for public space is excluded as outside-local-space", () => {
+  const hostile = route(254, "0.0.0.0/1", { oif: IF.eth0, protocol: RTPROT.DHCP });
+  const e = explainAddress(kernel([lan, hostile, vpnDefault], () => vpnDefault), "8.8.8.8", config);
+  equal(e.verdict, "vpn");
+  equal(e.tables[0].status, "excluded");
+  equal(e.tables[0].reason, "outside-local-space");
 });
 
 Deno.test("unreachable, main and other verdicts; no route in main", () => {
@@ -155,6 +177,7 @@ Deno.test("tableExplanation: an outdated copy (a sync replaces it)", () => {
     source: [lan],
     targets: new Map([[FZ, [vpnDefault, old]]]),
     links: LINKS,
+    addresses: [],
     options: planOptions(),
   });
   const t = tableExplanation({
@@ -171,6 +194,7 @@ Deno.test("tableExplanation: an outdated copy (a sync replaces it)", () => {
     source: [],
     targets: new Map([[FZ, [vpnDefault, old]]]),
     links: LINKS,
+    addresses: [],
     options: planOptions(),
   });
   equal(

@@ -26,8 +26,14 @@ Deno.test("a configuration survives the state file: persist, then restore", () =
     exclude: [],
     excludeDevices: [],
     includeGatewayRoutes: false,
+    allowPrefixes: [],
+    precedence: "vpn",
+    catchAll: [],
   });
   deepEqual(restoreConfig(plain.tables, plain.config), defaults);
+  // A state file written before --allow-prefix, --precedence and --catch-all existed: defaults.
+  const { allowPrefixes: _a, precedence: _p, catchAll: _c, ...older } = plain.config;
+  deepEqual(restoreConfig(plain.tables, older), defaults);
 });
 
 Deno.test("a recorded value the option would refuse names the field", () => {

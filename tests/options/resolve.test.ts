@@ -9,7 +9,7 @@ function resolveMirrorConfig(values: Record<string, RawValue>, names: ReadonlyMa
   return resolveOptions("sync", { values }, names).mirror;
 }
 
-Deno.test("defaults: table 539098368, source main, protocol 77, both families", () => {
+Deno.test("defaults: table 539098368, source main, protocol 77, both families, precedence vpn", () => {
   deepEqual(resolveMirrorConfig({}, names), {
     tables: [539098368],
     source: 254,
@@ -17,6 +17,7 @@ Deno.test("defaults: table 539098368, source main, protocol 77, both families", 
     families: [2, 10],
     exclude: [],
     excludeDevices: [],
+    precedence: "vpn",
   });
 });
 
@@ -70,4 +71,29 @@ Deno.test("splitList and parseIntOption", () => {
   equal(parseIntOption("--coalesce", "50", 0, 100), 50);
   throws(() => parseIntOption("--coalesce", "-1", 0, 100), /--coalesce/);
   throws(() => parseIntOption("--coalesce", "1.5", 0, 100), /--coalesce/);
+});
+
+Deno.test("allow-prefix, precedence and catch-all are validated; defaults: none, vpn, absent", () => {
+  const plain = resolveMirrorConfig({}, names);
+  equal(plain.allowPrefixes, undefined);
+  equal(plain.precedence, "vpn");
+  equal(plain.catchAll, undefined);
+  throws(() => resolveMirrorConfig({ allowPrefix: ["10.0.0.1/8"] }, names), /--allow-prefix:/);
+  throws(() => resolveMirrorConfig({ catchAll: ["nope"] }, names), /--catch-all:/);
+  throws(() => resolveMirrorConfig({ precedence: "both" }, names), /--precedence: "both"/);
+  const config = resolveMirrorConfig({
+    allowPrefix: ["198.51.100.0/24", "2001:db8::/32"],
+    precedence: "LAN",
+    catchAll: ["0.0.0.0/2,64.0.0.0/2"],
+  }, names);
+  deepEqual(config.allowPrefixes?.map((c) => `${c.address}/${c.prefixLen}`), [
+    "198.51.100.0/24",
+    "2001:db8::/32",
+  ]);
+  equal(config.precedence, "lan");
+  deepEqual(config.catchAll?.map((c) => `${c.address}/${c.prefixLen}`), [
+    "0.0.0.0/2",
+    "64.0.0.0/2",
+  ]);
+  equal(resolveMirrorConfig({ precedence: "vpn" }, names).precedence, "vpn");
 });

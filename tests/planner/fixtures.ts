@@ -7,6 +7,7 @@
 
 import { AF, IFF, RT_SCOPE, RTPROT } from "../../src/netlink/constants.ts";
 import { OURS, v4, v6 } from "../_fixtures/routes.ts";
+import type { Address } from "../../src/netlink/address.ts";
 import type { Link } from "../../src/netlink/link.ts";
 import type { Nexthop, Route } from "../../src/netlink/route.ts";
 
@@ -68,13 +69,41 @@ export function copyOf(route: Route, table: number, protocol = OURS): Route {
     if (route.gateway !== undefined) copy.gateway = route.gateway;
   }
   if (route.prefsrc !== undefined) copy.prefsrc = route.prefsrc;
-  if (route.priority !== undefined) copy.priority = route.priority;
+  copy.priority = copyMetricOf(route);
   if (route.metrics !== undefined) copy.metrics = { ...route.metrics };
   if (route.family === AF.INET && route.flow !== undefined) copy.flow = route.flow;
   if (route.family === AF.INET6 && route.pref !== undefined) copy.pref = route.pref;
   if (route.family === AF.INET6 && route.expires !== undefined) copy.expires = route.expires;
   return copy;
 }
+
+/**
+ * The metric of a copy, restated: the source's (IPv6 without one: 1024) plus 2^31, at most
+ * 2^32 - 1.
+ */
+export function copyMetricOf(route: Pick<Route, "family" | "priority">): number {
+  const source = route.priority ?? (route.family === AF.INET6 ? 1024 : 0);
+  return Math.min(source + 2 ** 31, 2 ** 32 - 1);
+}
+
+/** An interface address: `cidr` is `address/prefixLen`; IPv6 scope global unless given. */
+export function addr(cidr: string, index: number, scope: number = RT_SCOPE.UNIVERSE): Address {
+  const [address, len] = cidr.split("/");
+  const family = address.includes(":") ? AF.INET6 : AF.INET;
+  return { family, index, prefixLen: Number(len), flags: 0x80, scope, address, local: address };
+}
+
+/**
+ * The laptop's addresses: IPv4 on wifi and docker, a SLAAC address in `2001:db8:1::/64` on wifi,
+ * link-local addresses.
+ */
+export const ADDRESSES: readonly Address[] = Object.freeze([
+  addr("192.168.1.50/24", IF.wlan0),
+  addr("172.17.0.1/16", IF.docker0),
+  addr("2001:db8:1::50/64", IF.wlan0),
+  addr("fe80::50/64", IF.wlan0, RT_SCOPE.LINK),
+  addr("fe80::1/64", IF.docker0, RT_SCOPE.LINK),
+]);
 
 /** A VPN's default route in `table` through `oif` (`proto boot`, like `ip route add`). */
 export function vpnDefault(family: number, table: number, oif: number): Route {

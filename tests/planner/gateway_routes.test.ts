@@ -7,7 +7,17 @@ import type { Route } from "../../src/netlink/route.ts";
 import { gatewayOnMirroredLan } from "../../src/planner/eligibility.ts";
 import { type PlanOptions, planOptions } from "../../src/planner/options.ts";
 import { isEmptyPlan, type Plan, type PlanInput, planSync } from "../../src/planner/plan.ts";
-import { copyOf, FIREZONE, IF, LINKS, v4, v6, vpnDefault, WG_QUICK } from "./fixtures.ts";
+import {
+  ADDRESSES,
+  copyOf,
+  FIREZONE,
+  IF,
+  LINKS,
+  v4,
+  v6,
+  vpnDefault,
+  WG_QUICK,
+} from "./fixtures.ts";
 import { applyPlan } from "./invariants.ts";
 
 const lan = v4("192.168.1.0/24", IF.wlan0, { prefsrc: "192.168.1.50", priority: 600 });
@@ -40,7 +50,13 @@ function input(
   targets: Array<[number, Route[]]> = [vpn()],
   options: Partial<PlanOptions> = { includeGatewayRoutes: true },
 ): PlanInput {
-  return { source, targets: new Map(targets), links: LINKS, options: planOptions(options) };
+  return {
+    source,
+    targets: new Map(targets),
+    links: LINKS,
+    addresses: ADDRESSES,
+    options: planOptions(options),
+  };
 }
 
 /** Plans and checks that applying the plan and planning again changes nothing. */
@@ -67,7 +83,7 @@ Deno.test("on: a route via a gateway on a mirrored LAN is copied with its gatewa
   const vlanCopy: Route = { ...copyOf(vlan, FIREZONE), gateway: "192.168.1.253" };
   deepEqual(p.adds, [labCopy, vlanCopy, copyOf(lan, FIREZONE)]);
   equal(labCopy.scope, RT_SCOPE.UNIVERSE);
-  equal(vlanCopy.priority, 100);
+  equal(vlanCopy.priority, 2 ** 31 + 100);
   deepEqual(reasons(p), [["0.0.0.0/0", "default"]]);
 });
 
@@ -172,7 +188,16 @@ Deno.test("on: multipath and nexthop-object routes follow their gateways' LANs",
 
 Deno.test("on: a LAN held by a foreign route, or on the VPN's interface, takes its gateways along", () => {
   const foreignLan = v4("192.168.1.0/24", IF.tun0, { table: FIREZONE, protocol: RTPROT.BOOT });
-  const conflict = plan(input([lan, lab], [vpn(FIREZONE, IF.tun0, foreignLan)]));
+  const held = plan(input([lan, lab], [vpn(FIREZONE, IF.tun0, foreignLan)]));
+  deepEqual(held.adds, []);
+  deepEqual(reasons(held), [["10.20.0.0/16", "gateway-off-lan"], [
+    "192.168.1.0/24",
+    "vpn-route-wins",
+  ]]);
+  const conflict = plan(input([lan, lab], [vpn(FIREZONE, IF.tun0, foreignLan)], {
+    includeGatewayRoutes: true,
+    precedence: "lan",
+  }));
   deepEqual(conflict.adds, []);
   equal(conflict.conflicts.length, 1);
   deepEqual(reasons(conflict), [["10.20.0.0/16", "gateway-off-lan"]]);
@@ -197,8 +222,23 @@ Deno.test("on: several tables each get the gateway route only where its LAN is m
   ]);
 });
 
-Deno.test("on: IPv6 routes via a link-local gateway follow the mirrored fe80::/64", () => {
+Deno.test("on: gateway routes obey the local address space guard", () => {
   const p = plan(input([linkLocal6, lab6]));
+  deepEqual(p.adds, [copyOf(linkLocal6, FIREZONE)]);
+  deepEqual(reasons(p), [["2001:db8:99::/48", "outside-local-space"]]);
+  const publicVia = v4("198.51.100.0/24", IF.wlan0, {
+    protocol: RTPROT.STATIC,
+    gateway: "192.168.1.254",
+    scope: RT_SCOPE.UNIVERSE,
+  });
+  deepEqual(reasons(plan(input([lan, publicVia]))), [["198.51.100.0/24", "outside-local-space"]]);
+});
+
+Deno.test("on: IPv6 routes via a link-local gateway follow the mirrored fe80::/64", () => {
+  const p = plan(input([linkLocal6, lab6], [vpn()], {
+    includeGatewayRoutes: true,
+    allowPrefixes: [parseCidr("2001:db8:99::/48")],
+  }));
   deepEqual(p.adds, [
     { ...copyOf(lab6, FIREZONE), gateway: "fe80::1" },
     copyOf(linkLocal6, FIREZONE),

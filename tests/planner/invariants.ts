@@ -7,7 +7,7 @@
 
 import { deepEqual, equal, fail, ok } from "node:assert/strict";
 import { AF, IFF, RT_SCOPE, RTA, RTM_F, RTN } from "../../src/netlink/constants.ts";
-import { cidrOverlaps } from "../../src/netlink/ip.ts";
+import { type Cidr, cidrOverlaps, parseCidr } from "../../src/netlink/ip.ts";
 import type { Link } from "../../src/netlink/link.ts";
 import type { Route } from "../../src/netlink/route.ts";
 import { compareRoutes } from "../../src/planner/order.ts";
@@ -23,6 +23,60 @@ const isLinkList = (links: PlanInput["links"]): links is readonly Link[] => Arra
 function linkMap(input: PlanInput): ReadonlyMap<number, Link> {
   const links = input.links;
   return isLinkList(links) ? new Map(links.map((link) => [link.index, link])) : links;
+}
+
+const cidrOf = (route: Route): Cidr => ({
+  family: route.family,
+  address: route.dst,
+  prefixLen: route.dstLen,
+});
+
+/** `outer` contains `inner` (equal or broader). */
+const covers = (outer: Cidr, inner: Cidr) =>
+  outer.prefixLen <= inner.prefixLen && cidrOverlaps(outer, inner);
+
+/** The issue's local address space, restated. */
+const LOCAL = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "fc00::/7"]
+  .concat(["fe80::/10"]).map(parseCidr);
+
+/**
+ * The spec's local address space: inside a private, link-local or ULA range or an allowed prefix,
+ * not broader than it; or an IPv6 /64-or-longer holding a global address of the host on that link.
+ */
+export function inLocalSpace(route: Route, input: PlanInput): boolean {
+  const dst = cidrOf(route);
+  if ([...LOCAL, ...input.options.allowPrefixes ?? []].some((range) => covers(range, dst))) {
+    return true;
+  }
+  return route.family === AF.INET6 && route.dstLen >= 64 &&
+    input.addresses.some((a) =>
+      a.family === AF.INET6 && a.scope === RT_SCOPE.UNIVERSE && a.index === route.oif &&
+      covers(dst, { family: AF.INET6, address: a.address!, prefixLen: 128 })
+    );
+}
+
+/** The issue's catch-alls, restated. */
+const CATCH_ALL = ["0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/1", "::/0", "::/1", "8000::/1", "2000::/3"]
+  .map(parseCidr);
+
+/**
+ * Under precedence `vpn`, the VPN route of `table` that must keep a copy of `route` out: the
+ * longest foreign route covering it, if it is not a catch-all.
+ */
+export function winningVpnRoute(route: Route, routes: readonly Route[], input: PlanInput) {
+  if ((input.options.precedence ?? "vpn") === "lan") return undefined;
+  const catchAll = input.options.catchAll ?? CATCH_ALL;
+  let best: Route | undefined;
+  for (const r of routes) {
+    if (r.protocol === input.options.protocol || isCloned(r)) continue;
+    if (!covers(cidrOf(r), cidrOf(route))) continue;
+    if (best === undefined || r.dstLen > best.dstLen) best = r;
+  }
+  if (best === undefined || best.dstLen === 0) return undefined;
+  const isCatchAll = catchAll.some((c) =>
+    c.family === best!.family && c.prefixLen === best!.dstLen && covers(c, cidrOf(best!))
+  );
+  return isCatchAll ? undefined : best;
 }
 
 /** The spec's rule for "this source route may be mirrored into a table with these foreign oifs". */
@@ -62,7 +116,8 @@ export function mayMirror(route: Route, input: PlanInput, tableOifs: ReadonlySet
     !options.exclude.some((cidr) =>
       cidrOverlaps(cidr, { family: route.family, address: route.dst, prefixLen: route.dstLen })
     ) &&
-    !tableOifs.has(route.oif ?? 0);
+    !tableOifs.has(route.oif ?? 0) &&
+    inLocalSpace(route, input);
 }
 
 /** Output interfaces (and multipath hop interfaces) of the foreign, non-cloned routes. */
@@ -152,6 +207,9 @@ export function checkPlan(input: PlanInput, plan: Plan): void {
     );
     const foreign = routes.filter((r) => r.protocol !== protocol && !isCloned(r));
     ok(!foreign.some((r) => prefixKey(r) === prefixKey(add)), "add collides with a foreign route");
+    const winner = winningVpnRoute(add, routes, input);
+    ok(winner === undefined, `add ${JSON.stringify(add)} where the VPN's route wins`);
+    ok(add.priority !== undefined && add.priority >= 2 ** 31, "a copy below the metric offset");
   }
   equal(new Set(plan.adds.map(routeKey)).size, plan.adds.length, "two adds with one key");
 
@@ -169,6 +227,9 @@ export function checkPlan(input: PlanInput, plan: Plan): void {
   for (const source of input.source) {
     const general = plan.excluded.filter((e) => e.route === source && e.table === undefined);
     ok(general.length <= 1, "a source route excluded twice");
+    if (general[0]?.reason === "outside-local-space") {
+      ok(!inLocalSpace(source, input), `${JSON.stringify(source)} is local address space`);
+    }
     if (general.length === 1) continue;
     for (const [table, routes] of input.targets) {
       const copy = copyOf(source, table, protocol);
@@ -179,6 +240,12 @@ export function checkPlan(input: PlanInput, plan: Plan): void {
         plan.unchanged.filter((u) => u.table === table && isSameCopy(u, copy)).length;
       ok(outcomes >= 1, `source ${JSON.stringify(source)} has no outcome in table ${table}`);
       ok(mayMirror(source, input, foreignOifs(routes, protocol)) || outcomes === 1);
+      // Refusals carry the right reason.
+      for (const e of plan.excluded.filter((e) => e.route === source && e.table === table)) {
+        if (e.reason !== "vpn-route-wins") continue;
+        deepEqual(e.vpnRoute !== undefined, true, "vpn-route-wins without the VPN's route");
+        ok(winningVpnRoute(source, routes, input) !== undefined, "vpn-route-wins without a winner");
+      }
     }
   }
 

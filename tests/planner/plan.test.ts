@@ -5,7 +5,17 @@ import type { Link } from "../../src/netlink/link.ts";
 import type { Route } from "../../src/netlink/route.ts";
 import { type PlanOptions, planOptions } from "../../src/planner/options.ts";
 import { isEmptyPlan, type Plan, type PlanInput, planSync } from "../../src/planner/plan.ts";
-import { copyOf, FIREZONE, IF, LINKS, v4, v6, vpnDefault, WG_QUICK } from "./fixtures.ts";
+import {
+  ADDRESSES,
+  copyOf,
+  FIREZONE,
+  IF,
+  LINKS,
+  v4,
+  v6,
+  vpnDefault,
+  WG_QUICK,
+} from "./fixtures.ts";
 import { checkPlan } from "./invariants.ts";
 
 function input(
@@ -13,8 +23,9 @@ function input(
   targets: Array<[number, Route[]]>,
   options: Partial<PlanOptions> = {},
   links: PlanInput["links"] = LINKS,
+  addresses: PlanInput["addresses"] = ADDRESSES,
 ): PlanInput {
-  return { source, targets: new Map(targets), links, options: planOptions(options) };
+  return { source, targets: new Map(targets), links, addresses, options: planOptions(options) };
 }
 
 /** Plans, checks every invariant (incl. idempotence), returns the plan. */
@@ -194,7 +205,8 @@ Deno.test("planSync: a copy changed in its slot is replaced; in another slot del
     ["v4 metric", lan4, { ...lan4, priority: 100 }],
     ["v4 tos", docker4, { ...docker4, tos: 0x10 }],
     ["v6 metric", ra6, { ...ra6, priority: 100 }],
-    ["v6 device", ra6, { ...ra6, oif: IF.eth0 }],
+    // A device the host holds no address of the global /64 on: a link-local one.
+    ["v6 device", linkLocalWlan, { ...linkLocalWlan, oif: IF.eth0 }],
   ];
   for (const [name, before, after] of moved) {
     const result = plan(input([after], [firezone(ours(before))]));
@@ -242,7 +254,7 @@ Deno.test("planSync: duplicate copies of ours are reduced to one", () => {
   equal(result.deletes[0], second);
 });
 
-Deno.test("planSync: a foreign route with the same prefix wins (any metric, any device)", () => {
+function samePrefixHolders() {
   const vpnLan4 = v4("192.168.1.0/24", IF.tun0, { table: FIREZONE, priority: 50 });
   const vpnLan6 = v6("2001:db8:1::/64", IF.eth0, {
     table: FIREZONE,
@@ -256,9 +268,29 @@ Deno.test("planSync: a foreign route with the same prefix wins (any metric, any 
     type: RTN.UNREACHABLE,
     scope: RT_SCOPE.UNIVERSE,
   });
+  return { vpnLan4, vpnLan6, blocked };
+}
+
+Deno.test("planSync: a VPN route with the same prefix wins: no copy, the old one goes (precedence vpn)", () => {
+  const { vpnLan4, vpnLan6, blocked } = samePrefixHolders();
   const source = [lan4, ra6, docker4];
   const targets = firezone(vpnLan4, vpnLan6, blocked, ours(lan4), ours(ra6));
   deepEqual(plan(input(source, [targets])), {
+    ...nothing,
+    deletes: [ours(lan4), ours(ra6)],
+    excluded: [
+      { route: docker4, reason: "vpn-route-wins", table: FIREZONE, vpnRoute: blocked },
+      { route: lan4, reason: "vpn-route-wins", table: FIREZONE, vpnRoute: vpnLan4 },
+      { route: ra6, reason: "vpn-route-wins", table: FIREZONE, vpnRoute: vpnLan6 },
+    ],
+  });
+});
+
+Deno.test("planSync: --precedence lan: a foreign route with the same prefix is a conflict (any metric, any device)", () => {
+  const { vpnLan4, vpnLan6, blocked } = samePrefixHolders();
+  const source = [lan4, ra6, docker4];
+  const targets = firezone(vpnLan4, vpnLan6, blocked, ours(lan4), ours(ra6));
+  deepEqual(plan(input(source, [targets], { precedence: "lan" })), {
     ...nothing,
     deletes: [ours(lan4), ours(ra6)],
     conflicts: [
@@ -284,7 +316,7 @@ Deno.test("planSync: a hand-made copy marks its device as the table's own (never
   });
 });
 
-Deno.test("planSync: a conflict lists every foreign route of the prefix, sorted", () => {
+Deno.test("planSync: --precedence lan: a conflict lists every foreign route of the prefix, sorted", () => {
   const a = v4("192.168.1.0/24", IF.tun0, { table: FIREZONE, priority: 20 });
   const b = v4("192.168.1.0/24", undefined, {
     table: FIREZONE,
@@ -292,7 +324,7 @@ Deno.test("planSync: a conflict lists every foreign route of the prefix, sorted"
     scope: RT_SCOPE.UNIVERSE,
     priority: 10,
   });
-  const result = plan(input([lan4], [firezone(a, b)]));
+  const result = plan(input([lan4], [firezone(a, b)], { precedence: "lan" }));
   deepEqual(result.conflicts, [{ table: FIREZONE, wanted: ours(lan4), existing: [b, a] }]);
   deepEqual(result.adds, []);
 });
@@ -306,7 +338,9 @@ Deno.test("planSync: routes on a table's own interfaces are not mirrored into it
     [vpnDefault(AF.INET, WG_QUICK, IF.wg0), vpnDefault(AF.INET6, WG_QUICK, IF.wg0), ...routes],
   ];
   const stale = ours(tunNet4); // a copy on the VPN interface from an earlier run
-  deepEqual(plan(input([tunNet4, wgNet4, wgNet6, lan4], [firezone(stale), wg()])), {
+  // Firezone's tunnel network is CGNAT space: allowed here, to see the per-table rule at work.
+  const allowCgnat = { allowPrefixes: [parseCidr("100.64.0.0/10")] };
+  deepEqual(plan(input([tunNet4, wgNet4, wgNet6, lan4], [firezone(stale), wg()], allowCgnat)), {
     ...nothing,
     adds: [
       ours(tunNet4, WG_QUICK),
@@ -335,7 +369,7 @@ Deno.test("planSync: multipath hops of a foreign route mark VPN interfaces", () 
     ],
   });
   const onEth0 = v4("10.0.0.0/24", IF.eth0);
-  const onEth1 = v6("2001:db8:5::/64", IF.eth1);
+  const onEth1 = v6("fd00:5::/64", IF.eth1);
   const result = plan(input([onEth0, onEth1, lan4], [[WG_QUICK, [ecmp]]]));
   deepEqual(result.adds, [ours(lan4, WG_QUICK)]);
   deepEqual(result.excluded, [
@@ -459,7 +493,11 @@ Deno.test("planSync: another protocol number makes routes of 77 foreign", () => 
   });
   const noEscape = { ...copy77, oif: undefined, type: RTN.BLACKHOLE };
   delete noEscape.oif;
-  deepEqual(plan(input([lan4], [firezone(noEscape)], { protocol: 200 })).conflicts, [
+  deepEqual(plan(input([lan4], [firezone(noEscape)], { protocol: 200 })).excluded, [
+    { route: lan4, reason: "vpn-route-wins", table: FIREZONE, vpnRoute: noEscape },
+  ]);
+  const lanFirst = { protocol: 200, precedence: "lan" } as const;
+  deepEqual(plan(input([lan4], [firezone(noEscape)], lanFirst)).conflicts, [
     { table: FIREZONE, wanted: { ...copy77, protocol: 200 }, existing: [noEscape] },
   ]);
 });
@@ -480,4 +518,67 @@ Deno.test("planSync: the plan does not depend on the order of the target tables'
   const expected = plan(input(source, [[table, routes], [WG_QUICK, []]]));
   const reversed = plan(input(source, [[WG_QUICK, []], [table, [...routes].reverse()]]));
   deepEqual(reversed, expected);
+});
+
+Deno.test("planSync: a VPN resource covering the LAN wins; --precedence lan copies it anyway", () => {
+  const resource = v4("192.168.0.0/16", IF.tun0, { table: FIREZONE, protocol: RTPROT.BOOT });
+  const source = [lan4, docker4];
+  deepEqual(plan(input(source, [firezone(resource, ours(lan4))])), {
+    ...nothing,
+    adds: [ours(docker4)],
+    deletes: [ours(lan4)],
+    excluded: [{ route: lan4, reason: "vpn-route-wins", table: FIREZONE, vpnRoute: resource }],
+  });
+  deepEqual(plan(input(source, [firezone(resource)], { precedence: "lan" })), {
+    ...nothing,
+    adds: [ours(docker4), ours(lan4)],
+  });
+});
+
+Deno.test("planSync: cloned entries and linkmirror's own copies never count as the VPN's routes", () => {
+  const cloned = v4("192.168.0.0/16", IF.tun0, { table: FIREZONE, flags: RTM_F.CLONED });
+  const ourBroad = ours(v4("192.168.0.0/16", IF.eth0));
+  const result = plan(input([lan4], [firezone(cloned, ourBroad)]));
+  deepEqual(result.adds, [ours(lan4)]);
+  deepEqual(result.excluded, []);
+});
+
+Deno.test("planSync: hostile on-link routes are outside the local address space", () => {
+  const dhcp = { protocol: RTPROT.DHCP };
+  const hostile = [
+    v4("0.0.0.0/1", IF.wlan0, dhcp),
+    v4("128.0.0.0/1", IF.wlan0, dhcp),
+    v4("198.51.100.0/24", IF.wlan0),
+    v4("100.64.0.0/10", IF.wlan0),
+    v6("2000::/3", IF.wlan0, { protocol: RTPROT.RA, priority: 1024 }),
+    v6("2606:4700::/64", IF.wlan0, { protocol: RTPROT.RA }),
+  ];
+  const result = plan(input([...hostile, lan4, ra6], [firezone()]));
+  deepEqual(result.adds, [ours(lan4), ours(ra6)]);
+  deepEqual(
+    result.excluded.map((e) => [`${e.route.dst}/${e.route.dstLen}`, e.reason, e.table]),
+    [
+      ["0.0.0.0/1", "outside-local-space", undefined],
+      ["100.64.0.0/10", "outside-local-space", undefined],
+      ["128.0.0.0/1", "outside-local-space", undefined],
+      ["198.51.100.0/24", "outside-local-space", undefined],
+      ["2000::/3", "outside-local-space", undefined],
+      ["2606:4700::/64", "outside-local-space", undefined],
+    ],
+  );
+  // Copies an earlier version made of them are withdrawn.
+  const earlier = hostile.map((r) => ({ ...ours(r), priority: r.priority }));
+  deepEqual(plan(input(hostile, [firezone(...earlier)])).deletes.length, hostile.length);
+  // --allow-prefix admits one explicitly.
+  const allowed = plan(
+    input(hostile, [firezone()], { allowPrefixes: [parseCidr("198.51.100.0/24")] }),
+  );
+  deepEqual(allowed.adds, [ours(hostile[2])]);
+});
+
+Deno.test("planSync: copies of an earlier version, at the source metric, move to the offset", () => {
+  const earlier = [lan4, ra6].map((r) => ({ ...ours(r), priority: r.priority }));
+  const result = plan(input([lan4, ra6], [firezone(...earlier)]));
+  deepEqual(result.adds, [ours(lan4), ours(ra6)]);
+  deepEqual(result.deletes, earlier);
 });

@@ -10,7 +10,19 @@ import { parseCidr } from "../../src/netlink/ip.ts";
 import type { Route } from "../../src/netlink/route.ts";
 import { planOptions } from "../../src/planner/options.ts";
 import { type PlanInput, planSync } from "../../src/planner/plan.ts";
-import { copyOf, FIREZONE, IF, LINKS, OURS, v4, v6, vpnDefault, WG_QUICK } from "./fixtures.ts";
+import {
+  addr,
+  ADDRESSES,
+  copyOf,
+  FIREZONE,
+  IF,
+  LINKS,
+  OURS,
+  v4,
+  v6,
+  vpnDefault,
+  WG_QUICK,
+} from "./fixtures.ts";
 import { checkPlan } from "./invariants.ts";
 import { Random } from "../_fixtures/random.ts";
 
@@ -20,6 +32,11 @@ const SEED = 0x6c696e6b; // "link"
 // Small pools, so that keys, prefixes and devices collide often.
 const PREFIXES4 = ["0.0.0.0/0", "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "192.168.1.0/24"];
 const PREFIXES6 = ["::/0", "fe80::/64", "2001:db8::/32", "2001:db8::/64", "fd00::/8"];
+// Now and then public and hostile prefixes: the local address space guard and precedence act.
+const HOSTILE4 = ["192.168.0.0/16", "0.0.0.0/1", "198.51.100.0/24"];
+const HOSTILE6 = ["2000::/3", "2001:db8:1::/64"];
+const ALLOWED = ["198.51.100.0/24", "2001:db8::/32", "0.0.0.0/1"];
+const CATCH_ALLS = ["0.0.0.0/1", "10.0.0.0/8", "2000::/3", "fd00::/8"];
 const EXCLUDES = ["10.1.0.0/16", "192.168.0.0/16", "10.1.2.3/32", "fe80::/10", "2001:db8::/48"];
 const DEVICES = ["eth0", "eth1", "docker0", "tun0"];
 const OIFS = [...Object.values(IF), 99];
@@ -54,7 +71,10 @@ function randomRoute(rand: Random, table: number): Route {
   if (family === AF.INET6 && rand.chance(0.1)) extra.expires = 300;
   if (family === AF.INET6 && rand.chance(0.03)) Object.assign(extra, { src: "fd00::", srcLen: 8 });
   const oif = rand.chance(0.9) ? rand.pick(OIFS) : undefined;
-  return build(rand.pick(family === AF.INET ? PREFIXES4 : PREFIXES6), oif, extra);
+  const pool = rand.chance(0.2)
+    ? (family === AF.INET ? HOSTILE4 : HOSTILE6)
+    : (family === AF.INET ? PREFIXES4 : PREFIXES6);
+  return build(rand.pick(pool), oif, extra);
 }
 
 /** One of ours in `table`: a copy of a source route (maybe altered) or a random stale route. */
@@ -82,6 +102,12 @@ function randomInput(rand: Random): PlanInput {
       const foreign = randomRoute(rand, table);
       routes.push(foreign.protocol === OURS ? { ...foreign, protocol: RTPROT.STATIC } : foreign);
     }
+    // The VPN routes a source prefix itself (a resource): a conflict or a VPN route that wins.
+    if (source.length > 0 && rand.chance(0.8)) {
+      const { dst, dstLen, family } = rand.pick(source);
+      const build = family === AF.INET ? v4 : v6;
+      routes.push(build(`${dst}/${dstLen}`, vpnOif, { table, protocol: RTPROT.STATIC }));
+    }
     for (let i = rand.int(6); i > 0; i--) routes.push(randomOurs(rand, source, table));
     // Now and then the same copy twice.
     if (routes.length > 0 && rand.chance(0.1)) routes.push({ ...rand.pick(routes) });
@@ -92,14 +118,19 @@ function randomInput(rand: Random): PlanInput {
     families,
     exclude: rand.some(EXCLUDES, 0.15).map(parseCidr),
     excludeDevices: rand.some(DEVICES, 0.15),
+    precedence: rand.pick(["vpn", "lan"] as const),
+    allowPrefixes: rand.some(ALLOWED, 0.4).map(parseCidr),
+    ...(rand.chance(0.1) ? { catchAll: rand.some(CATCH_ALLS, 0.5).map(parseCidr) } : {}),
   });
   const links = rand.chance(0.1) ? LINKS.filter((l) => l.index !== IF.eth1) : LINKS;
-  return { source, targets, links, options };
+  const addresses = rand.some(ADDRESSES, 0.7);
+  if (rand.chance(0.3)) addresses.push(addr("2001:db8::5/64", rand.pick(OIFS)));
+  return { source, targets, links, addresses, options };
 }
 
 Deno.test(`planSync properties hold on ${CASES} random inputs (seed ${SEED})`, () => {
   const rand = new Random(SEED);
-  let adds = 0, deletes = 0, conflicts = 0, unchanged = 0;
+  let adds = 0, deletes = 0, conflicts = 0, unchanged = 0, outsideLocal = 0, vpnWins = 0;
   for (let i = 0; i < CASES; i++) {
     const input = randomInput(rand);
     const plan = planSync(input);
@@ -113,9 +144,12 @@ Deno.test(`planSync properties hold on ${CASES} random inputs (seed ${SEED})`, (
     deletes += plan.deletes.length;
     conflicts += plan.conflicts.length;
     unchanged += plan.unchanged.length;
+    outsideLocal += plan.excluded.filter((e) => e.reason === "outside-local-space").length;
+    vpnWins += plan.excluded.filter((e) => e.reason === "vpn-route-wins").length;
   }
   // The generator must exercise every outcome, or the properties prove little.
-  for (const [what, count] of Object.entries({ adds, deletes, conflicts, unchanged })) {
+  const outcomes = { adds, deletes, conflicts, unchanged, outsideLocal, vpnWins };
+  for (const [what, count] of Object.entries(outcomes)) {
     equal(count > CASES / 10, true, `only ${count} ${what} in ${CASES} cases`);
   }
 });

@@ -34,7 +34,7 @@ const METRICS = {
   other: [{ type: 40, data: Uint8Array.of(1, 0, 0, 0) }],
 };
 
-Deno.test("mirrorCopy of an IPv4 route carries every forwarding attribute, not kernel state", () => {
+Deno.test("mirrorCopy of an IPv4 route carries every forwarding attribute, not kernel state; the metric + 2^31", () => {
   const source = v4("192.168.1.0/24", IF.eth0, {
     protocol: RTPROT.DHCP,
     prefsrc: "192.168.1.5",
@@ -58,7 +58,7 @@ Deno.test("mirrorCopy of an IPv4 route carries every forwarding attribute, not k
     flags: 0,
     oif: IF.eth0,
     prefsrc: "192.168.1.5",
-    priority: 600,
+    priority: 600 + 2 ** 31,
     metrics: METRICS,
     flow: 7,
   });
@@ -84,7 +84,7 @@ Deno.test("mirrorCopy of an IPv6 RA route carries pref, metrics and the remainin
     type: 1,
     flags: 0,
     oif: IF.wlan0,
-    priority: 256,
+    priority: 256 + 2 ** 31,
     metrics: { mtu: 1300 },
     pref: 1,
     expires: 1700,
@@ -125,7 +125,7 @@ Deno.test("mirrorCopy of multipath and nexthop-object routes", () => {
   equal(mirrorCopy(onlink, target).flags, RTNH_F.ONLINK);
 });
 
-Deno.test("mirrorCopy leaves absent optional fields absent", () => {
+Deno.test("mirrorCopy leaves absent optional fields absent; the metric is always set", () => {
   const copy = mirrorCopy(v4("10.0.0.0/8", IF.eth0), target);
   deepEqual(Object.keys(copy).sort(), [
     "dst",
@@ -133,6 +133,7 @@ Deno.test("mirrorCopy leaves absent optional fields absent", () => {
     "family",
     "flags",
     "oif",
+    "priority",
     "protocol",
     "scope",
     "srcLen",
@@ -140,6 +141,34 @@ Deno.test("mirrorCopy leaves absent optional fields absent", () => {
     "tos",
     "type",
   ]);
+});
+
+/** Source metric → copy metric: the offset 2^31, IPv6's default 1024, saturation, order kept. */
+const METRIC_CASES: Array<[string, Route, number]> = [
+  ["v4 without metric (0)", v4("10.0.0.0/8", IF.eth0), 2 ** 31],
+  ["v4 metric 600", v4("10.0.0.0/8", IF.eth0, { priority: 600 }), 2 ** 31 + 600],
+  ["v6 without metric (1024)", v6("fd00::/64", IF.eth0, { priority: undefined }), 2 ** 31 + 1024],
+  ["v6 metric 256", v6("fd00::/64", IF.eth0), 2 ** 31 + 256],
+  ["v4 metric 2^31 - 1", v4("10.0.0.0/8", IF.eth0, { priority: 2 ** 31 - 1 }), 2 ** 32 - 1],
+  ["v4 metric 2^31 (saturates)", v4("10.0.0.0/8", IF.eth0, { priority: 2 ** 31 }), 2 ** 32 - 1],
+  [
+    "v6 metric 2^32 - 1 (saturates)",
+    v6("fd00::/64", IF.eth0, { priority: 2 ** 32 - 1 }),
+    2 ** 32 - 1,
+  ],
+];
+for (const [name, source, metric] of METRIC_CASES) {
+  Deno.test(`mirrorCopy metric: ${name} → ${metric}`, () => {
+    equal(mirrorCopy(source, target).priority, metric);
+  });
+}
+
+Deno.test("mirrorCopy metric keeps the order of source metrics below 2^31", () => {
+  const metrics = [0, 1, 100, 256, 600, 1024, 20600, 2 ** 31 - 2];
+  const copies = metrics.map((m) => mirrorCopy(v4("10.0.0.0/8", IF.eth0, { priority: m }), target));
+  for (let i = 1; i < copies.length; i++) {
+    equal(copies[i - 1].priority! < copies[i].priority!, true, `${metrics[i - 1]} < ${metrics[i]}`);
+  }
 });
 
 Deno.test("isSameCopy ignores what the kernel adds and notices every copied field", () => {
@@ -167,6 +196,7 @@ Deno.test("isSameCopy ignores what the kernel adds and notices every copied fiel
     ["prefsrc", { prefsrc: "2001:db8::6" }],
     ["prefsrc removed", { prefsrc: undefined }],
     ["metric", { priority: 1024 }],
+    ["metric + 1", { priority: wanted.priority! + 1 }],
     ["gateway", { gateway: "fe80::1" }],
     ["multipath", { multipath: [] }],
     ["nexthop object", { nhId: 3 }],
@@ -217,9 +247,16 @@ Deno.test("isSameCopy: a copy may run out a little before its source, never afte
 });
 
 Deno.test("isSameCopy reads an absent metric as the kernel's default", () => {
-  const v4copy = mirrorCopy(v4("10.0.0.0/8", IF.eth0), target);
+  const v4copy = { ...mirrorCopy(v4("10.0.0.0/8", IF.eth0), target), priority: undefined };
   equal(isSameCopy({ ...v4copy, priority: 0 }, v4copy), true);
-  const v6copy = mirrorCopy(v6("2001:db8::/64", IF.eth0, { priority: undefined }), target);
+  const v6copy = { ...mirrorCopy(v6("2001:db8::/64", IF.eth0), target), priority: undefined };
   equal(isSameCopy({ ...v6copy, priority: 1024 }, v6copy), true);
   equal(isSameCopy({ ...v6copy, priority: 256 }, v6copy), false);
+});
+
+Deno.test("isSameCopy: a copy of an earlier version, at the source's metric, is not the copy", () => {
+  const source = v6("2001:db8::/64", IF.eth0, { priority: undefined });
+  const copy = mirrorCopy(source, target);
+  equal(isSameCopy({ ...copy, priority: 1024 }, copy), false);
+  equal(isSameCopy({ ...copy, priority: undefined }, copy), false);
 });

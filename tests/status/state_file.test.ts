@@ -67,6 +67,9 @@ Deno.test("daemonState builds the documented shape", () => {
       exclude: ["10.0.0.0/8"],
       excludeDevices: ["docker0"],
       includeGatewayRoutes: false,
+      allowPrefixes: [],
+      precedence: "vpn",
+      catchAll: [],
     },
     lastApply: {
       at: "2026-01-01T00:00:05.000Z",

@@ -9,7 +9,7 @@ import { defaultVia, IF, LINKS, route } from "../detect/fixtures.ts";
 Deno.test("tableStatuses splits a plan per table: owned, missing, stale, conflicts, excluded", () => {
   const lan = route(254, "192.168.1.0/24", { oif: IF.eth0, protocol: RTPROT.KERNEL });
   const lab = route(254, "10.1.0.0/16", { oif: IF.eth0, protocol: RTPROT.KERNEL });
-  const vpnLan = route(254, "100.64.0.0/10", { oif: IF.tun0, protocol: RTPROT.KERNEL });
+  const vpnLan = route(254, "172.31.0.0/16", { oif: IF.tun0, protocol: RTPROT.KERNEL });
   const staleCopy = mirrorCopy(route(254, "172.16.0.0/12", { oif: IF.eth0 }), {
     table: 100,
     protocol: 77,
@@ -22,7 +22,9 @@ Deno.test("tableStatuses splits a plan per table: owned, missing, stale, conflic
       [200, [defaultVia(200, IF.wg0), holder]],
     ]),
     links: LINKS,
-    options: planOptions(),
+    addresses: [],
+    // Longest prefix wins, so that table 200's route of the same prefix is a conflict.
+    options: planOptions({ precedence: "lan" }),
   });
   const [a, b] = tableStatuses(plan, [100, 200]);
   equal(a.table, 100);
@@ -32,9 +34,9 @@ Deno.test("tableStatuses splits a plan per table: owned, missing, stale, conflic
   equal(a.inSync, false);
   deepEqual(a.excluded.map((e) => [e.route.dst, e.reason]), [
     ["0.0.0.0", "default"],
-    ["100.64.0.0", "vpn-interface"],
+    ["172.31.0.0", "vpn-interface"],
   ]);
-  deepEqual(b.missing.map((r) => r.dst), ["100.64.0.0", "192.168.1.0"]);
+  deepEqual(b.missing.map((r) => r.dst), ["172.31.0.0", "192.168.1.0"]);
   deepEqual(b.conflicts.map((c) => c.wanted.dst), ["10.1.0.0"]);
   deepEqual(b.excluded.map((e) => e.reason), ["default"]);
   equal(tableStatuses(plan, [300])[0].inSync, true);

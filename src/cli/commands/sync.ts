@@ -44,6 +44,13 @@ export function sync(ctx: CommandContext): Promise<number> {
         table: c.table,
       });
     }
+    for (const e of plan.excluded) {
+      if (e.reason !== "outside-local-space") continue;
+      log().warn(
+        "On-link route outside local address space; not mirrored; see --allow-prefix: {dst}",
+        { dst: `${e.route.dst}/${e.route.dstLen}`, oif: e.route.oif },
+      );
+    }
     const failedResults = results.filter((r) => r.error);
     for (const r of failedResults) {
       log().error("Change failed: {error}", { error: r.error?.message, op: r.change.op });

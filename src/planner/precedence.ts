@@ -1,0 +1,124 @@
+/**
+ * Precedence: the VPN's own routes win over linkmirror's copies. A copy is made for a prefix only
+ * when the VPN's best match for it in the target table — the longest of the table's own routes
+ * (foreign to linkmirror, not cloned) whose prefix covers it, equal or broader — is one of the
+ * VPN's catch-all routes, or when nothing matches. Any other covering route is a resource the VPN
+ * routes on purpose (`192.168.0.0/16` behind the tunnel while the LAN is `192.168.188.0/24`): the
+ * VPN wins, no copy is made, and an existing copy is withdrawn.
+ *
+ * The catch-alls are prefixes, compared exactly: {@linkcode DEFAULT_CATCH_ALL} unless configured
+ * (`--catch-all`); a default route (prefix length 0) is always one. `--precedence lan` turns the
+ * rule off: copies then win by longest-prefix match, as the kernel would choose.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CATCH_ALL, VpnRoutes } from "./precedence.ts";
+ * const vpn = { family: 2, table: 539098368, srcLen: 0, tos: 0, protocol: 3, scope: 253, type: 1,
+ *   flags: 0, oif: 9 };
+ * const routes = new VpnRoutes(
+ *   [{ ...vpn, dst: "0.0.0.0", dstLen: 0 }, { ...vpn, dst: "192.168.0.0", dstLen: 16 }],
+ *   DEFAULT_CATCH_ALL,
+ * );
+ * routes.winner({ family: 2, dst: "192.168.188.0", dstLen: 24 })?.dstLen; // 16
+ * routes.winner({ family: 2, dst: "10.1.0.0", dstLen: 16 }); // undefined (the default is a catch-all)
+ * ```
+ *
+ * @module
+ */
+
+import { type Cidr, parseCidr, parseIp } from "../netlink/ip.ts";
+import type { Route } from "../netlink/route.ts";
+import { routeMetric } from "./route_identity.ts";
+
+/** Which side wins where a VPN route and a LAN copy both cover a destination. */
+export const PRECEDENCES = ["vpn", "lan"] as const;
+
+/** `vpn` (the default): the VPN's non-catch-all routes win; `lan`: longest prefix wins. */
+export type Precedence = typeof PRECEDENCES[number];
+
+/** The default precedence. */
+export const DEFAULT_PRECEDENCE: Precedence = "vpn";
+
+/**
+ * The VPN routes that stand for "the rest of the Internet" rather than a resource: the defaults,
+ * the split-default halves `0.0.0.0/1` + `128.0.0.0/1` and `::/1` + `8000::/1` (OpenVPN's
+ * `def1`, wg-quick-style configurations), and IPv6 global unicast `2000::/3`.
+ */
+export const DEFAULT_CATCH_ALL: readonly Cidr[] = Object.freeze(
+  ["0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/1", "::/0", "::/1", "8000::/1", "2000::/3"].map(parseCidr),
+);
+
+/** A destination prefix. */
+type Prefix = Pick<Route, "family" | "dst" | "dstLen">;
+
+function maskedKey(family: number, bytes: Uint8Array, len: number): string {
+  let key = `${family}/${len}:`;
+  const full = len >> 3;
+  for (let i = 0; i < full; i++) key += bytes[i].toString(16) + ".";
+  const rest = len & 7;
+  if (rest !== 0) key += (bytes[full] & (0xff << (8 - rest)) & 0xff).toString(16);
+  return key;
+}
+
+/** A target table's own routes, indexed for best-match queries by prefix. */
+export class VpnRoutes {
+  /** The lowest-metric route per prefix, by masked key. */
+  readonly #byPrefix = new Map<string, Route>();
+  /** The prefix lengths present, longest first, per family. */
+  readonly #lengths = new Map<number, number[]>();
+  readonly #catchAll: Set<string>;
+
+  /**
+   * Indexes `routes` (the table's routes that are not linkmirror's and not cloned) and the
+   * catch-all prefixes.
+   */
+  constructor(routes: readonly Route[], catchAll: readonly Cidr[]) {
+    this.#catchAll = new Set(
+      catchAll.map((c) => maskedKey(c.family, parseIp(c.address).bytes, c.prefixLen)),
+    );
+    for (const route of routes) {
+      const key = maskedKey(route.family, parseIp(route.dst).bytes, route.dstLen);
+      const held = this.#byPrefix.get(key);
+      if (held === undefined) {
+        const lengths = this.#lengths.get(route.family) ?? [];
+        if (!lengths.includes(route.dstLen)) lengths.push(route.dstLen);
+        this.#lengths.set(route.family, lengths);
+      }
+      if (held === undefined || routeMetric(route) < routeMetric(held)) {
+        this.#byPrefix.set(key, route);
+      }
+    }
+    for (const lengths of this.#lengths.values()) lengths.sort((a, b) => b - a);
+  }
+
+  /**
+   * The table's best match for `prefix`: its longest route whose prefix equals or contains
+   * `prefix` (the lowest metric among equals), or undefined.
+   */
+  bestMatch(prefix: Prefix): Route | undefined {
+    const lengths = this.#lengths.get(prefix.family);
+    if (lengths === undefined) return undefined;
+    const bytes = parseIp(prefix.dst).bytes;
+    for (const len of lengths) {
+      if (len > prefix.dstLen) continue;
+      const route = this.#byPrefix.get(maskedKey(prefix.family, bytes, len));
+      if (route !== undefined) return route;
+    }
+    return undefined;
+  }
+
+  /** Whether `route`'s prefix is a catch-all (a default route always is). */
+  isCatchAll(route: Prefix): boolean {
+    return route.dstLen === 0 ||
+      this.#catchAll.has(maskedKey(route.family, parseIp(route.dst).bytes, route.dstLen));
+  }
+
+  /**
+   * The VPN route that wins over a copy of `prefix` under precedence `vpn`: the best match when
+   * it is not a catch-all; undefined when a copy may be made.
+   */
+  winner(prefix: Prefix): Route | undefined {
+    const best = this.bestMatch(prefix);
+    return best === undefined || this.isCatchAll(best) ? undefined : best;
+  }
+}
