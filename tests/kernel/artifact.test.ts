@@ -13,7 +13,8 @@ import { kernelTest, type Netns, waitFor } from "./netns.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
 const TABLE = "539098368";
-const LAN = { local: "192.0.2.1/24", peer: "192.0.2.2/24", peerAddress: "192.0.2.2" };
+// A private LAN: linkmirror mirrors only local address space (see docs/security.md).
+const LAN = { local: "192.168.2.1/24", peer: "192.168.2.2/24", peerAddress: "192.168.2.2" };
 
 interface Artifact {
   /** The executable to run: the binary or the launcher. */
@@ -120,7 +121,7 @@ kernelTest(
         "proto",
         "77",
       );
-      deepEqual(copies.map((r) => [r.dst, r.dev]), [["192.0.2.0/24", "veth-lan"]]);
+      deepEqual(copies.map((r) => [r.dst, r.dev]), [["192.168.2.0/24", "veth-lan"]]);
       // Logs are JSON Lines on stderr, as the journal gets them.
       const log = sync.stderr.trim().split("\n").map((line) => JSON.parse(line));
       ok(log.some((entry) => entry.severity === "INFO" && typeof entry.time === "string"));

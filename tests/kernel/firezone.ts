@@ -61,6 +61,45 @@ export async function tunnel(ns: Netns, name: string, address: string): Promise<
 export async function firezone(ns: Netns): Promise<Netns> {
   const peer = await lanOnly(ns);
   await tunnel(ns, "tun0", "100.64.0.2/32");
+  await firezoneTable(ns);
+  return peer;
+}
+
+/** Public addresses that stand for the Internet, held by the far end of {@linkcode firezoneWithTunnel}. */
+export const INTERNET = Object.freeze({
+  v4: ["8.8.8.8", "1.1.1.1"],
+  v6: ["2606:4700::1111"],
+  /** The laptop's tunnel addresses. */
+  tunnel: "100.64.0.2",
+  tunnel6: "fd00:2021:1111::2",
+});
+
+/**
+ * The Firezone scenario with a tunnel that carries traffic: `tun0` is a veth to a second peer
+ * namespace standing for the VPN's far end, which holds the {@linkcode INTERNET} addresses on its
+ * end of the link (so ARP and neighbour discovery for them work through the on-link defaults).
+ * Returns the LAN peer and the VPN peer namespaces.
+ */
+export async function firezoneWithTunnel(ns: Netns): Promise<{ lan: Netns; vpn: Netns }> {
+  const lan = await lanOnly(ns);
+  const vpn = await ns.connectPeer({
+    localIf: "tun0",
+    peerIf: "vpn0",
+    localAddress: `${INTERNET.tunnel}/32`,
+  });
+  await ns.ip("-6", "address", "add", `${INTERNET.tunnel6}/128`, "dev", "tun0", "nodad");
+  for (const address of INTERNET.v4) await vpn.ip("address", "add", `${address}/32`, "dev", "vpn0");
+  for (const address of INTERNET.v6) {
+    await vpn.ip("-6", "address", "add", `${address}/128`, "dev", "vpn0", "nodad");
+  }
+  await vpn.ip("route", "add", `${INTERNET.tunnel}/32`, "dev", "vpn0");
+  await vpn.ip("-6", "route", "add", `${INTERNET.tunnel6}/128`, "dev", "vpn0");
+  await firezoneTable(ns);
+  return { lan, vpn };
+}
+
+/** Table 539098368 with the VPN's routes through `tun0` and Firezone's rules in front of main. */
+async function firezoneTable(ns: Netns): Promise<void> {
   await ns.ip("route", "add", "default", "dev", "tun0", "table", FIREZONE_TABLE);
   await ns.ip("route", "add", "100.64.0.0/11", "dev", "tun0", "table", FIREZONE_TABLE);
   await ns.ip("-6", "route", "add", "default", "dev", "tun0", "table", FIREZONE_TABLE);
@@ -78,7 +117,32 @@ export async function firezone(ns: Netns): Promise<Netns> {
       "32765",
     );
   }
-  return peer;
+}
+
+/**
+ * Whether a TCP connection from `ns` to `host` (served by `server`, a namespace holding `host`)
+ * carries data: a one-shot server answers "hi".
+ */
+export async function tcpReaches(ns: Netns, server: Netns, host: string, port = 7000) {
+  const listener = server.spawn([
+    Deno.execPath(),
+    "eval",
+    `const l = Deno.listen({ hostname: ${JSON.stringify(host)}, port: ${port} });
+     console.error("up");
+     for await (const c of l) { await c.write(new TextEncoder().encode("hi")); c.close(); }`,
+  ]);
+  try {
+    await listener.waitForLine(/up/, { timeoutMs: 10_000 });
+    const client = await ns.exec([
+      Deno.execPath(),
+      "eval",
+      `const c = await Deno.connect({ hostname: ${JSON.stringify(host)}, port: ${port} });
+       const b = new Uint8Array(2); await c.read(b); console.log(new TextDecoder().decode(b));`,
+    ], { timeoutMs: 10_000 });
+    return client.stdout.trim() === "hi";
+  } finally {
+    await listener.stop(2000);
+  }
 }
 
 /** `ip -j route show table T` for both families. */

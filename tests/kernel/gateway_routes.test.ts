@@ -3,25 +3,33 @@
  * LAN are copied (with their gateway), none with `--exclude`, and they go again without the flag.
  */
 
-import { deepEqual, equal, match } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { firezone, FIREZONE_TABLE, type IpRoute, LAN, tableRoutes } from "./firezone.ts";
 import { linkmirror } from "./linkmirror.ts";
 import { kernelTest, type Netns } from "./netns.ts";
 
-/** linkmirror's copies as `dst [via gw] dev d [metric m]`, sorted. */
+/** Copies sit at their source's metric plus 2^31. */
+const COPY_OFFSET = 2 ** 31;
+
+/**
+ * linkmirror's copies as `dst [via gw] dev d [metric m]`, sorted, with `m` the source's metric
+ * (the copy's minus 2^31; a copy below the offset fails the test).
+ */
 async function copies(ns: Netns): Promise<string[]> {
-  return (await tableRoutes(ns)).filter((r: IpRoute) => r.protocol === "77").map((r) =>
-    `${r.dst}${r.gateway ? ` via ${r.gateway}` : ""} dev ${r.dev}${
-      r.metric && r.metric !== 256 && r.metric !== 1024 ? ` metric ${r.metric}` : ""
-    }`
-  ).sort();
+  return (await tableRoutes(ns)).filter((r: IpRoute) => r.protocol === "77").map((r) => {
+    ok((r.metric ?? 0) >= COPY_OFFSET, `copy ${r.dst} below the metric offset: ${r.metric}`);
+    const metric = (r.metric ?? 0) - COPY_OFFSET;
+    return `${r.dst}${r.gateway ? ` via ${r.gateway}` : ""} dev ${r.dev}${
+      metric && metric !== 256 && metric !== 1024 ? ` metric ${metric}` : ""
+    }`;
+  }).sort();
 }
 
 const ON_LINK = [`${LAN.prefix} dev lan0`, `${LAN.prefix6} dev lan0`, "fe80::/64 dev lan0"];
 const VIA_LAN = [
   "10.20.0.0/16 via 192.168.188.254 dev lan0",
   "10.30.0.0/24 via 192.168.188.253 dev lan0 metric 50",
-  "2001:db8:99::/48 via fe80::1 dev lan0",
+  "fd00:99::/48 via fe80::1 dev lan0",
 ];
 
 /** Firezone, plus routed LAN subnets in main and routes that must never be copied. */
@@ -39,7 +47,7 @@ async function routedLans(ns: Netns): Promise<void> {
     "metric",
     "50",
   );
-  await ns.ip("-6", "route", "add", "2001:db8:99::/48", "via", "fe80::1", "dev", LAN.dev);
+  await ns.ip("-6", "route", "add", "fd00:99::/48", "via", "fe80::1", "dev", LAN.dev);
   // Never: the default route, a gateway off every mirrored LAN, a route via the VPN's device.
   await ns.ip("route", "add", "default", "via", LAN.peer, "dev", LAN.dev);
   await ns.ip("route", "add", "10.40.0.0/16", "via", "172.16.9.9", "dev", LAN.dev, "onlink");
@@ -97,7 +105,7 @@ kernelTest(
       "--exclude",
       "10.0.0.0/8",
       "--exclude",
-      "2001:db8:99::/48",
+      "fd00:99::/48",
     ]);
     equal(wide.code, 0, wide.stderr);
     deepEqual(await copies(ns), [...ON_LINK].sort());

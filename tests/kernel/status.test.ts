@@ -29,7 +29,7 @@ kernelTest("status --json matches the kernel's tables after a scripted sequence"
   const sync = await linkmirror(ns, ["sync"]);
   equal(sync.code, 0, sync.stderr);
 
-  // A copy deleted by hand, a stale copy, and a LAN whose prefix a foreign route holds.
+  // A copy deleted by hand, a stale copy, and a LAN whose prefix the VPN routes itself.
   await ns.ip("-6", "route", "del", LAN.prefix6, "dev", LAN.dev, "table", FIREZONE_TABLE);
   await ns.ip(
     "route",
@@ -57,7 +57,14 @@ kernelTest("status --json matches the kernel's tables after a scripted sequence"
   deepEqual(keys(t.owned), keys(ours), "owned = the routes of proto 77 that ip lists");
   deepEqual(keys(t.stale), ["10.99.0.0/16 lan0"]);
   deepEqual(keys(t.missing), [`${LAN.prefix6} lan0`]);
-  deepEqual(t.conflicts.map((c) => [c.wanted.dst, keys(c.existing)]), [
+  deepEqual(t.conflicts, []);
+  const wins = t.excluded.filter((e) => e.reason === "vpn-route-wins");
+  deepEqual(wins.map((e) => [e.route.dst, e.vpnRoute?.dst, e.vpnRoute?.dev]), [
+    ["192.168.50.0/24", "192.168.50.0/24", "tun0"],
+  ]);
+  // With --precedence lan, the same route is a conflict.
+  const lanFirst = (await status(ns, ["--precedence", "lan"], none)).tables[0];
+  deepEqual(lanFirst.conflicts.map((c) => [c.wanted.dst, keys(c.existing)]), [
     ["192.168.50.0/24", ["192.168.50.0/24 tun0"]],
   ]);
   const main = [
@@ -73,14 +80,22 @@ kernelTest("status --json matches the kernel's tables after a scripted sequence"
 
   const text = await linkmirror(ns, ["status"], { env: none });
   equal(text.code, 0, text.stderr);
-  match(text.stdout, /^table 539098368 firezone: out of sync: 1 missing, 1 stale, 1 conflict\n/);
+  match(text.stdout, /^table 539098368 firezone: out of sync: 1 missing, 1 stale\n/);
+  match(
+    text.stdout,
+    /excluded +192\.168\.50\.0\/24 dev lan0 .*vpn-route-wins: 192\.168\.50\.0\/24 dev tun0/,
+  );
   match(text.stdout, /daemon: not running \(no state file/);
 
   equal((await linkmirror(ns, ["sync"])).code, 0);
   const after = (await status(ns, [], none)).tables[0];
   equal(after.inSync, true);
   deepEqual([after.missing, after.stale], [[], []]);
-  equal(after.conflicts.length, 1, "the conflict stays: linkmirror never touches that route");
+  equal(
+    after.excluded.filter((e) => e.reason === "vpn-route-wins").length,
+    1,
+    "the VPN's route stays and keeps winning: linkmirror never touches it",
+  );
   deepEqual(
     keys(after.owned),
     keys((await tableRoutes(ns)).filter((r: IpRoute) => r.protocol === "77")),

@@ -105,36 +105,42 @@ kernelTest("sync deletes copies whose source is gone, and only those", async (ns
   ok(left.some((r) => r.startsWith("10.10.0.0/24")));
 });
 
-kernelTest("a foreign route on the wanted prefix is a conflict and is left alone", async (ns) => {
-  await firezone(ns);
-  await ns.ip("route", "add", "10.20.0.0/24", "dev", LAN.dev);
-  // The VPN itself routes 10.20.0.0/24 into the tunnel: that wins, linkmirror reports it.
-  await ns.ip(
-    "route",
-    "add",
-    "10.20.0.0/24",
-    "dev",
-    "tun0",
-    "table",
-    FIREZONE_TABLE,
-    "proto",
-    "static",
-  );
-  const before = foreign(await tableRoutes(ns));
-  const run = await linkmirror(ns, ["sync"]);
-  equal(run.code, 0, run.stderr);
-  match(run.stdout, /1 conflicts/);
-  ok(
-    logLines(run.stderr).some((l) =>
-      l.severity === "WARN" && String(l.message).startsWith("Conflict")
-    ),
-  );
-  deepEqual(foreign(await tableRoutes(ns)), before);
-  const plan = JSON.parse((await linkmirror(ns, ["plan", "--json"])).stdout);
-  equal(plan.conflicts.length, 1);
-  equal(plan.conflicts[0].wanted.dst, "10.20.0.0/24");
-  equal(plan.conflicts[0].existing[0].dev, "tun0");
-});
+kernelTest(
+  "--precedence lan: a foreign route on the wanted prefix is a conflict, left alone",
+  async (ns) => {
+    await firezone(ns);
+    await ns.ip("route", "add", "10.20.0.0/24", "dev", LAN.dev);
+    // The VPN itself routes 10.20.0.0/24 into the tunnel: that wins, linkmirror reports it (by
+    // default it is not even a conflict: the VPN's route wins, see security_precedence.test.ts).
+    await ns.ip(
+      "route",
+      "add",
+      "10.20.0.0/24",
+      "dev",
+      "tun0",
+      "table",
+      FIREZONE_TABLE,
+      "proto",
+      "static",
+    );
+    const before = foreign(await tableRoutes(ns));
+    const run = await linkmirror(ns, ["sync", "--precedence", "lan"]);
+    equal(run.code, 0, run.stderr);
+    match(run.stdout, /1 conflicts/);
+    ok(
+      logLines(run.stderr).some((l) =>
+        l.severity === "WARN" && String(l.message).startsWith("Conflict")
+      ),
+    );
+    deepEqual(foreign(await tableRoutes(ns)), before);
+    const plan = JSON.parse(
+      (await linkmirror(ns, ["plan", "--json", "--precedence", "lan"])).stdout,
+    );
+    equal(plan.conflicts.length, 1);
+    equal(plan.conflicts[0].wanted.dst, "10.20.0.0/24");
+    equal(plan.conflicts[0].existing[0].dev, "tun0");
+  },
+);
 
 kernelTest(
   "routes of another protocol are never deleted, even when they look like copies",

@@ -3,7 +3,9 @@
  * their routing — addresses (IPv4 and IPv6, one or several per link) come and go, links go down
  * and up, carriers drop, routes are added and deleted by hand in `main` and (with foreign
  * protocols) in the VPN's table, the VPN flushes and refills its table or restarts, laptops roam,
- * interfaces appear and vanish.
+ * interfaces appear and vanish; a hostile LAN puts on-link routes for public space into main
+ * (DHCP option 121's split default, a /1 lease, a router advertisement's `2000::/3`, a public
+ * /24), and the VPN adds resources covering a LAN or its own catch-alls.
  *
  * A step is plain data (a label and the `ip` commands it runs), so that a failing run can be
  * printed, replayed and shrunk. The generator keeps a rough model of the host only to pick
@@ -229,6 +231,7 @@ export class StepGenerator {
         copyDel: 4,
         vpnFlush: 3,
         vpnRestart: 2,
+        hostile: 4,
         linkAdd: 3,
         linkDel: 2,
         sysctl: 1,
@@ -380,6 +383,8 @@ export class StepGenerator {
       }
       case "mainAdd":
         return this.#mainAdd();
+      case "hostile":
+        return this.#hostile();
       case "mainDel": {
         if (model.main.length === 0) return undefined;
         const route = r.pick(model.main);
@@ -539,31 +544,31 @@ export class StepGenerator {
       }
       case "pref6":
         family = 6;
-        spec = ["-6", `2001:db8:54:${i}::/64`, "dev", dev, "pref", r.pick(["low", "high"])];
+        spec = ["-6", `fd00:54:${i}::/64`, "dev", dev, "pref", r.pick(["low", "high"])];
         if (r.chance(0.4)) spec.push("mtu", String(r.pick([1280, 1400])));
         verb = r.weighted({ add: 3, replace: 3 });
         break;
       case "onlink6":
         family = 6;
-        spec = ["-6", `2001:db8:50:${i}::/64`, "dev", dev];
+        spec = ["-6", `fd00:50:${i}::/64`, "dev", dev];
         if (r.chance(0.4)) spec.push("metric", String(r.pick([100, 256, 2048])));
         verb = r.weighted({ add: 6, replace: 2, append: 1 });
         break;
       case "src6": {
         if (link.v6.length === 0) return undefined;
         family = 6;
-        spec = ["-6", `2001:db8:53:${i}::/64`, "dev", dev, "src", r.pick(link.v6).split("/")[0]];
+        spec = ["-6", `fd00:53:${i}::/64`, "dev", dev, "src", r.pick(link.v6).split("/")[0]];
         break;
       }
       case "expires6":
         // RA-style lifetime, longer than a run: the kernel's expiry and garbage collection would
         // change main behind the checks' back.
         family = 6;
-        spec = ["-6", `2001:db8:52:${i}::/64`, "dev", dev, "expires", String(r.between(600, 3600))];
+        spec = ["-6", `fd00:52:${i}::/64`, "dev", dev, "expires", String(r.between(600, 3600))];
         break;
       case "gateway6":
         family = 6;
-        spec = ["-6", `2001:db8:51:${i}::/64`, "via", "fe80::1", "dev", dev];
+        spec = ["-6", `fd00:51:${i}::/64`, "via", "fe80::1", "dev", dev];
         break;
       case "lanMetric": {
         const prefixes = this.#lanPrefixes(4);
@@ -588,6 +593,47 @@ export class StepGenerator {
     return step(`${verb} in main: ${spec.join(" ")}`, routeCommand(verb, spec));
   }
 
+  /**
+   * A hostile LAN: an on-link route for public space in main (as DHCP option 121, a router
+   * advertisement or a /1 lease put there), or a /1 address. linkmirror must never copy them.
+   */
+  #hostile(): Step | undefined {
+    const r = this.#random;
+    const links = this.#existing((l) => l.up);
+    if (links.length === 0) return undefined;
+    const dev = r.pick(links);
+    const kind = r.weighted({ split: 3, lease: 1, ra: 2, public24: 2, cgnat: 1, slaac48: 1 });
+    let spec: string[];
+    let family: 4 | 6 = 4;
+    switch (kind) {
+      case "split":
+        spec = [r.pick(["0.0.0.0/1", "128.0.0.0/1"]), "dev", dev, "proto", "dhcp", "metric", "100"];
+        break;
+      case "lease": {
+        // A DHCP lease with a /1 netmask: the kernel adds 128.0.0.0/1 on-link.
+        const address = `130.0.${r.int(200)}.${r.between(2, 250)}/1`;
+        this.#model.links.get(dev)!.v4.push(address);
+        return step(`a /1 lease: ${address} on ${dev}`, ["address", "add", address, "dev", dev]);
+      }
+      case "ra":
+        family = 6;
+        spec = ["-6", r.pick(["2000::/3", "2606:4700::/64"]), "dev", dev, "proto", "ra"];
+        break;
+      case "public24":
+        spec = [r.pick(["1.1.1.0/24", "198.51.100.0/24", "8.8.8.0/24"]), "dev", dev];
+        break;
+      case "cgnat":
+        spec = ["100.64.0.0/10", "dev", dev, "metric", "300"];
+        break;
+      default:
+        // A global IPv6 prefix shorter than /64 around the host's own address: still refused.
+        family = 6;
+        spec = ["-6", "2001:db8::/48", "dev", dev, "metric", "300"];
+    }
+    this.#model.main.push({ spec, family, dev });
+    return step(`hostile LAN, in main: ${spec.join(" ")}`, routeCommand("add", spec));
+  }
+
   #sysctl(): Step | undefined {
     const r = this.#random;
     const links = this.#existing();
@@ -605,7 +651,15 @@ export class StepGenerator {
     const proto = r.pick(FOREIGN_PROTOCOLS);
     const i = r.int(6);
     const table = r.chance(0.7) ? "{table}" : "{table2}";
-    const kind = r.weighted({ conflict: 4, replace: 2, unrelated: 2, onLan: 1, conflict6: 2 });
+    const kind = r.weighted({
+      conflict: 4,
+      replace: 2,
+      unrelated: 2,
+      onLan: 1,
+      conflict6: 2,
+      resource: 3,
+      catchAll: 2,
+    });
     let spec: string[];
     let family: 4 | 6 = 4;
     let dev = "tun0";
@@ -623,6 +677,26 @@ export class StepGenerator {
       case "unrelated":
         spec = [`10.60.${i}.0/24`, "dev", "tun0", "table", table, "proto", proto];
         break;
+      case "resource": {
+        // A resource behind the VPN covering a LAN: the VPN's route wins, the copy goes.
+        if (r.chance(0.3)) {
+          family = 6;
+          spec = ["-6", r.pick(["fd00::/8", "2001:db8::/32"]), "dev", "tun0", "table", table];
+          spec.push("proto", proto);
+        } else {
+          const prefix = r.pick(["192.168.0.0/16", "10.0.0.0/8", "10.20.0.0/16", "172.16.0.0/12"]);
+          spec = [prefix, "dev", "tun0", "table", table, "proto", proto];
+        }
+        break;
+      }
+      case "catchAll": {
+        // The VPN's split default or 2000::/3: catch-alls, copies stay.
+        const prefix = r.pick(["0.0.0.0/1", "128.0.0.0/1", "2000::/3", "::/1"]);
+        family = prefix.includes(":") ? 6 : 4;
+        spec = [...(family === 6 ? ["-6"] : []), prefix, "dev", "tun0", "table", table];
+        spec.push("proto", proto);
+        break;
+      }
       case "onLan": {
         const links = this.#existing((l) => l.up);
         if (links.length === 0) return undefined;

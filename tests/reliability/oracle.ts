@@ -9,11 +9,18 @@
  * multipath route; nexthop objects are not made by the model) has an output interface that is
  * not the loopback; (IPv4) its scope is link, or link or global for a multipath route. Per target
  * table: not if one of its interfaces is one the table's own (foreign) routes use; not if a
- * foreign route in the table has the same prefix (a conflict); not twice for one kernel identity
- * (IPv4: prefix, tos, metric; IPv6: prefix, metric, device), the first in dump order winning. A
- * copy keeps prefix, device or hops (with weights), preferred source, metric, scope, metrics
- * (mtu, advmss...), realms, IPv6 preference and whether it expires, and carries linkmirror's
- * protocol. Nothing else of linkmirror's may be in the table.
+ * foreign route in the table has the same prefix (a conflict); and (the security issue) only if
+ * its destination is local address space — inside 10/8, 172.16/12, 192.168/16, 169.254/16,
+ * fc00::/7, fe80::/10 or an allowed prefix and not broader than it, or an IPv6 prefix of length
+ * 64 or more holding a global address the host has on the route's device — and, under precedence
+ * `vpn` (the default), only if the longest foreign route of the table covering the prefix (equal
+ * or broader) is a catch-all (a default route, 0.0.0.0/1, 128.0.0.0/1, ::/1, 8000::/1, 2000::/3)
+ * or there is none; not twice for one kernel identity (IPv4: prefix, tos, metric; IPv6: prefix,
+ * metric, device), the first in dump order winning. A copy keeps prefix, device or hops (with
+ * weights), preferred source, scope, metrics (mtu, advmss...), realms, IPv6 preference and
+ * whether it expires, has the source's metric plus 2^31 (at most 2^32 - 1; IPv6 without one
+ * counts 1024), and carries linkmirror's protocol. Nothing else of linkmirror's may be in the
+ * table.
  *
  * @module
  */
@@ -56,6 +63,12 @@ export interface FamilyRoute extends IpRoute {
   family: 4 | 6;
 }
 
+/** One interface's addresses as `ip -j address` prints them (the fields the oracle reads). */
+export interface IpAddressLink {
+  ifname: string;
+  addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
+}
+
 /** What the oracle reads from a namespace. */
 export interface HostState {
   /** `main`, IPv4 then IPv6, in dump order. */
@@ -64,6 +77,8 @@ export interface HostState {
   targets: Map<string, FamilyRoute[]>;
   /** Every link. */
   links: IpLink[];
+  /** Every interface's addresses (absent: none). */
+  addresses?: IpAddressLink[];
 }
 
 /** Reads `ip -j -d route show table TABLE` for one family; a table that does not exist is empty. */
@@ -79,17 +94,18 @@ export async function readTable(ns: Netns, table: string, family: 4 | 6): Promis
 
 /** Reads main, the target tables and the links. */
 export async function readHostState(ns: Netns, tables: readonly string[]): Promise<HostState> {
-  const [main4, main6, links] = await Promise.all([
+  const [main4, main6, links, addresses] = await Promise.all([
     readTable(ns, "main", 4),
     readTable(ns, "main", 6),
     ns.ipJson<IpLink[]>("link", "show"),
+    ns.ipJson<IpAddressLink[]>("address", "show"),
   ]);
   const targets = new Map<string, FamilyRoute[]>();
   for (const table of tables) {
     const [v4, v6] = await Promise.all([readTable(ns, table, 4), readTable(ns, table, 6)]);
     targets.set(table, [...v4, ...v6]);
   }
-  return { main: [...main4, ...main6], targets, links };
+  return { main: [...main4, ...main6], targets, links, addresses };
 }
 
 /** The destination with its prefix length: `default` and host routes made explicit. */
@@ -100,6 +116,92 @@ export function prefixOf(route: FamilyRoute): string {
 
 function metricOf(route: FamilyRoute): number {
   return route.metric ?? (route.family === 6 ? 1024 : 0);
+}
+
+/** What a copy's metric adds to its source's, and the largest metric. */
+const OFFSET = 2 ** 31;
+const MAX_METRIC = 2 ** 32 - 1;
+
+/** An address as a number of 32 or 128 bits. */
+function addressBits(address: string): bigint {
+  if (!address.includes(":")) {
+    return address.split(".").reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
+  }
+  const [head, tail = ""] = address.split("::");
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const groups = address.includes("::")
+    ? [...h, ...Array(8 - h.length - t.length).fill("0"), ...t]
+    : h;
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+/** A prefix as (family width, network bits, length). */
+interface Net {
+  width: number;
+  bits: bigint;
+  len: number;
+}
+
+function netOf(prefix: string): Net {
+  const [address, len] = prefix.split("/");
+  const width = address.includes(":") ? 128 : 32;
+  return { width, bits: addressBits(address), len: len === undefined ? width : Number(len) };
+}
+
+/** Whether `outer` contains `inner` (same family, not longer, same leading bits). */
+function contains(outer: Net, inner: Net): boolean {
+  if (outer.width !== inner.width || outer.len > inner.len) return false;
+  const shift = BigInt(outer.width - outer.len);
+  return (outer.bits >> shift) === (inner.bits >> shift);
+}
+
+/** The ranges mirrored by default. */
+const LOCAL_RANGES = [
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "169.254.0.0/16",
+  "fc00::/7",
+  "fe80::/10",
+];
+
+/** The VPN routes that are no resource. */
+const CATCH_ALLS = ["0.0.0.0/1", "128.0.0.0/1", "::/1", "8000::/1", "2000::/3"];
+
+/** Whether `route` of main is local address space (see the module comment). */
+export function isLocalSpace(
+  route: FamilyRoute,
+  addresses: readonly IpAddressLink[],
+  allow: readonly string[] = [],
+): boolean {
+  const dst = netOf(prefixOf(route));
+  if ([...LOCAL_RANGES, ...allow].some((r) => contains(netOf(r), dst))) return true;
+  if (route.family !== 6 || dst.len < 64) return false;
+  const link = addresses.find((l) => l.ifname === route.dev);
+  return (link?.addr_info ?? []).some((a) =>
+    a.family === "inet6" && a.scope === "global" && contains(dst, netOf(a.local))
+  );
+}
+
+/**
+ * Under precedence `vpn`: the foreign route of a table that keeps a copy of `route` out (the
+ * longest covering one, when it is not a catch-all), or undefined.
+ */
+export function vpnRouteWinning(
+  route: FamilyRoute,
+  foreign: readonly FamilyRoute[],
+): FamilyRoute | undefined {
+  const dst = netOf(prefixOf(route));
+  let best: FamilyRoute | undefined;
+  let bestLen = -1;
+  for (const r of foreign) {
+    if (r.family !== route.family) continue;
+    const net = netOf(prefixOf(r));
+    if (contains(net, dst) && net.len > bestLen) [best, bestLen] = [r, net.len];
+  }
+  if (best === undefined || bestLen === 0) return undefined;
+  return CATCH_ALLS.includes(prefixOf(best)) ? undefined : best;
 }
 
 /** A copy (wanted or found) as one comparable line: everything a copy must carry. */
@@ -122,6 +224,11 @@ export function copyLine(route: FamilyRoute): string {
 /** The output interfaces of a route: its own, or each hop's. */
 function devicesOf(route: FamilyRoute): (string | undefined)[] {
   return route.nexthops !== undefined ? route.nexthops.map((h) => h.dev) : [route.dev];
+}
+
+/** The copy of a source route, as the line {@linkcode copyLine} gives for it in a table. */
+export function wantedCopyLine(source: FamilyRoute): string {
+  return copyLine({ ...source, metric: Math.min(metricOf(source) + OFFSET, MAX_METRIC) });
 }
 
 /** Whether `route` is linkmirror's. */
@@ -168,6 +275,10 @@ export interface OracleOptions {
   protocol?: string;
   /** Families mirrored. Default both. */
   families?: readonly (4 | 6)[];
+  /** `--allow-prefix` prefixes. Default none. */
+  allowPrefixes?: readonly string[];
+  /** `--precedence`. Default `vpn`. */
+  precedence?: "vpn" | "lan";
 }
 
 /** The copies `table` must hold in `state`, by the rules in the module comment. */
@@ -192,7 +303,9 @@ export function expectedCopies(
   for (const route of state.main) {
     if (!families.includes(route.family)) continue;
     if (sourceRejection(route, state.links, protocol) !== undefined) continue;
+    if (!isLocalSpace(route, state.addresses ?? [], options.allowPrefixes)) continue;
     if (devicesOf(route).some((dev) => vpnDevices.has(dev ?? ""))) continue;
+    if ((options.precedence ?? "vpn") === "vpn" && vpnRouteWinning(route, foreign)) continue;
     const prefix = `${route.family} ${prefixOf(route)}`;
     if (held.has(prefix)) {
       conflicts.push(prefix);
@@ -203,7 +316,7 @@ export function expectedCopies(
       : `${prefix} metric ${metricOf(route)} dev ${route.dev}`;
     if (identities.has(identity)) continue;
     identities.add(identity);
-    copies.push(copyLine({ ...route, family: route.family }));
+    copies.push(wantedCopyLine(route));
   }
   return { copies: copies.sort(), conflicts: [...new Set(conflicts)].sort() };
 }
