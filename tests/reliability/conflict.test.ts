@@ -39,7 +39,9 @@ function addsOf(daemon: NetnsProcess, prefix: string): number {
 
 kernelTest("a foreign route on a mirrored prefix is reported and never touched", async (ns) => {
   await firezone(ns);
-  const daemon = await startWatch(ns);
+  // With --precedence lan: by default the VPN's route simply wins, without a conflict (see
+  // tests/kernel/security_precedence.test.ts); here the conflict handling is under test.
+  const daemon = await startWatch(ns, ["--precedence", "lan"]);
 
   // Another process claims the LAN's prefixes in the VPN's table (IPv4 and IPv6).
   await ns.ip(
@@ -80,7 +82,8 @@ kernelTest("a foreign route on a mirrored prefix is reported and never touched",
   deepEqual((await routesFor(ns, 6, LAN.prefix6)).map((r) => r.protocol), ["dhcp"]);
   deepEqual(foreignSnapshot(await readHostState(ns, TABLES)), foreign);
 
-  // The other process replaces the IPv4 route by one of its own on the same key as a copy.
+  // The other process replaces the IPv4 route by one of its own at metric 0 (the key copies had
+  // before they moved to the source metric + 2^31).
   await ns.ip("route", "del", LAN.prefix, "table", FIREZONE_TABLE, "proto", "static");
   await waitFor(async () => (await routesFor(ns, 4, LAN.prefix)).some((r) => r.protocol === "77"), {
     message: "the copy back once the prefix is free",
