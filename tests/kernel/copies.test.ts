@@ -81,29 +81,29 @@ const KINDS: Kind[] = [
   },
   {
     name: "IPv6 metrics and preference",
-    dst: "2001:db8:65::/64",
+    dst: "fd00:65::/64",
     family: "-6",
-    add: ["2001:db8:65::/64", "dev", LAN.dev, "mtu", "1300", "hoplimit", "9", "pref", "high"],
+    add: ["fd00:65::/64", "dev", LAN.dev, "mtu", "1300", "hoplimit", "9", "pref", "high"],
   },
   {
     name: "IPv6 RA-style with expiry",
-    dst: "2001:db8:66::/64",
+    dst: "fd00:66::/64",
     family: "-6",
-    add: ["2001:db8:66::/64", "dev", LAN.dev, "expires", "600", "pref", "low", "proto", "ra"],
+    add: ["fd00:66::/64", "dev", LAN.dev, "expires", "600", "pref", "low", "proto", "ra"],
   },
   {
     name: "IPv6 multipath via gateways on both LANs",
-    dst: "2001:db8:62::/64",
+    dst: "fd00:62::/64",
     family: "-6",
     add: words(
-      `2001:db8:62::/64 nexthop via ${LAN.peer6} dev ${LAN.dev} weight 3 ${IPV6_HOP2}`,
+      `fd00:62::/64 nexthop via ${LAN.peer6} dev ${LAN.dev} weight 3 ${IPV6_HOP2}`,
     ),
   },
   {
     name: "IPv6 nexthop object",
-    dst: "2001:db8:61::/64",
+    dst: "fd00:61::/64",
     family: "-6",
-    add: ["2001:db8:61::/64", "nhid", "20"],
+    add: ["fd00:61::/64", "nhid", "20"],
   },
 ];
 
@@ -134,19 +134,28 @@ async function routeLine(ns: Netns, kind: Kind, table: string): Promise<string> 
 }
 
 /**
- * The copy's metric for a source's: the same. (If the planner's precedence rules ever give copies
- * an offset, this is the one place to say so.)
+ * The copy's metric for a source's: the source's plus 2^31, at most 2^32 - 1 (docs/security.md:
+ * copies never block or beat the VPN's own routes). IPv4 without a metric counts 0.
  */
-function copyMetric(source: number | undefined): number | undefined {
-  return source;
+function copyMetric(source: number): number {
+  return Math.min(source + 2 ** 31, 2 ** 32 - 1);
 }
 
-/** A route line without what differs by design, and with the metric as the copy must have it. */
+/**
+ * A route line without what differs by design (protocol, the countdown of `expires`); for a
+ * copy (`copy`), with its metric taken back to the source's, after checking it is
+ * {@linkcode copyMetric} of a metric (absent when that is IPv4's 0).
+ */
 function normal(line: string, copy = false): string {
-  const metric = Number(/ metric (\d+)/.exec(line)?.[1] ?? NaN);
-  const wanted = copy ? metric : copyMetric(Number.isNaN(metric) ? undefined : metric);
-  return line.replace(/ proto \S+/, " proto P").replace(/ expires \d+sec/, " expires Nsec")
-    .replace(/ metric \d+/, wanted === undefined ? "" : ` metric ${wanted}`);
+  let out = line.replace(/ proto \S+/, " proto P").replace(/ expires \d+sec/, " expires Nsec");
+  if (copy) {
+    out = out.replace(/ metric (\d+)/, (_, m) => {
+      const source = Number(m) >= 2 ** 32 - 1 ? Number(m) : Number(m) - 2 ** 31;
+      ok(copyMetric(source) === Number(m), `${line}: a copy's metric is its source's + 2^31`);
+      return source === 0 && !line.includes(":") ? "" : ` metric ${source}`;
+    });
+  }
+  return out;
 }
 
 kernelTest(
@@ -173,7 +182,8 @@ kernelTest(
 
 /** Starts `ip monitor route` and waits until it demonstrably receives events. */
 async function monitor(ns: Netns): Promise<NetnsProcess> {
-  const mon = ns.spawn(["ip", "monitor", "route"]);
+  // Line-buffered: into a pipe, ip holds its output back in a buffer.
+  const mon = ns.spawn(["stdbuf", "-oL", "ip", "monitor", "route"]);
   await waitFor(async () => {
     await ns.ip("route", "replace", "10.255.255.1", "dev", LAN.dev, "table", "7");
     return mon.stdoutLines.some((l) => l.includes("10.255.255.1"));
@@ -191,8 +201,8 @@ kernelTest("sync: a change in main replaces the copy in place, never delete + ad
     ["-4", ["10.65.0.0/24", "dev", LAN.dev, "mtu", "1300", "advmss", "1200", "realm", "9"]],
     ["-4", ["10.60.0.0/24", "nexthop", "dev", LAN.dev, "weight", "7", "nexthop", "dev", LAN1.dev]],
     ["-4", ["10.61.0.0/24", "nhid", "11"]],
-    ["-6", ["2001:db8:65::/64", "dev", LAN.dev, "mtu", "1280", "pref", "low"]],
-    ["-6", words(`2001:db8:62::/64 nexthop via ${LAN.peer6} dev ${LAN.dev} ${IPV6_HOP2} weight 4`)],
+    ["-6", ["fd00:65::/64", "dev", LAN.dev, "mtu", "1280", "pref", "low"]],
+    ["-6", words(`fd00:62::/64 nexthop via ${LAN.peer6} dev ${LAN.dev} ${IPV6_HOP2} weight 4`)],
   ];
   for (const [family, spec] of changes) await ns.ip(family, "route", "replace", ...spec);
   const run = await linkmirror(ns, ["sync", "--include-gateway-routes"]);
@@ -207,7 +217,7 @@ kernelTest("sync: a change in main replaces the copy in place, never delete + ad
   }
   // The replaces' own notifications are in: the last one names the IPv6 copy's new mtu.
   await waitFor(
-    () => mon.stdoutLines.some((l) => /2001:db8:65::\/64 .*table 539098368.*mtu 1280/.test(l)),
+    () => mon.stdoutLines.some((l) => /fd00:65::\/64 .*table 539098368.*mtu 1280/.test(l)),
     {
       message: "the notification of the last replace",
     },
@@ -225,7 +235,7 @@ kernelTest("sync alone: an RA-style copy expires with its source", async (ns) =>
     "-6",
     "route",
     "add",
-    "2001:db8:67::/64",
+    "fd00:67::/64",
     "dev",
     LAN.dev,
     "expires",
@@ -240,16 +250,16 @@ kernelTest("sync alone: an RA-style copy expires with its source", async (ns) =>
     "show",
     "table",
     FIREZONE_TABLE,
-    "2001:db8:67::/64",
+    "fd00:67::/64",
   );
   ok(copy?.expires !== undefined && copy.expires <= 4, `the copy expires: ${JSON.stringify(copy)}`);
   // No linkmirror runs any more: the kernel removes the copy on its own.
   await waitFor(async () => {
-    const left = await ns.ip("-6", "route", "show", "table", FIREZONE_TABLE, "2001:db8:67::/64");
+    const left = await ns.ip("-6", "route", "show", "table", FIREZONE_TABLE, "fd00:67::/64");
     return left.trim() === "";
   }, { timeoutMs: 60_000, message: "the copy to expire" });
   await waitFor(
-    async () => (await ns.ip("-6", "route", "show", "2001:db8:67::/64")).trim() === "",
+    async () => (await ns.ip("-6", "route", "show", "fd00:67::/64")).trim() === "",
     { timeoutMs: 60_000, message: "the source to expire too" },
   );
 });
