@@ -184,9 +184,12 @@ kernelTest(
 async function monitor(ns: Netns): Promise<NetnsProcess> {
   // Line-buffered: into a pipe, ip holds its output back in a buffer.
   const mon = ns.spawn(["stdbuf", "-oL", "ip", "monitor", "route"]);
+  // A new marker route each try: replacing an identical route sends no second notification.
+  let marker = 0;
   await waitFor(async () => {
-    await ns.ip("route", "replace", "10.255.255.1", "dev", LAN.dev, "table", "7");
-    return mon.stdoutLines.some((l) => l.includes("10.255.255.1"));
+    const address = `10.255.255.${1 + marker++ % 250}`;
+    await ns.ip("route", "replace", address, "dev", LAN.dev, "table", "7");
+    return mon.stdoutLines.some((l) => l.startsWith(`${address} `));
   }, { message: "ip monitor to see a marker route" });
   return mon;
 }
