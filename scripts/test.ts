@@ -131,6 +131,33 @@ export function summary(cases: readonly TestCase[]): string[] {
   return lines;
 }
 
+/**
+ * Waits for `child`, passing SIGINT and SIGTERM on to it (a Ctrl-C reaches it through the
+ * terminal anyway; a SIGTERM sent to this process alone would otherwise leave it running).
+ * Returns the child's status and the signal that interrupted the run, if one did.
+ */
+async function withSignalsForwarded(
+  child: Deno.ChildProcess,
+): Promise<{ status: Deno.CommandStatus; interrupted?: Deno.Signal }> {
+  let received: Deno.Signal | undefined;
+  const forward = (signal: Deno.Signal) => () => {
+    received = signal;
+    try {
+      child.kill(signal);
+    } catch {
+      // It has exited.
+    }
+  };
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((s) => [s, forward(s)] as const);
+  for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
+  try {
+    const status = await child.status;
+    return { status, interrupted: received };
+  } finally {
+    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+  }
+}
+
 async function main(args: string[]): Promise<number> {
   const ci = args.includes("--ci");
   const paths = args.filter((a) => a !== "--ci");
@@ -148,10 +175,12 @@ async function main(args: string[]): Promise<number> {
     runs.push([paths.length ? paths : ["tests/"], junit]);
     const cases: TestCase[] = [];
     for (const [targets, report] of runs) {
-      const run = await new Deno.Command(Deno.execPath(), {
+      const child = new Deno.Command(Deno.execPath(), {
         args: ["test", "--allow-all", "--parallel", `--junit-path=${report}`, ...targets],
         stdin: "null",
-      }).spawn().status;
+      }).spawn();
+      const { status: run, interrupted } = await withSignalsForwarded(child);
+      if (interrupted) return interrupted === "SIGINT" ? 130 : 143;
       code ||= run.code;
       const found = parseJunit(await Deno.readTextFile(report).catch(() => ""));
       // No report: the run broke before the tests (type errors, a crash). One failure.

@@ -37,14 +37,19 @@ function alive(pid: number): boolean {
 
 type Ending = "fail" | "timeout" | Deno.Signal;
 
+const TEST_SCRIPT = new URL("../../scripts/test.ts", import.meta.url).pathname;
+
 async function runFixture(
   ending: Ending,
+  via: "deno test" | "deno task test" = "deno test",
 ): Promise<{ report: LeakReport; code: number; run: string }> {
   const dir = await Deno.makeTempDir({ prefix: "lmt-leak-" });
   const reportPath = `${dir}/report.json`;
   try {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["test", "--allow-all", "--no-check", FIXTURE],
+      args: via === "deno test"
+        ? ["test", "--allow-all", "--no-check", FIXTURE]
+        : ["run", "--allow-all", TEST_SCRIPT, FIXTURE],
       env: {
         LMT_LEAK_MODE: ending === "fail" || ending === "timeout" ? ending : "hang",
         LMT_LEAK_REPORT: reportPath,
@@ -63,7 +68,10 @@ async function runFixture(
     }, { timeoutMs: 60_000, message: "the fixture's report" });
     if (ending !== "fail" && ending !== "timeout") child.kill(ending);
     const { code } = await output;
-    return { report, code, run: `${NETNS_PREFIX}${child.pid}-` };
+    // The namespaces carry the pid of the process that runs the tests.
+    const run = `${NETNS_PREFIX}${report.namespaces[0]?.split("-")[1]}-`;
+    if (via === "deno test") equal(run, `${NETNS_PREFIX}${child.pid}-`);
+    return { report, code, run };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -103,3 +111,22 @@ for (const [ending, expectedCode] of endings) {
     },
   });
 }
+
+Deno.test({
+  ...skipUnless(
+    "SIGTERM to `deno task test` (scripts/test.ts) reaches the tests, and nothing is left",
+    kernelTestSkipReason(),
+  ),
+  async fn() {
+    const { report, code, run } = await runFixture("SIGTERM", "deno task test");
+    equal(code, 143, "scripts/test.ts ends with the signal");
+    await waitFor(
+      async () => (await netnsNames()).every((n) => !n.startsWith(run)),
+      { timeoutMs: 30_000, message: `no namespace ${run}* left` },
+    );
+    await waitFor(() => report.pids.every((pid) => !alive(pid)), {
+      timeoutMs: 30_000,
+      message: `processes ${report.pids} gone`,
+    });
+  },
+});
