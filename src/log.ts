@@ -223,16 +223,30 @@ class CategoryLogger implements Logger {
   }
 }
 
+/**
+ * A writer of whole texts to `stream` (stdout, stderr): each text encoded as UTF-8 and written
+ * synchronously until every byte is out, however short the stream's writes are.
+ *
+ * @example
+ * ```ts
+ * import { writeAllTo } from "./log.ts";
+ * writeAllTo(Deno.stdout)("hello\n");
+ * ```
+ */
+export function writeAllTo(stream: { writeSync(p: Uint8Array): number }): (text: string) => void {
+  const encoder = new TextEncoder();
+  return (text) => {
+    const bytes = encoder.encode(text);
+    let off = 0;
+    while (off < bytes.length) off += stream.writeSync(bytes.subarray(off));
+  };
+}
+
 /** Configures the process-wide logger. Call once, before the first log line. */
 export function setupLogging(options: LoggingOptions = {}): void {
   const format = options.format ?? (Deno.stderr.isTerminal() ? "pretty" : "json");
   const color = format === "pretty" && stderrWantsColor();
-  const encoder = new TextEncoder();
-  const write = options.write ?? ((line: string) => {
-    const bytes = encoder.encode(line);
-    let off = 0;
-    while (off < bytes.length) off += Deno.stderr.writeSync(bytes.subarray(off));
-  });
+  const write = options.write ?? writeAllTo(Deno.stderr);
   sink = {
     lowest: RANK[LEVEL_OF[options.level ?? "info"]],
     write: (record) =>

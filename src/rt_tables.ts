@@ -6,21 +6,23 @@
  * @module
  */
 
-/** Table ids no command may target: unspec, default, main and local. */
+import { RT_TABLE } from "./netlink/constants.ts";
+
+/**
+ * The tables the kernel reserves, by id: unspec, default, main and local. No command may target
+ * one, and none is a VPN's.
+ */
 export const RESERVED_TABLES: ReadonlyMap<number, string> = new Map([
-  [0, "unspec"],
-  [253, "default"],
-  [254, "main"],
-  [255, "local"],
+  [RT_TABLE.UNSPEC, "unspec"],
+  [RT_TABLE.DEFAULT, "default"],
+  [RT_TABLE.MAIN, "main"],
+  [RT_TABLE.LOCAL, "local"],
 ]);
 
-/** Tables every system knows even without an rt_tables file. */
-const BUILTIN: ReadonlyMap<string, number> = new Map([
-  ["unspec", 0],
-  ["default", 253],
-  ["main", 254],
-  ["local", 255],
-]);
+/** Tables every system knows even without an rt_tables file: the reserved ones, by name. */
+export const BUILTIN_TABLES: ReadonlyMap<string, number> = new Map(
+  [...RESERVED_TABLES].map(([id, name]) => [name, id]),
+);
 
 /** A table name or id that does not resolve. */
 export class UnknownTableError extends Error {
@@ -71,7 +73,7 @@ export const RT_TABLES_DIRS: readonly string[] = [
 
 /** Reads every rt_tables file that exists (plus `rt_tables.d/*.conf`) into one name map. */
 export function loadRtTables(dirs: readonly string[] = RT_TABLES_DIRS): Map<string, number> {
-  const names = new Map(BUILTIN);
+  const names = new Map(BUILTIN_TABLES);
   for (const dir of dirs) {
     for (const file of [`${dir}/rt_tables`, ...confFiles(`${dir}/rt_tables.d`)]) {
       let text: string;
@@ -109,7 +111,7 @@ export function confFiles(dir: string): string[] {
  * ```
  */
 export function resolveTable(spec: string, names: ReadonlyMap<string, number>): number {
-  const id = parseTableId(spec) ?? names.get(spec) ?? BUILTIN.get(spec);
+  const id = parseTableId(spec) ?? names.get(spec) ?? BUILTIN_TABLES.get(spec);
   if (id === undefined) throw new UnknownTableError(spec);
   return id;
 }

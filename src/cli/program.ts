@@ -8,7 +8,7 @@
  */
 
 import type { MirrorConfig } from "../engine/config.ts";
-import { setupLogging } from "../log.ts";
+import { setupLogging, writeAllTo } from "../log.ts";
 import { InvalidAddressError, parseIp } from "../netlink/ip.ts";
 import { resolveOptions, type WatchOptions } from "../options/resolve.ts";
 import { UsageError } from "../options/values.ts";
@@ -55,15 +55,6 @@ export interface RunOptions {
   configureLogging?: boolean;
 }
 
-function writeTo(stream: { writeSync(p: Uint8Array): number }): (text: string) => void {
-  const enc = new TextEncoder();
-  return (text) => {
-    const bytes = enc.encode(text);
-    let off = 0;
-    while (off < bytes.length) off += stream.writeSync(bytes.subarray(off));
-  };
-}
-
 /** The positional arguments of `command`: the address of `explain`, nothing for the others. */
 function addressOf(command: string, positionals: readonly string[]): string | undefined {
   const wanted = command === "explain" ? 1 : 0;
@@ -86,8 +77,8 @@ function addressOf(command: string, positionals: readonly string[]): string | un
  * 0 success, 1 failure, 2 bad usage.
  */
 export async function runCli(args: readonly string[], options: RunOptions): Promise<number> {
-  const print = options.print ?? writeTo(Deno.stdout);
-  const printError = options.printError ?? writeTo(Deno.stderr);
+  const print = options.print ?? writeAllTo(Deno.stdout);
+  const printError = options.printError ?? writeAllTo(Deno.stderr);
   try {
     const parsed = parseArgv(args, (name) => Deno.env.get(name));
     if (parsed.help) {

@@ -20,7 +20,14 @@
 
 import type { Logger } from "../log.ts";
 import type { MirrorConfig } from "../engine/config.ts";
-import { applyCounts, flushChanges, planChanges, planInput } from "../engine/reconcile.ts";
+import {
+  applyCounts,
+  type ApplyRecord,
+  flushChanges,
+  logConflict,
+  planChanges,
+  planInput,
+} from "../engine/reconcile.ts";
 import { NLM_F, RTNLGRP } from "../netlink/constants.ts";
 import type { Address } from "../netlink/address.ts";
 import type { NexthopObject } from "../netlink/nexthop.ts";
@@ -116,33 +123,13 @@ export interface WatcherDeps {
    * the first and after a quiet second, else at most once per {@linkcode REPORT_INTERVAL_MS}
    * with the latest apply (a file write per change would cost more than the change).
    */
-  onApply?: (counters: Readonly<WatchCounters>, last: ApplySummary) => void;
+  onApply?: (counters: Readonly<WatchCounters>, last: ApplyRecord) => void;
   /** Watchdog keep-alive interval in ms and its callback, if a service manager asks for one. */
   watchdog?: { intervalMs: number; ping: () => void };
   /** Called on every turn of the loop (the table locks answer their probes there). */
   onTick?: () => void;
   /** Fight detection thresholds (tests); the defaults suit production. */
   fights?: FightOptions;
-}
-
-/** What one apply did. */
-export interface ApplySummary {
-  /** Copies added. */
-  added: number;
-  /** Copies replaced in place. */
-  replaced: number;
-  /** Copies deleted. */
-  deleted: number;
-  /** Changes the kernel refused. */
-  failed: number;
-  /** Wanted copies held back by foreign routes. */
-  conflicts: number;
-  /** Milliseconds from the start of planning to the last ACK. */
-  durationMs: number;
-  /** Whether it started from a full dump. */
-  resync: boolean;
-  /** Wall-clock time of the apply (ms since the epoch). */
-  at: number;
 }
 
 /** The first retry after a failed apply comes this much later, ms; it doubles each time. */
@@ -195,7 +182,7 @@ export class Watcher {
   #nextWatchdog: number | undefined;
   /** When `onApply` was last called, and the apply it has not been told about yet. */
   #lastReport: number | undefined;
-  #unreported: ApplySummary | undefined;
+  #unreported: ApplyRecord | undefined;
   /** The conflicts of the last plans, by table and prefix, so each is reported once. */
   readonly #conflicts = new Map<string, Conflict>();
   /** The prefixes already reported as outside the local address space. */
@@ -332,7 +319,7 @@ export class Watcher {
     const started = this.#now();
     this.#coalescer.onApplyStart(started);
     this.#echoes.clear();
-    let summary: ApplySummary | undefined;
+    let summary: ApplyRecord | undefined;
     try {
       const resync = forceResync || this.#view.needsResync !== undefined;
       if (resync) {
@@ -366,7 +353,7 @@ export class Watcher {
   }
 
   /** Reports `summary` through `onApply` now, or at the end of the current report interval. */
-  #publish(summary: ApplySummary): void {
+  #publish(summary: ApplyRecord): void {
     if (!this.#deps.onApply) return;
     const now = this.#now();
     if (this.#lastReport !== undefined && now - this.#lastReport < REPORT_INTERVAL_MS) {
@@ -445,14 +432,7 @@ export class Watcher {
       const k = key(c.table, c.wanted);
       this.#conflicts.set(k, c);
       if (before.has(k)) continue;
-      this.#deps.log.warn(
-        "Conflict: {dst} in table {table} is held by a route linkmirror did not make",
-        {
-          dst: `${c.wanted.dst}/${c.wanted.dstLen}`,
-          table: c.table,
-          existing: c.existing.map((r) => ({ oif: r.oif, protocol: r.protocol })),
-        },
-      );
+      logConflict(this.#deps.log, c);
     }
   }
 
@@ -475,7 +455,7 @@ export class Watcher {
     results: readonly ChangeResult[],
     started: number,
     resync: boolean,
-  ): ApplySummary {
+  ): ApplyRecord {
     const { added, replaced, deleted, failed } = applyCounts(plan, results);
     return {
       added,
@@ -489,7 +469,7 @@ export class Watcher {
     };
   }
 
-  #report(results: readonly ChangeResult[], s: ApplySummary): void {
+  #report(results: readonly ChangeResult[], s: ApplyRecord): void {
     const { log } = this.#deps;
     this.#counters.applies++;
     this.#counters.conflicts = this.#conflicts.size;

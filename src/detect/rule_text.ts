@@ -7,7 +7,7 @@
 
 import { FIB_RULE, FR_ACT } from "../netlink/constants.ts";
 import type { Rule } from "../netlink/rule.ts";
-import { tableName } from "../rt_tables.ts";
+import { BUILTIN_TABLES, tableName } from "../rt_tables.ts";
 
 /** `FRA_SUPPRESS_PREFIXLEN` as the kernel reports it for a rule without one (-1 as a u32). */
 export const NO_SUPPRESS_PREFIXLEN = 0xffffffff;
@@ -90,12 +90,6 @@ export function ruleText(rule: Rule, names: ReadonlyMap<string, number> = new Ma
   return `${rule.priority ?? 0}: ${ruleSelectorText(rule, names)}`;
 }
 
-const BUILTIN_NAMES: ReadonlyMap<string, number> = new Map([
-  ["local", 255],
-  ["main", 254],
-  ["default", 253],
-]);
-
 function withBuiltins(names: ReadonlyMap<string, number>): ReadonlyMap<string, number> {
-  return names.size === 0 ? BUILTIN_NAMES : new Map([...BUILTIN_NAMES, ...names]);
+  return names.size === 0 ? BUILTIN_TABLES : new Map([...BUILTIN_TABLES, ...names]);
 }

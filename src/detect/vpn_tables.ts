@@ -14,6 +14,7 @@ import type { Route } from "../netlink/route.ts";
 import type { Rule } from "../netlink/rule.ts";
 import { identifyVpn, type KnownVpn } from "./known_vpns.ts";
 import { suppressPrefixLen } from "./rule_text.ts";
+import { RESERVED_TABLES } from "../rt_tables.ts";
 
 /** Where main's rule sits when a family has none (every rule then counts as "before main"). */
 export const NO_MAIN_RULE = Number.POSITIVE_INFINITY;
@@ -108,14 +109,6 @@ const SELECTOR_ATTRIBUTES: ReadonlySet<number> = new Set([
   FRA.SPORT_RANGE,
   FRA.DPORT_RANGE,
   FRA.SUPPRESS_IFGROUP,
-]);
-
-/** Tables that are never a VPN's: unspec, default, main, local. */
-const RESERVED: ReadonlySet<number> = new Set([
-  RT_TABLE.UNSPEC,
-  RT_TABLE.DEFAULT,
-  RT_TABLE.MAIN,
-  RT_TABLE.LOCAL,
 ]);
 
 /** The priority of a rule; the kernel leaves `FRA_PRIORITY` out for priority 0. */
@@ -243,7 +236,7 @@ export function detectVpnTables(input: DetectionInput): VpnDetection {
     const main = mainRulePriority(familyRules);
     mainPriority[family] = main;
     for (const rule of familyRules) {
-      if (rule.action !== FR_ACT.TO_TBL || RESERVED.has(rule.table)) continue;
+      if (rule.action !== FR_ACT.TO_TBL || RESERVED_TABLES.has(rule.table)) continue;
       const before = rulePriority(rule) < main;
       const hasDefault = (routesOf.get(rule.table) ?? []).some((r) =>
         r.family === family && isCapturingDefault(r)
@@ -327,7 +320,7 @@ export function detectVpnTables(input: DetectionInput): VpnDetection {
 export function referencedTables(rules: readonly Rule[]): number[] {
   const tables = new Set<number>();
   for (const rule of rules) {
-    if (rule.action === FR_ACT.TO_TBL && !RESERVED.has(rule.table)) tables.add(rule.table);
+    if (rule.action === FR_ACT.TO_TBL && !RESERVED_TABLES.has(rule.table)) tables.add(rule.table);
   }
   return [...tables].sort((a, b) => a - b);
 }

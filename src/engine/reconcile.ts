@@ -10,7 +10,8 @@ import type { Address } from "../netlink/address.ts";
 import type { Link } from "../netlink/link.ts";
 import type { NexthopObject } from "../netlink/nexthop.ts";
 import type { Route } from "../netlink/route.ts";
-import { type Plan, type PlanInput, planSync } from "../planner/plan.ts";
+import type { Logger } from "../log.ts";
+import { type Conflict, type Plan, type PlanInput, planSync } from "../planner/plan.ts";
 import { routeKey } from "../planner/route_identity.ts";
 import type { ChangeResult, RouteChange, RouteStore } from "../rtnl/client.ts";
 import type { MirrorConfig } from "./config.ts";
@@ -168,4 +169,35 @@ export function applyCounts(plan: Plan, results: readonly ChangeResult[]): Apply
     conflicts: plan.conflicts.length,
     unchanged: plan.unchanged.length,
   };
+}
+
+/**
+ * What one apply of the daemon did, as it logs it, reports it to the service manager and records
+ * it in its state file: the counts of {@linkcode applyCounts} (conflicts: those standing after the
+ * apply), how long it took, whether it started from a full dump, and when.
+ */
+export interface ApplyRecord extends Omit<ApplyCounts, "unchanged"> {
+  /** Milliseconds from the start of planning to the last ACK. */
+  durationMs: number;
+  /** Whether it started from a full dump. */
+  resync: boolean;
+  /** Wall-clock time of the apply (ms since the epoch). */
+  at: number;
+}
+
+/**
+ * Logs a wanted copy that a foreign route holds back (WARN): the one line `sync` and `watch`
+ * write for a conflict, with the devices and protocols of the routes in the way.
+ *
+ * @example
+ * ```ts ignore
+ * for (const c of plan.conflicts) logConflict(log(), c);
+ * ```
+ */
+export function logConflict(log: Logger, conflict: Conflict): void {
+  log.warn("Conflict: {dst} in table {table} is held by a route linkmirror did not make", {
+    dst: `${conflict.wanted.dst}/${conflict.wanted.dstLen}`,
+    table: conflict.table,
+    existing: conflict.existing.map((r) => ({ oif: r.oif, protocol: r.protocol })),
+  });
 }

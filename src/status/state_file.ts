@@ -15,7 +15,9 @@
  * @module
  */
 
+import type { WatchCounters } from "../daemon/watcher.ts";
 import type { MirrorConfig } from "../engine/config.ts";
+import type { ApplyRecord } from "../engine/reconcile.ts";
 import { persistConfig, PERSISTED, restoreConfig } from "../options/persist.ts";
 import { DEFAULT_STATE_DIR } from "../options/table.ts";
 import { UsageError } from "../options/values.ts";
@@ -27,53 +29,36 @@ export const STATE_FILE = `${DEFAULT_STATE_DIR}/state.json`;
 /** The version of the document's shape. */
 export const STATE_VERSION = 1;
 
-/** The daemon's counters, since it started. */
-export interface DaemonCounters {
-  /** Netlink messages received on the event socket. */
-  events: number;
-  /** Applies made (plans computed after events or resyncs). */
-  applies: number;
-  /** Receive-buffer overruns (`ENOBUFS`), each followed by a full resync. */
-  overruns: number;
-  /** Conflicts reported by the last apply. */
-  conflicts: number;
-  /** Datagrams from senders other than the kernel, dropped. */
-  droppedForeign: number;
-  /** Applies in which at least one change failed. */
-  failedApplies: number;
-  /** Applies that changed something in the kernel. */
-  changingApplies?: number;
-  /** Full dumps made. */
-  resyncs?: number;
-  /** Messages that did not decode. */
-  malformed?: number;
-  /** Times an apply was held back because applies came too often (versions before fights). */
-  throttled?: number;
-  /** Fights detected: episodes of one prefix's copy undone again and again by someone else. */
-  fights?: number;
-  /** Copies undone by someone else (deleted, or replaced by a foreign route). */
-  undone?: number;
-}
+/** The counters every version of the file has. */
+const COUNTERS = [
+  "events",
+  "applies",
+  "overruns",
+  "conflicts",
+  "droppedForeign",
+  "failedApplies",
+] as const satisfies readonly (keyof WatchCounters)[];
 
-/** The last apply of the daemon. */
-export interface LastApply {
-  /** When it finished, RFC 3339 (UTC). */
-  at: string;
-  /** Copies added. */
-  added: number;
-  /** Copies replaced in place (absent in files of versions before replaces). */
-  replaced?: number;
-  /** Copies deleted. */
-  deleted: number;
-  /** Wanted copies held back by foreign routes. */
-  conflicts: number;
-  /** Changes the kernel refused. */
-  failed: number;
-  /** Milliseconds from the start of planning to the last ACK. */
-  durationMs: number;
-  /** Whether it started from a full dump. */
-  resync?: boolean;
-}
+/**
+ * The daemon's counters since it started, as the file keeps them: the watcher's
+ * {@linkcode WatchCounters}, of which files of earlier versions may lack all but
+ * {@linkcode COUNTERS}; `throttled` only in files of versions before fights.
+ */
+export type DaemonCounters =
+  & Pick<WatchCounters, typeof COUNTERS[number]>
+  & Partial<Omit<WatchCounters, typeof COUNTERS[number]>>
+  & { throttled?: number };
+
+/** Fields of an apply that files of earlier versions lack. */
+type LaterApplyFields = "replaced" | "resync";
+
+/** An {@linkcode ApplyRecord} whose later fields may be absent (files of earlier versions). */
+export type EarlierApplyRecord =
+  & Omit<ApplyRecord, LaterApplyFields>
+  & Partial<Pick<ApplyRecord, LaterApplyFields>>;
+
+/** The last apply of the daemon as the file keeps it: `at` as RFC 3339 (UTC). */
+export type LastApply = Omit<EarlierApplyRecord, "at"> & { at: string };
 
 /** The configuration the daemon runs with, resolved (`--table auto` already a table id). */
 export interface DaemonConfigSummary {
@@ -117,26 +102,6 @@ export interface DaemonState {
   counters: DaemonCounters;
 }
 
-/** An apply as the daemon records it; `at` in ms since the epoch (the watcher's ApplySummary). */
-export interface ApplyRecord {
-  /** Wall-clock time of the apply, ms since the epoch. */
-  at: number;
-  /** Copies added. */
-  added: number;
-  /** Copies replaced in place. */
-  replaced?: number;
-  /** Copies deleted. */
-  deleted: number;
-  /** Changes the kernel refused. */
-  failed: number;
-  /** Wanted copies held back by foreign routes. */
-  conflicts: number;
-  /** Duration in ms. */
-  durationMs: number;
-  /** Whether it started from a full dump. */
-  resync?: boolean;
-}
-
 /** What {@linkcode daemonState} builds a document from. */
 export interface DaemonStateInput {
   /** The resolved configuration. */
@@ -145,8 +110,8 @@ export interface DaemonStateInput {
   startedAt: number | Date;
   /** The counters so far (the watcher's counters fit). */
   counters: DaemonCounters;
-  /** The last apply, if any (the watcher's ApplySummary fits). */
-  lastApply?: ApplyRecord | null;
+  /** The last apply, if any (the watcher's). */
+  lastApply?: EarlierApplyRecord | null;
   /** Process id; default `Deno.pid`. */
   pid?: number;
   /** "Now", ms since the epoch; default `Date.now()`. */
@@ -240,7 +205,8 @@ export function configSummary(config: MirrorConfig): DaemonConfigSummary {
  *   startedAt: 0, pid: 42, now: 1000,
  *   counters: { events: 3, applies: 1, overruns: 0, conflicts: 0, droppedForeign: 0,
  *     failedApplies: 0 },
- *   lastApply: { at: 900, added: 2, deleted: 0, failed: 0, conflicts: 0, durationMs: 1.5 },
+ *   lastApply: { at: 900, added: 2, replaced: 0, deleted: 0, failed: 0, conflicts: 0,
+ *     durationMs: 1.5, resync: false },
  * });
  * state.lastApply?.at; // "1970-01-01T00:00:00.900Z"
  * ```
@@ -271,7 +237,6 @@ export function daemonState(input: DaemonStateInput): DaemonState {
   };
 }
 
-const COUNTERS = ["events", "applies", "overruns", "conflicts", "droppedForeign", "failedApplies"];
 const OPTIONAL_COUNTERS = [
   "changingApplies",
   "resyncs",
@@ -279,7 +244,7 @@ const OPTIONAL_COUNTERS = [
   "throttled",
   "fights",
   "undone",
-];
+] as const satisfies readonly (keyof DaemonCounters)[];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

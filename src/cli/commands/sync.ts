@@ -7,7 +7,7 @@
 
 import { readVpnDetection, resolveAutoTable } from "../../detect/auto_table.ts";
 import { uncapturedTables } from "../../detect/uncaptured.ts";
-import { applyCounts, reconcile } from "../../engine/reconcile.ts";
+import { applyCounts, logConflict, reconcile } from "../../engine/reconcile.ts";
 import { log } from "../../log.ts";
 import { ERRNO } from "../../netlink/errors.ts";
 import { loadRouteNames } from "../../rt_names.ts";
@@ -38,12 +38,7 @@ export function sync(ctx: CommandContext): Promise<number> {
     const links = linkNames(client);
     const counts = applyCounts(plan, results);
     ctx.print(resultsText(results, links, loadRouteNames()));
-    for (const c of plan.conflicts) {
-      log().warn("Conflict: {dst} in table {table} is held by a route linkmirror did not make", {
-        dst: `${c.wanted.dst}/${c.wanted.dstLen}`,
-        table: c.table,
-      });
-    }
+    for (const c of plan.conflicts) logConflict(log(), c);
     for (const e of plan.excluded) {
       if (e.reason !== "outside-local-space") continue;
       log().warn(
