@@ -7,7 +7,7 @@
  * @module
  */
 
-import { confFiles, RT_TABLES_DIRS } from "./rt_tables.ts";
+import { configTexts, RT_TABLES_DIRS } from "./rt_tables.ts";
 
 /** Names of route protocols and scopes, by number. */
 export interface RouteNames {
@@ -98,16 +98,8 @@ export function parseIdNames(text: string): Map<number, string> {
 }
 
 function readNames(dirs: readonly string[], base: string, into: Map<number, string>): void {
-  for (const dir of dirs) {
-    for (const file of [`${dir}/${base}`, ...confFiles(`${dir}/${base}.d`)]) {
-      let text: string;
-      try {
-        text = Deno.readTextFileSync(file);
-      } catch {
-        continue;
-      }
-      for (const [id, name] of parseIdNames(text)) into.set(id, name);
-    }
+  for (const text of configTexts(dirs, base)) {
+    for (const [id, name] of parseIdNames(text)) into.set(id, name);
   }
 }
 

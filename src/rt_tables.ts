@@ -74,22 +74,39 @@ export const RT_TABLES_DIRS: readonly string[] = [
 /** Reads every rt_tables file that exists (plus `rt_tables.d/*.conf`) into one name map. */
 export function loadRtTables(dirs: readonly string[] = RT_TABLES_DIRS): Map<string, number> {
   const names = new Map(BUILTIN_TABLES);
-  for (const dir of dirs) {
-    for (const file of [`${dir}/rt_tables`, ...confFiles(`${dir}/rt_tables.d`)]) {
-      let text: string;
-      try {
-        text = Deno.readTextFileSync(file);
-      } catch {
-        continue;
-      }
-      for (const [name, id] of parseRtTables(text)) names.set(name, id);
-    }
+  for (const text of configTexts(dirs, "rt_tables")) {
+    for (const [name, id] of parseRtTables(text)) names.set(name, id);
   }
   return names;
 }
 
+/**
+ * The texts of iproute2's configuration file `base` under each of `dirs`: `dir/base`, then
+ * `dir/base.d/*.conf` sorted, each dir after the one before, so that later entries override
+ * earlier ones. Files that do not exist or cannot be read are left out.
+ *
+ * @example
+ * ```ts ignore
+ * import { configTexts } from "./rt_tables.ts";
+ * configTexts(["/etc/iproute2"], "rt_protos").length; // how many of those files exist
+ * ```
+ */
+export function configTexts(dirs: readonly string[], base: string): string[] {
+  const texts: string[] = [];
+  for (const dir of dirs) {
+    for (const file of [`${dir}/${base}`, ...confFiles(`${dir}/${base}.d`)]) {
+      try {
+        texts.push(Deno.readTextFileSync(file));
+      } catch {
+        continue;
+      }
+    }
+  }
+  return texts;
+}
+
 /** The `*.conf` files of an iproute2 `.d` directory, sorted; none when it does not exist. */
-export function confFiles(dir: string): string[] {
+function confFiles(dir: string): string[] {
   try {
     return [...Deno.readDirSync(dir)]
       .filter((e) => e.isFile && e.name.endsWith(".conf"))

@@ -11,7 +11,7 @@
 import { AF, FIB_RULE, FR_ACT, FRA, RT_TABLE, RTM_F, RTN } from "../netlink/constants.ts";
 import type { Link } from "../netlink/link.ts";
 import type { Route } from "../netlink/route.ts";
-import type { Rule } from "../netlink/rule.ts";
+import { type Rule, UNMODELLED_SELECTORS } from "../netlink/rule.ts";
 import { identifyVpn, type KnownVpn } from "./known_vpns.ts";
 import { suppressPrefixLen } from "./rule_text.ts";
 import { RESERVED_TABLES } from "../rt_tables.ts";
@@ -100,14 +100,9 @@ export interface DetectionInput {
   families?: readonly number[];
 }
 
-/** Rule attributes that select packets, besides the modelled ones. */
+/** Rule attributes that select packets (or suppress a match), besides the modelled ones. */
 const SELECTOR_ATTRIBUTES: ReadonlySet<number> = new Set([
-  FRA.TUN_ID,
-  FRA.L3MDEV,
-  FRA.UID_RANGE,
-  FRA.IP_PROTO,
-  FRA.SPORT_RANGE,
-  FRA.DPORT_RANGE,
+  ...UNMODELLED_SELECTORS,
   FRA.SUPPRESS_IFGROUP,
 ]);
 

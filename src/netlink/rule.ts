@@ -81,6 +81,19 @@ export interface Rule {
 export const FIB_RULE_HDR_LEN = 12;
 
 /**
+ * Attributes that select packets but are not fields of {@linkcode Rule} (they stay in `other`),
+ * in the kernel's order: tunnel id, l3mdev, uid range, IP protocol, source and destination ports.
+ */
+export const UNMODELLED_SELECTORS: readonly number[] = [
+  FRA.TUN_ID,
+  FRA.L3MDEV,
+  FRA.UID_RANGE,
+  FRA.IP_PROTO,
+  FRA.SPORT_RANGE,
+  FRA.DPORT_RANGE,
+];
+
+/**
  * The order in which the kernel dumps rule attributes (`fib_nl_fill_rule`, then the family's
  * `fill`). {@linkcode encodeRule} writes attributes in this order so that a dumped rule re-encodes
  * to the same bytes; `other` attributes keep their order.
@@ -96,12 +109,7 @@ const KERNEL_ORDER: readonly number[] = [
   FRA.FWMARK,
   FRA.FWMASK,
   FRA.GOTO,
-  FRA.TUN_ID,
-  FRA.L3MDEV,
-  FRA.UID_RANGE,
-  FRA.IP_PROTO,
-  FRA.SPORT_RANGE,
-  FRA.DPORT_RANGE,
+  ...UNMODELLED_SELECTORS,
   FRA.DST,
   FRA.SRC,
   FRA.FLOW,
