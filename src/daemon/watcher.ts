@@ -25,6 +25,7 @@ import {
   type ApplyRecord,
   flushChanges,
   logConflict,
+  logOutsideLocalSpace,
   planChanges,
   planInput,
 } from "../engine/reconcile.ts";
@@ -443,10 +444,7 @@ export class Watcher {
       const dst = `${e.route.dst}/${e.route.dstLen}`;
       if (this.#outsideWarned.has(dst)) continue;
       this.#outsideWarned.add(dst);
-      this.#deps.log.warn(
-        "On-link route outside local address space; not mirrored; see --allow-prefix: {dst}",
-        { dst, oif: e.route.oif, protocol: e.route.protocol },
-      );
+      logOutsideLocalSpace(this.#deps.log, e);
     }
   }
 

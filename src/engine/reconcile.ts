@@ -11,7 +11,13 @@ import type { Link } from "../netlink/link.ts";
 import type { NexthopObject } from "../netlink/nexthop.ts";
 import type { Route } from "../netlink/route.ts";
 import type { Logger } from "../log.ts";
-import { type Conflict, type Plan, type PlanInput, planSync } from "../planner/plan.ts";
+import {
+  type Conflict,
+  type Excluded,
+  type Plan,
+  type PlanInput,
+  planSync,
+} from "../planner/plan.ts";
 import { routeKey } from "../planner/route_identity.ts";
 import type { ChangeResult, RouteChange, RouteStore } from "../rtnl/client.ts";
 import type { MirrorConfig } from "./config.ts";
@@ -199,5 +205,23 @@ export function logConflict(log: Logger, conflict: Conflict): void {
     dst: `${conflict.wanted.dst}/${conflict.wanted.dstLen}`,
     table: conflict.table,
     existing: conflict.existing.map((r) => ({ oif: r.oif, protocol: r.protocol })),
+  });
+}
+
+/**
+ * Logs a source route the planner refused as outside the local address space (WARN): the one
+ * line `sync` and `watch` write for it, pointing at `--allow-prefix`.
+ *
+ * @example
+ * ```ts ignore
+ * for (const e of plan.excluded) if (e.reason === "outside-local-space") logOutsideLocalSpace(log(), e);
+ * ```
+ */
+export function logOutsideLocalSpace(log: Logger, excluded: Excluded): void {
+  const route = excluded.route;
+  log.warn("On-link route outside local address space; not mirrored; see --allow-prefix: {dst}", {
+    dst: `${route.dst}/${route.dstLen}`,
+    oif: route.oif,
+    protocol: route.protocol,
   });
 }

@@ -139,7 +139,8 @@ export interface Plan {
  *
  * @example
  * ```ts
- * import { planOptions, planSync } from "./mod.ts";
+ * import { planOptions } from "./options.ts";
+ * import { planSync } from "./plan.ts";
  * const route = { table: 254, srcLen: 0, tos: 0, protocol: 2, scope: 253, type: 1, flags: 0 };
  * const plan = planSync({
  *   source: [{ ...route, family: 2, dst: "192.168.1.0", dstLen: 24, oif: 2 }],

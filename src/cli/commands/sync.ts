@@ -7,7 +7,12 @@
 
 import { readVpnDetection, resolveAutoTable } from "../../detect/auto_table.ts";
 import { uncapturedTables } from "../../detect/uncaptured.ts";
-import { applyCounts, logConflict, reconcile } from "../../engine/reconcile.ts";
+import {
+  applyCounts,
+  logConflict,
+  logOutsideLocalSpace,
+  reconcile,
+} from "../../engine/reconcile.ts";
 import { log } from "../../log.ts";
 import { ERRNO } from "../../netlink/errors.ts";
 import { loadRouteNames } from "../../rt_names.ts";
@@ -40,11 +45,7 @@ export function sync(ctx: CommandContext): Promise<number> {
     ctx.print(resultsText(results, links, loadRouteNames()));
     for (const c of plan.conflicts) logConflict(log(), c);
     for (const e of plan.excluded) {
-      if (e.reason !== "outside-local-space") continue;
-      log().warn(
-        "On-link route outside local address space; not mirrored; see --allow-prefix: {dst}",
-        { dst: `${e.route.dst}/${e.route.dstLen}`, oif: e.route.oif },
-      );
+      if (e.reason === "outside-local-space") logOutsideLocalSpace(log(), e);
     }
     const failedResults = results.filter((r) => r.error);
     for (const r of failedResults) {
