@@ -370,6 +370,24 @@ export function writeState(state: DaemonState, path: string): void {
 }
 
 /**
+ * {@linkcode writeState} without blocking the caller's thread: the file operations run on Deno's
+ * I/O threads, so a slow file system (a rename on ext4 can wait for the data to be written) never
+ * holds up the daemon's event loop.
+ */
+export async function writeStateAsync(state: DaemonState, path: string): Promise<void> {
+  const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".";
+  await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
+  const temporary = `${path}.${Deno.pid}.tmp`;
+  try {
+    await Deno.writeTextFile(temporary, JSON.stringify(state, null, 2) + "\n", { mode: 0o644 });
+    await Deno.rename(temporary, path);
+  } catch (e) {
+    await Deno.remove(temporary).catch(() => {});
+    throw e;
+  }
+}
+
+/**
  * Reads the state file at `path`: the document, or `undefined` when there is no such file.
  * Throws {@linkcode StateFileError} when it exists but is not a state document.
  */

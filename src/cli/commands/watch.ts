@@ -18,8 +18,9 @@ import {
   daemonState,
   daemonStatePath,
   removeState,
-  writeState,
+  writeStateAsync,
 } from "../../status/state_file.ts";
+import { StateWriter } from "../../status/state_writer.ts";
 import { asFailure, type CommandContext, requireRouteChanges } from "./context.ts";
 import { CommandFailure, EXIT } from "../exit_codes.ts";
 import type { WatchOptions } from "../../options/resolve.ts";
@@ -47,11 +48,10 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
     const statePath = daemonStatePath(config.tables, ctx.state);
     const startedAt = Date.now();
     let stateWarned = false;
-    const saveState = (state: DaemonState) => {
-      try {
-        writeState(state, statePath);
-        stateWarned = false;
-      } catch (e) {
+    // Written in the background: a slow file system never holds up the event loop.
+    const stateWriter = new StateWriter(
+      statePath,
+      (e) => {
         // A read-only or missing /run must not stop the daemon: `status` just sees less.
         if (!stateWarned) {
           logger.warn("Cannot write the state file: {error}", {
@@ -59,8 +59,13 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
           });
         }
         stateWarned = true;
-      }
-    };
+      },
+      async (state, path) => {
+        await writeStateAsync(state, path);
+        stateWarned = false;
+      },
+    );
+    const saveState = (state: DaemonState) => stateWriter.save(state);
     const heldLocks = locks;
     let lastAccept = -Infinity;
     const watcher = new Watcher(config, opts, {
@@ -108,6 +113,7 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
       });
     }
     logger.info("Stopped", { ...watcher.counters });
+    await stateWriter.settle();
     try {
       removeState(statePath);
     } catch {
