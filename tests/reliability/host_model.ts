@@ -191,10 +191,100 @@ export function networkOf(cidr: string): string {
   return `${text}/${len}`;
 }
 
+/** The kinds of step, each with how often it is drawn (relative weights, in drawing order). */
+export const STEP_WEIGHTS = {
+  addAddress: 14,
+  delAddress: 8,
+  roam: 5,
+  linkDown: 4,
+  linkUp: 6,
+  carrierDown: 3,
+  carrierUp: 4,
+  mainAdd: 12,
+  mainDel: 7,
+  foreignAdd: 6,
+  foreignDel: 4,
+  copyDel: 4,
+  vpnFlush: 3,
+  vpnRestart: 2,
+  hostile: 4,
+  linkAdd: 3,
+  linkDel: 2,
+  sysctl: 1,
+} as const;
+
+/** A kind of step the generator makes. */
+export type StepKind = keyof typeof STEP_WEIGHTS;
+
+/** The kinds of route added to main by hand (a `mainAdd` step), with their weights. */
+const MAIN_ROUTE_WEIGHTS = {
+  onlink: 6,
+  host: 2,
+  global: 1,
+  gateway: 2,
+  blackhole: 1,
+  multipath: 2,
+  metrics: 2,
+  pref6: 1,
+  onlink6: 4,
+  src6: 1,
+  expires6: 1,
+  gateway6: 1,
+  lanMetric: 2,
+  sameKey: 3,
+  onTun: 1,
+} as const;
+
+/** A kind of route added to main. */
+type MainRouteKind = keyof typeof MAIN_ROUTE_WEIGHTS;
+
+/** What a route added to main is drawn for: a link that is up, the others, a small index. */
+interface MainRouteContext {
+  dev: string;
+  link: LinkModel;
+  links: string[];
+  i: number;
+}
+
+/**
+ * A route to add to main: the arguments after `ip route VERB` (`-6` first for IPv6), its family
+ * (default 4), its device when not the drawn link (`undefined`: none), the verb (default add).
+ */
+interface MainRoute {
+  spec: string[];
+  family?: 4 | 6;
+  dev?: string | undefined;
+  verb?: string;
+}
+
 /** Generates the steps of a seeded run. */
 export class StepGenerator {
   readonly #random: Random;
   readonly #model = initialModel();
+  /**
+   * One handler per kind of step: it updates the model and returns the step, or undefined when
+   * the host offers nothing to do it to (then another kind is drawn).
+   */
+  readonly #steps: { readonly [K in StepKind]: () => Step | undefined } = {
+    addAddress: () => this.#addAddress(),
+    delAddress: () => this.#delAddress(),
+    roam: () => this.#roam(),
+    linkDown: () => this.#linkDown(),
+    linkUp: () => this.#linkUp(),
+    carrierDown: () => this.#carrier(false),
+    carrierUp: () => this.#carrier(true),
+    mainAdd: () => this.#mainAdd(),
+    mainDel: () => this.#mainDel(),
+    foreignAdd: () => this.#foreignAdd(),
+    foreignDel: () => this.#foreignDel(),
+    copyDel: () => this.#copyDel(),
+    vpnFlush: () => this.#vpnFlush(),
+    vpnRestart: () => this.#vpnRestart(),
+    hostile: () => this.#hostile(),
+    linkAdd: () => this.#linkAdd(),
+    linkDel: () => this.#linkDel(),
+    sysctl: () => this.#sysctl(),
+  };
 
   /** Creates the generator for `seed`. */
   constructor(seed: number) {
@@ -214,29 +304,8 @@ export class StepGenerator {
   }
 
   #single(): Step {
-    const r = this.#random;
     for (;;) {
-      const kind = r.weighted({
-        addAddress: 14,
-        delAddress: 8,
-        roam: 5,
-        linkDown: 4,
-        linkUp: 6,
-        carrierDown: 3,
-        carrierUp: 4,
-        mainAdd: 12,
-        mainDel: 7,
-        foreignAdd: 6,
-        foreignDel: 4,
-        copyDel: 4,
-        vpnFlush: 3,
-        vpnRestart: 2,
-        hostile: 4,
-        linkAdd: 3,
-        linkDel: 2,
-        sysctl: 1,
-      });
-      const made = kind === "sysctl" ? this.#sysctl() : this.#make(kind);
+      const made = this.#steps[this.#random.weighted(STEP_WEIGHTS)]();
       if (made) return made;
     }
   }
@@ -287,194 +356,229 @@ export class StepGenerator {
     this.#model.foreign = this.#model.foreign.filter(keep);
   }
 
-  #make(kind: string): Step | undefined {
+  /** An IPv4 (or IPv6) address added to a link that is up. */
+  #addAddress(): Step | undefined {
     const r = this.#random;
     const model = this.#model;
-    switch (kind) {
-      case "addAddress": {
-        const links = this.#existing((l) => l.up);
-        if (links.length === 0) return undefined;
-        const dev = r.pick(links);
-        const link = model.links.get(dev)!;
-        if (r.chance(0.6)) {
-          const address = this.#address4();
-          link.v4.push(address);
-          return step(`add ${address} to ${dev}`, ["address", "add", address, "dev", dev]);
-        }
-        const address = this.#address6();
-        link.v6.push(address);
-        return step(`add ${address} to ${dev}`, [
-          "-6",
-          "address",
-          "add",
-          address,
-          "dev",
-          dev,
-          "nodad",
-        ]);
-      }
-      case "delAddress": {
-        const links = this.#existing((l) => l.v4.length + l.v6.length > 0);
-        if (links.length === 0) return undefined;
-        const dev = r.pick(links);
-        const link = model.links.get(dev)!;
-        const all = [...link.v4, ...link.v6];
-        const address = r.pick(all);
-        link.v4 = link.v4.filter((a) => a !== address);
-        link.v6 = link.v6.filter((a) => a !== address);
-        if (!address.includes(":") && link.v4.length === 0) this.#dropRoutesVia(dev, 4);
-        return step(`delete ${address} from ${dev}`, [
-          ...(address.includes(":") ? ["-6"] : []),
-          "address",
-          "del",
-          address,
-          "dev",
-          dev,
-        ]);
-      }
-      case "roam": {
-        const links = this.#existing((l) => l.up);
-        if (links.length === 0) return undefined;
-        const dev = r.pick(links);
-        const link = model.links.get(dev)!;
-        const commands: StepCommand[] = link.v4.map((a) => ({
-          ip: ["address", "del", a, "dev", dev],
-        }));
-        const next = this.#address4();
-        commands.push({ ip: ["address", "add", next, "dev", dev] });
-        this.#dropRoutesVia(dev, 4);
-        link.v4 = [next];
-        if (r.chance(0.5)) {
-          for (const a of link.v6) commands.push({ ip: ["-6", "address", "del", a, "dev", dev] });
-          const next6 = this.#address6();
-          commands.push({ ip: ["-6", "address", "add", next6, "dev", dev, "nodad"] });
-          link.v6 = [next6];
-        }
-        return { label: `roam ${dev} to ${next}`, commands };
-      }
-      case "linkDown": {
-        const links = this.#existing((l) => l.up);
-        if (links.length === 0) return undefined;
-        const dev = r.pick(links);
-        const link = model.links.get(dev)!;
-        link.up = false;
-        link.v6 = [];
-        this.#dropRoutesVia(dev);
-        return step(`${dev} down`, ["link", "set", dev, "down"]);
-      }
-      case "linkUp": {
-        const links = this.#existing((l) => !l.up);
-        if (links.length === 0) return undefined;
-        const dev = r.pick(links);
-        model.links.get(dev)!.up = true;
-        return step(`${dev} up`, ["link", "set", dev, "up"]);
-      }
-      case "carrierDown":
-      case "carrierUp": {
-        const up = kind === "carrierUp";
-        const links = this.#existing((l) => l.carrier !== up);
-        if (links.length === 0) return undefined;
-        const dev = r.pick(links);
-        model.links.get(dev)!.carrier = up;
-        return {
-          label: `${dev} carrier ${up ? "back" : "lost"}`,
-          commands: [{ peer: true, ip: ["link", "set", dev, up ? "up" : "down"] }],
-        };
-      }
-      case "mainAdd":
-        return this.#mainAdd();
-      case "hostile":
-        return this.#hostile();
-      case "mainDel": {
-        if (model.main.length === 0) return undefined;
-        const route = r.pick(model.main);
-        model.main = model.main.filter((m) => m !== route);
-        return step(`delete from main: ${route.spec.join(" ")}`, routeCommand("del", route.spec));
-      }
-      case "foreignAdd":
-        return this.#foreignAdd();
-      case "foreignDel": {
-        if (model.foreign.length === 0) return undefined;
-        const route = r.pick(model.foreign);
-        model.foreign = model.foreign.filter((m) => m !== route);
-        return step(
-          `the VPN deletes: ${route.spec.join(" ")}`,
-          routeCommand("del", route.spec),
-        );
-      }
-      case "copyDel": {
-        const family = r.chance(0.6) ? 4 : 6;
-        const prefixes = this.#lanPrefixes(family);
-        if (prefixes.length === 0) return undefined;
-        const prefix = r.pick(prefixes);
-        const table = r.chance(0.7) ? "{table}" : "{table2}";
-        return step(`someone deletes our copy of ${prefix} in ${table}`, [
-          ...(family === 6 ? ["-6"] : []),
-          "route",
-          "del",
-          prefix,
-          "table",
-          table,
-          "proto",
-          "77",
-        ]);
-      }
-      case "vpnFlush":
-        model.foreign = [];
-        return {
-          label: "the VPN flushes its table and refills it",
-          commands: [
-            { ip: ["-4", "route", "flush", "table", "{table}"] },
-            { ip: ["-6", "route", "flush", "table", "{table}"] },
-            ...VPN_ROUTES.map((ip) => ({ ip })),
-          ],
-        };
-      case "vpnRestart":
-        this.#dropRoutesVia("tun0");
-        return {
-          label: "the VPN restarts: tun0 deleted and created again",
-          commands: [
-            { ip: ["link", "del", "tun0"] },
-            { ip: ["tuntap", "add", "mode", "tun", "name", "tun0"] },
-            { ip: ["link", "set", "tun0", "up"] },
-            { ip: ["address", "add", "100.64.0.2/32", "dev", "tun0"] },
-            ...VPN_ROUTES.map((ip) => ({ ip })),
-          ],
-        };
-      case "linkAdd": {
-        const names = LAN_LINKS.filter((n) => !model.links.get(n)!.exists);
-        if (names.length === 0) return undefined;
-        const dev = r.pick(names);
-        const address = this.#address4();
-        Object.assign(model.links.get(dev)!, {
-          exists: true,
-          up: true,
-          carrier: true,
-          v4: [address],
-          v6: [],
-        });
-        return {
-          label: `a new interface ${dev} with ${address}`,
-          commands: [
-            { ip: ["link", "add", dev, "type", "veth", "peer", "name", dev, "netns", "{peer}"] },
-            { ip: ["link", "set", dev, "up"] },
-            { peer: true, ip: ["link", "set", dev, "up"] },
-            { ip: ["address", "add", address, "dev", dev] },
-          ],
-        };
-      }
-      case "linkDel": {
-        const names = this.#existing().filter((n) => n !== "lan0");
-        if (names.length === 0) return undefined;
-        const dev = r.pick(names);
-        Object.assign(model.links.get(dev)!, { exists: false, up: false, v4: [], v6: [] });
-        this.#dropRoutesVia(dev);
-        return step(`interface ${dev} removed`, ["link", "del", dev]);
-      }
+    const links = this.#existing((l) => l.up);
+    if (links.length === 0) return undefined;
+    const dev = r.pick(links);
+    const link = model.links.get(dev)!;
+    if (r.chance(0.6)) {
+      const address = this.#address4();
+      link.v4.push(address);
+      return step(`add ${address} to ${dev}`, ["address", "add", address, "dev", dev]);
     }
-    return undefined;
+    const address = this.#address6();
+    link.v6.push(address);
+    return step(`add ${address} to ${dev}`, [
+      "-6",
+      "address",
+      "add",
+      address,
+      "dev",
+      dev,
+      "nodad",
+    ]);
   }
 
+  /** An address deleted; the last IPv4 one takes the IPv4 routes via the link along. */
+  #delAddress(): Step | undefined {
+    const r = this.#random;
+    const model = this.#model;
+    const links = this.#existing((l) => l.v4.length + l.v6.length > 0);
+    if (links.length === 0) return undefined;
+    const dev = r.pick(links);
+    const link = model.links.get(dev)!;
+    const all = [...link.v4, ...link.v6];
+    const address = r.pick(all);
+    link.v4 = link.v4.filter((a) => a !== address);
+    link.v6 = link.v6.filter((a) => a !== address);
+    if (!address.includes(":") && link.v4.length === 0) this.#dropRoutesVia(dev, 4);
+    return step(`delete ${address} from ${dev}`, [
+      ...(address.includes(":") ? ["-6"] : []),
+      "address",
+      "del",
+      address,
+      "dev",
+      dev,
+    ]);
+  }
+
+  /** A laptop roams: a link's IPv4 addresses (and half the time its IPv6 ones) replaced. */
+  #roam(): Step | undefined {
+    const r = this.#random;
+    const model = this.#model;
+    const links = this.#existing((l) => l.up);
+    if (links.length === 0) return undefined;
+    const dev = r.pick(links);
+    const link = model.links.get(dev)!;
+    const commands: StepCommand[] = link.v4.map((a) => ({
+      ip: ["address", "del", a, "dev", dev],
+    }));
+    const next = this.#address4();
+    commands.push({ ip: ["address", "add", next, "dev", dev] });
+    this.#dropRoutesVia(dev, 4);
+    link.v4 = [next];
+    if (r.chance(0.5)) {
+      for (const a of link.v6) commands.push({ ip: ["-6", "address", "del", a, "dev", dev] });
+      const next6 = this.#address6();
+      commands.push({ ip: ["-6", "address", "add", next6, "dev", dev, "nodad"] });
+      link.v6 = [next6];
+    }
+    return { label: `roam ${dev} to ${next}`, commands };
+  }
+
+  /** A link set down: its IPv6 addresses and every route via it go. */
+  #linkDown(): Step | undefined {
+    const r = this.#random;
+    const model = this.#model;
+    const links = this.#existing((l) => l.up);
+    if (links.length === 0) return undefined;
+    const dev = r.pick(links);
+    const link = model.links.get(dev)!;
+    link.up = false;
+    link.v6 = [];
+    this.#dropRoutesVia(dev);
+    return step(`${dev} down`, ["link", "set", dev, "down"]);
+  }
+
+  /** A link set up again. */
+  #linkUp(): Step | undefined {
+    const r = this.#random;
+    const model = this.#model;
+    const links = this.#existing((l) => !l.up);
+    if (links.length === 0) return undefined;
+    const dev = r.pick(links);
+    model.links.get(dev)!.up = true;
+    return step(`${dev} up`, ["link", "set", dev, "up"]);
+  }
+
+  /** A link's carrier lost or back (the peer end set down or up). */
+  #carrier(up: boolean): Step | undefined {
+    const r = this.#random;
+    const model = this.#model;
+    const links = this.#existing((l) => l.carrier !== up);
+    if (links.length === 0) return undefined;
+    const dev = r.pick(links);
+    model.links.get(dev)!.carrier = up;
+    return {
+      label: `${dev} carrier ${up ? "back" : "lost"}`,
+      commands: [{ peer: true, ip: ["link", "set", dev, up ? "up" : "down"] }],
+    };
+  }
+
+  /** A route of main deleted by hand. */
+  #mainDel(): Step | undefined {
+    const r = this.#random;
+    const model = this.#model;
+    if (model.main.length === 0) return undefined;
+    const route = r.pick(model.main);
+    model.main = model.main.filter((m) => m !== route);
+    return step(`delete from main: ${route.spec.join(" ")}`, routeCommand("del", route.spec));
+  }
+
+  /** The VPN deletes one of its routes. */
+  #foreignDel(): Step | undefined {
+    const r = this.#random;
+    const model = this.#model;
+    if (model.foreign.length === 0) return undefined;
+    const route = r.pick(model.foreign);
+    model.foreign = model.foreign.filter((m) => m !== route);
+    return step(
+      `the VPN deletes: ${route.spec.join(" ")}`,
+      routeCommand("del", route.spec),
+    );
+  }
+
+  /** Someone else deletes one of our copies. */
+  #copyDel(): Step | undefined {
+    const r = this.#random;
+    const family = r.chance(0.6) ? 4 : 6;
+    const prefixes = this.#lanPrefixes(family);
+    if (prefixes.length === 0) return undefined;
+    const prefix = r.pick(prefixes);
+    const table = r.chance(0.7) ? "{table}" : "{table2}";
+    return step(`someone deletes our copy of ${prefix} in ${table}`, [
+      ...(family === 6 ? ["-6"] : []),
+      "route",
+      "del",
+      prefix,
+      "table",
+      table,
+      "proto",
+      "77",
+    ]);
+  }
+
+  /** The VPN flushes its table and refills it. */
+  #vpnFlush(): Step | undefined {
+    const model = this.#model;
+    model.foreign = [];
+    return {
+      label: "the VPN flushes its table and refills it",
+      commands: [
+        { ip: ["-4", "route", "flush", "table", "{table}"] },
+        { ip: ["-6", "route", "flush", "table", "{table}"] },
+        ...VPN_ROUTES.map((ip) => ({ ip })),
+      ],
+    };
+  }
+
+  /** The VPN restarts: tun0 deleted and created again. */
+  #vpnRestart(): Step | undefined {
+    this.#dropRoutesVia("tun0");
+    return {
+      label: "the VPN restarts: tun0 deleted and created again",
+      commands: [
+        { ip: ["link", "del", "tun0"] },
+        { ip: ["tuntap", "add", "mode", "tun", "name", "tun0"] },
+        { ip: ["link", "set", "tun0", "up"] },
+        { ip: ["address", "add", "100.64.0.2/32", "dev", "tun0"] },
+        ...VPN_ROUTES.map((ip) => ({ ip })),
+      ],
+    };
+  }
+
+  /** A new interface appears, with an IPv4 address. */
+  #linkAdd(): Step | undefined {
+    const r = this.#random;
+    const model = this.#model;
+    const names = LAN_LINKS.filter((n) => !model.links.get(n)!.exists);
+    if (names.length === 0) return undefined;
+    const dev = r.pick(names);
+    const address = this.#address4();
+    Object.assign(model.links.get(dev)!, {
+      exists: true,
+      up: true,
+      carrier: true,
+      v4: [address],
+      v6: [],
+    });
+    return {
+      label: `a new interface ${dev} with ${address}`,
+      commands: [
+        { ip: ["link", "add", dev, "type", "veth", "peer", "name", dev, "netns", "{peer}"] },
+        { ip: ["link", "set", dev, "up"] },
+        { peer: true, ip: ["link", "set", dev, "up"] },
+        { ip: ["address", "add", address, "dev", dev] },
+      ],
+    };
+  }
+
+  /** An interface (not lan0) vanishes. */
+  #linkDel(): Step | undefined {
+    const r = this.#random;
+    const model = this.#model;
+    const names = this.#existing().filter((n) => n !== "lan0");
+    if (names.length === 0) return undefined;
+    const dev = r.pick(names);
+    Object.assign(model.links.get(dev)!, { exists: false, up: false, v4: [], v6: [] });
+    this.#dropRoutesVia(dev);
+    return step(`interface ${dev} removed`, ["link", "del", dev]);
+  }
+
+  /** A route added to main by hand, of a kind drawn from {@linkcode MAIN_ROUTE_WEIGHTS}. */
   #mainAdd(): Step | undefined {
     const r = this.#random;
     const links = this.#existing((l) => l.up);
@@ -482,116 +586,104 @@ export class StepGenerator {
     const dev = r.pick(links);
     const link = this.#model.links.get(dev)!;
     const i = r.int(6);
-    const kind = r.weighted({
-      onlink: 6,
-      host: 2,
-      global: 1,
-      gateway: 2,
-      blackhole: 1,
-      multipath: 2,
-      metrics: 2,
-      pref6: 1,
-      onlink6: 4,
-      src6: 1,
-      expires6: 1,
-      gateway6: 1,
-      lanMetric: 2,
-      sameKey: 3,
-      onTun: 1,
-    });
-    let spec: string[];
-    let family: 4 | 6 = 4;
-    let routeDev: string | undefined = dev;
-    // `ip route append|prepend|replace|change` exercise the kernel's alias order and replace rules.
-    let verb = "add";
-    switch (kind) {
-      case "onlink": {
-        spec = [`10.50.${i}.0/24`, "dev", dev];
-        if (r.chance(0.4)) spec.push("metric", String(r.pick([5, 100, 600])));
-        if (link.v4.length > 0 && r.chance(0.3)) spec.push("src", r.pick(link.v4).split("/")[0]);
-        verb = r.weighted({ add: 6, replace: 2, change: 1 });
-        break;
-      }
-      case "host":
-        spec = [`10.51.0.${i + 1}`, "dev", dev];
-        break;
-      case "global":
-        spec = [`10.52.${i}.0/24`, "dev", dev, "scope", "global"];
-        break;
-      case "gateway":
-        spec = [`10.53.${i}.0/24`, "via", `10.99.0.${i + 1}`, "dev", dev, "onlink"];
-        break;
-      case "blackhole":
-        spec = [r.pick(["blackhole", "unreachable", "prohibit"]), `10.54.${i}.0/24`];
-        routeDev = undefined;
-        break;
-      case "multipath": {
-        // On-link hops with weights: mirrored with every hop; a replace changes the weights.
-        const other = r.pick(links);
-        const weight = () => String(r.pick([1, 2, 5]));
-        spec = [`10.57.${i}.0/24`, "nexthop", "dev", dev, "weight", weight()];
-        spec.push("nexthop", "dev", other, "weight", weight());
-        verb = r.weighted({ add: 3, replace: 2 });
-        break;
-      }
-      case "metrics": {
-        // Forwarding metrics: a change in main must reach the copy (a replace, not delete + add).
-        spec = [`10.58.${i}.0/24`, "dev", dev, "mtu", String(r.pick([1280, 1400, 1450]))];
-        if (r.chance(0.5)) spec.push("advmss", String(r.pick([1200, 1360])));
-        if (r.chance(0.3)) spec.push("hoplimit", String(r.pick([9, 33])));
-        verb = r.weighted({ add: 3, replace: 3, change: 1 });
-        break;
-      }
-      case "pref6":
-        family = 6;
-        spec = ["-6", `fd00:54:${i}::/64`, "dev", dev, "pref", r.pick(["low", "high"])];
-        if (r.chance(0.4)) spec.push("mtu", String(r.pick([1280, 1400])));
-        verb = r.weighted({ add: 3, replace: 3 });
-        break;
-      case "onlink6":
-        family = 6;
-        spec = ["-6", `fd00:50:${i}::/64`, "dev", dev];
-        if (r.chance(0.4)) spec.push("metric", String(r.pick([100, 256, 2048])));
-        verb = r.weighted({ add: 6, replace: 2, append: 1 });
-        break;
-      case "src6": {
-        if (link.v6.length === 0) return undefined;
-        family = 6;
-        spec = ["-6", `fd00:53:${i}::/64`, "dev", dev, "src", r.pick(link.v6).split("/")[0]];
-        break;
-      }
-      case "expires6":
-        // RA-style lifetime, longer than a run: the kernel's expiry and garbage collection would
-        // change main behind the checks' back.
-        family = 6;
-        spec = ["-6", `fd00:52:${i}::/64`, "dev", dev, "expires", String(r.between(600, 3600))];
-        break;
-      case "gateway6":
-        family = 6;
-        spec = ["-6", `fd00:51:${i}::/64`, "via", "fe80::1", "dev", dev];
-        break;
-      case "lanMetric": {
-        const prefixes = this.#lanPrefixes(4);
-        if (prefixes.length === 0) return undefined;
-        spec = [r.pick(prefixes), "dev", dev, "metric", String(r.pick([50, 700]))];
-        break;
-      }
-      case "sameKey": {
-        // A second route with the key of an existing one (same prefix and metric, other device):
-        // only the first in the kernel's order may be mirrored.
-        const prefixes = [...this.#lanPrefixes(4), `10.50.${i}.0/24`];
-        spec = [r.pick(prefixes), "dev", dev];
-        verb = r.weighted({ append: 2, prepend: 2 });
-        break;
-      }
-      default:
-        spec = [`10.56.${i}.0/24`, "dev", "tun0"];
-        routeDev = "tun0";
-    }
+    const made = this.#mainRoutes[r.weighted(MAIN_ROUTE_WEIGHTS)]({ dev, link, links, i });
+    if (made === undefined) return undefined;
+    const { spec, family = 4, verb = "add" } = made;
+    const routeDev = "dev" in made ? made.dev : dev;
     const route: RouteModel = { spec, family, ...(routeDev ? { dev: routeDev } : {}) };
     this.#model.main.push(route);
     return step(`${verb} in main: ${spec.join(" ")}`, routeCommand(verb, spec));
   }
+
+  /**
+   * One handler per kind of route added to main. `ip route append|prepend|replace|change`
+   * exercise the kernel's alias order and replace rules.
+   */
+  readonly #mainRoutes: {
+    readonly [K in MainRouteKind]: (on: MainRouteContext) => MainRoute | undefined;
+  } = {
+    onlink: ({ dev, link, i }) => {
+      const r = this.#random;
+      const spec = [`10.50.${i}.0/24`, "dev", dev];
+      if (r.chance(0.4)) spec.push("metric", String(r.pick([5, 100, 600])));
+      if (link.v4.length > 0 && r.chance(0.3)) spec.push("src", r.pick(link.v4).split("/")[0]);
+      return { spec, verb: r.weighted({ add: 6, replace: 2, change: 1 }) };
+    },
+    host: ({ dev, i }) => ({ spec: [`10.51.0.${i + 1}`, "dev", dev] }),
+    global: ({ dev, i }) => ({ spec: [`10.52.${i}.0/24`, "dev", dev, "scope", "global"] }),
+    gateway: ({ dev, i }) => ({
+      spec: [`10.53.${i}.0/24`, "via", `10.99.0.${i + 1}`, "dev", dev, "onlink"],
+    }),
+    blackhole: ({ i }) => ({
+      spec: [this.#random.pick(["blackhole", "unreachable", "prohibit"]), `10.54.${i}.0/24`],
+      dev: undefined,
+    }),
+    multipath: ({ dev, links, i }) => {
+      // On-link hops with weights: mirrored with every hop; a replace changes the weights.
+      const r = this.#random;
+      const other = r.pick(links);
+      const weight = () => String(r.pick([1, 2, 5]));
+      const spec = [`10.57.${i}.0/24`, "nexthop", "dev", dev, "weight", weight()];
+      spec.push("nexthop", "dev", other, "weight", weight());
+      return { spec, verb: r.weighted({ add: 3, replace: 2 }) };
+    },
+    metrics: ({ dev, i }) => {
+      // Forwarding metrics: a change in main must reach the copy (a replace, not delete + add).
+      const r = this.#random;
+      const spec = [`10.58.${i}.0/24`, "dev", dev, "mtu", String(r.pick([1280, 1400, 1450]))];
+      if (r.chance(0.5)) spec.push("advmss", String(r.pick([1200, 1360])));
+      if (r.chance(0.3)) spec.push("hoplimit", String(r.pick([9, 33])));
+      return { spec, verb: r.weighted({ add: 3, replace: 3, change: 1 }) };
+    },
+    pref6: ({ dev, i }) => {
+      const r = this.#random;
+      const spec = ["-6", `fd00:54:${i}::/64`, "dev", dev, "pref", r.pick(["low", "high"])];
+      if (r.chance(0.4)) spec.push("mtu", String(r.pick([1280, 1400])));
+      return { spec, family: 6, verb: r.weighted({ add: 3, replace: 3 }) };
+    },
+    onlink6: ({ dev, i }) => {
+      const r = this.#random;
+      const spec = ["-6", `fd00:50:${i}::/64`, "dev", dev];
+      if (r.chance(0.4)) spec.push("metric", String(r.pick([100, 256, 2048])));
+      return { spec, family: 6, verb: r.weighted({ add: 6, replace: 2, append: 1 }) };
+    },
+    src6: ({ dev, link, i }) => {
+      if (link.v6.length === 0) return undefined;
+      const src = this.#random.pick(link.v6).split("/")[0];
+      return { spec: ["-6", `fd00:53:${i}::/64`, "dev", dev, "src", src], family: 6 };
+    },
+    // RA-style lifetime, longer than a run: the kernel's expiry and garbage collection would
+    // change main behind the checks' back.
+    expires6: ({ dev, i }) => ({
+      spec: [
+        "-6",
+        `fd00:52:${i}::/64`,
+        "dev",
+        dev,
+        "expires",
+        String(this.#random.between(600, 3600)),
+      ],
+      family: 6,
+    }),
+    gateway6: ({ dev, i }) => ({
+      spec: ["-6", `fd00:51:${i}::/64`, "via", "fe80::1", "dev", dev],
+      family: 6,
+    }),
+    lanMetric: ({ dev }) => {
+      const prefixes = this.#lanPrefixes(4);
+      if (prefixes.length === 0) return undefined;
+      const r = this.#random;
+      return { spec: [r.pick(prefixes), "dev", dev, "metric", String(r.pick([50, 700]))] };
+    },
+    sameKey: ({ dev, i }) => {
+      // A second route with the key of an existing one (same prefix and metric, other device):
+      // only the first in the kernel's order may be mirrored.
+      const r = this.#random;
+      const prefixes = [...this.#lanPrefixes(4), `10.50.${i}.0/24`];
+      return { spec: [r.pick(prefixes), "dev", dev], verb: r.weighted({ append: 2, prepend: 2 }) };
+    },
+    onTun: ({ i }) => ({ spec: [`10.56.${i}.0/24`, "dev", "tun0"], dev: "tun0" }),
+  };
 
   /**
    * A hostile LAN: an on-link route for public space in main (as DHCP option 121, a router
