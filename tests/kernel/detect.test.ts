@@ -5,7 +5,15 @@
 
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import type { DetectJson } from "../../src/cli/render_detect.ts";
-import { firezone, FIREZONE_TABLE, type IpRoute, LAN, lanOnly, tableRoutes } from "./firezone.ts";
+import {
+  firezone,
+  FIREZONE_TABLE,
+  firezoneRule,
+  type IpRoute,
+  LAN,
+  lanOnly,
+  tableRoutes,
+} from "./firezone.ts";
 import { linkmirror } from "./linkmirror.ts";
 import { kernelTest, type Netns } from "./netns.ts";
 import { tailscale, TS_TABLE, WG_TABLE, wgQuick } from "./vpn_setups.ts";
@@ -129,17 +137,7 @@ kernelTest(
     await ns.ip("tuntap", "add", "mode", "tun", "name", "tun0");
     await ns.ip("link", "set", "tun0", "up");
     await ns.ip("route", "add", "default", "dev", "tun0", "table", FIREZONE_TABLE);
-    await ns.ip(
-      "rule",
-      "add",
-      "not",
-      "fwmark",
-      "0xfd002021",
-      "table",
-      FIREZONE_TABLE,
-      "pref",
-      "32000",
-    );
+    await ns.ip(...firezoneRule(FIREZONE_TABLE, "32000"));
     // The tables a command could change (the whole of `table all` moves on its own: IPv6
     // link-local addresses and their routes come up asynchronously).
     const vpnTables = async () => {

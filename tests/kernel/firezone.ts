@@ -98,25 +98,24 @@ export async function firezoneWithTunnel(ns: Netns): Promise<{ lan: Netns; vpn: 
   return { lan, vpn };
 }
 
+/** The `ip` words of Firezone's routes in `table`: default (both families) and its CGNAT range. */
+export function firezoneRoutes(table: string): string[][] {
+  return [
+    ["route", "add", "default", "dev", "tun0", "table", table],
+    ["route", "add", "100.64.0.0/11", "dev", "tun0", "table", table],
+    ["-6", "route", "add", "default", "dev", "tun0", "table", table],
+  ];
+}
+
+/** The `ip` words (after the family) of Firezone's rule: not its fwmark, lookup `table`. */
+export function firezoneRule(table: string, pref = "32765"): string[] {
+  return ["rule", "add", "not", "fwmark", "0xfd002021", "table", table, "pref", pref];
+}
+
 /** Table 539098368 with the VPN's routes through `tun0` and Firezone's rules in front of main. */
 async function firezoneTable(ns: Netns): Promise<void> {
-  await ns.ip("route", "add", "default", "dev", "tun0", "table", FIREZONE_TABLE);
-  await ns.ip("route", "add", "100.64.0.0/11", "dev", "tun0", "table", FIREZONE_TABLE);
-  await ns.ip("-6", "route", "add", "default", "dev", "tun0", "table", FIREZONE_TABLE);
-  for (const family of ["-4", "-6"]) {
-    await ns.ip(
-      family,
-      "rule",
-      "add",
-      "not",
-      "fwmark",
-      "0xfd002021",
-      "table",
-      FIREZONE_TABLE,
-      "pref",
-      "32765",
-    );
-  }
+  for (const route of firezoneRoutes(FIREZONE_TABLE)) await ns.ip(...route);
+  for (const family of ["-4", "-6"]) await ns.ip(family, ...firezoneRule(FIREZONE_TABLE));
 }
 
 /**

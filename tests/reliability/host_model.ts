@@ -16,6 +16,7 @@
  */
 
 import { Random } from "../_fixtures/random.ts";
+import { firezoneRoutes, firezoneRule } from "../kernel/firezone.ts";
 
 /**
  * One command of a step: `ip -n <ns> ...ip` (in the LAN peer namespace with `peer`), or
@@ -45,11 +46,7 @@ export interface Step {
 export const LAN_LINKS = ["lan0", "lan1", "lan2", "lan3"] as const;
 
 /** The VPN's own routes in its table (the Firezone scenario's). */
-export const VPN_ROUTES: readonly string[][] = [
-  ["route", "add", "default", "dev", "tun0", "table", "{table}"],
-  ["route", "add", "100.64.0.0/11", "dev", "tun0", "table", "{table}"],
-  ["-6", "route", "add", "default", "dev", "tun0", "table", "{table}"],
-];
+export const VPN_ROUTES: readonly string[][] = firezoneRoutes("{table}");
 
 /** The host before the first step: links, addresses and the VPN. */
 export const INITIAL_STEPS: readonly Step[] = [
@@ -87,20 +84,7 @@ export const INITIAL_STEPS: readonly Step[] = [
       { ip: ["link", "set", "tun0", "up"] },
       { ip: ["address", "add", "100.64.0.2/32", "dev", "tun0"] },
       ...VPN_ROUTES.map((ip) => ({ ip })),
-      ...["-4", "-6"].map((family) => ({
-        ip: [
-          family,
-          "rule",
-          "add",
-          "not",
-          "fwmark",
-          "0xfd002021",
-          "table",
-          "{table}",
-          "pref",
-          "32765",
-        ],
-      })),
+      ...["-4", "-6"].map((family) => ({ ip: [family, ...firezoneRule("{table}")] })),
     ],
   },
 ];
@@ -321,6 +305,14 @@ export class StepGenerator {
     };
   }
 
+  /** A link drawn among the existing ones that pass `filter`, with its model; none: undefined. */
+  #pickLink(filter: (l: LinkModel) => boolean): [string, LinkModel] | undefined {
+    const links = this.#existing(filter);
+    if (links.length === 0) return undefined;
+    const dev = this.#random.pick(links);
+    return [dev, this.#model.links.get(dev)!];
+  }
+
   #existing(filter: (l: LinkModel) => boolean = () => true): string[] {
     return [...this.#model.links].filter(([, l]) => l.exists && filter(l)).map(([n]) => n);
   }
@@ -359,11 +351,9 @@ export class StepGenerator {
   /** An IPv4 (or IPv6) address added to a link that is up. */
   #addAddress(): Step | undefined {
     const r = this.#random;
-    const model = this.#model;
-    const links = this.#existing((l) => l.up);
-    if (links.length === 0) return undefined;
-    const dev = r.pick(links);
-    const link = model.links.get(dev)!;
+    const picked = this.#pickLink((l) => l.up);
+    if (picked === undefined) return undefined;
+    const [dev, link] = picked;
     if (r.chance(0.6)) {
       const address = this.#address4();
       link.v4.push(address);
@@ -385,11 +375,9 @@ export class StepGenerator {
   /** An address deleted; the last IPv4 one takes the IPv4 routes via the link along. */
   #delAddress(): Step | undefined {
     const r = this.#random;
-    const model = this.#model;
-    const links = this.#existing((l) => l.v4.length + l.v6.length > 0);
-    if (links.length === 0) return undefined;
-    const dev = r.pick(links);
-    const link = model.links.get(dev)!;
+    const picked = this.#pickLink((l) => l.v4.length + l.v6.length > 0);
+    if (picked === undefined) return undefined;
+    const [dev, link] = picked;
     const all = [...link.v4, ...link.v6];
     const address = r.pick(all);
     link.v4 = link.v4.filter((a) => a !== address);
@@ -408,11 +396,9 @@ export class StepGenerator {
   /** A laptop roams: a link's IPv4 addresses (and half the time its IPv6 ones) replaced. */
   #roam(): Step | undefined {
     const r = this.#random;
-    const model = this.#model;
-    const links = this.#existing((l) => l.up);
-    if (links.length === 0) return undefined;
-    const dev = r.pick(links);
-    const link = model.links.get(dev)!;
+    const picked = this.#pickLink((l) => l.up);
+    if (picked === undefined) return undefined;
+    const [dev, link] = picked;
     const commands: StepCommand[] = link.v4.map((a) => ({
       ip: ["address", "del", a, "dev", dev],
     }));
@@ -431,12 +417,9 @@ export class StepGenerator {
 
   /** A link set down: its IPv6 addresses and every route via it go. */
   #linkDown(): Step | undefined {
-    const r = this.#random;
-    const model = this.#model;
-    const links = this.#existing((l) => l.up);
-    if (links.length === 0) return undefined;
-    const dev = r.pick(links);
-    const link = model.links.get(dev)!;
+    const picked = this.#pickLink((l) => l.up);
+    if (picked === undefined) return undefined;
+    const [dev, link] = picked;
     link.up = false;
     link.v6 = [];
     this.#dropRoutesVia(dev);
@@ -445,23 +428,19 @@ export class StepGenerator {
 
   /** A link set up again. */
   #linkUp(): Step | undefined {
-    const r = this.#random;
-    const model = this.#model;
-    const links = this.#existing((l) => !l.up);
-    if (links.length === 0) return undefined;
-    const dev = r.pick(links);
-    model.links.get(dev)!.up = true;
+    const picked = this.#pickLink((l) => !l.up);
+    if (picked === undefined) return undefined;
+    const [dev, link] = picked;
+    link.up = true;
     return step(`${dev} up`, ["link", "set", dev, "up"]);
   }
 
   /** A link's carrier lost or back (the peer end set down or up). */
   #carrier(up: boolean): Step | undefined {
-    const r = this.#random;
-    const model = this.#model;
-    const links = this.#existing((l) => l.carrier !== up);
-    if (links.length === 0) return undefined;
-    const dev = r.pick(links);
-    model.links.get(dev)!.carrier = up;
+    const picked = this.#pickLink((l) => l.carrier !== up);
+    if (picked === undefined) return undefined;
+    const [dev, link] = picked;
+    link.carrier = up;
     return {
       label: `${dev} carrier ${up ? "back" : "lost"}`,
       commands: [{ peer: true, ip: ["link", "set", dev, up ? "up" : "down"] }],
