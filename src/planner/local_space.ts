@@ -128,14 +128,15 @@ export class LocalSpace {
   /** Whether a route's destination is local address space (see the module's policy). */
   admits(route: Pick<Route, "family" | "dst" | "dstLen" | "oif">): boolean {
     if (route.family !== AF.INET && route.family !== AF.INET6) return false;
-    const dst: PrefixBytes = {
-      family: route.family,
-      bytes: parseIp(route.dst).bytes,
-      prefixLen: route.dstLen,
-    };
-    if (this.#ranges.some((range) => prefixContains(range, dst))) return true;
-    if (route.family !== AF.INET6 || route.dstLen < MIN_GLOBAL_IPV6_PREFIX_LEN) return false;
-    const held = this.#globalV6.get(route.oif ?? 0) ?? [];
+    const dst = { family: route.family, bytes: parseIp(route.dst).bytes, prefixLen: route.dstLen };
+    return this.admitsPrefix(dst, route.oif);
+  }
+
+  /** {@linkcode LocalSpace.admits} for a destination already parsed, on interface `oif`. */
+  admitsPrefix(dst: PrefixBytes, oif: number | undefined): boolean {
+    for (const range of this.#ranges) if (prefixContains(range, dst)) return true;
+    if (dst.family !== AF.INET6 || dst.prefixLen < MIN_GLOBAL_IPV6_PREFIX_LEN) return false;
+    const held = this.#globalV6.get(oif ?? 0) ?? [];
     return held.some((address) => prefixContains(dst, address));
   }
 }

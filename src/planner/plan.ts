@@ -7,6 +7,7 @@
 
 import type { Address } from "../netlink/address.ts";
 import { AF, RTM_F } from "../netlink/constants.ts";
+import { parseIp } from "../netlink/ip.ts";
 import type { Link } from "../netlink/link.ts";
 import type { NexthopObject } from "../netlink/nexthop.ts";
 import type { Route } from "../netlink/route.ts";
@@ -174,9 +175,16 @@ export function planSync(input: PlanInput): Plan {
     addresses: input.addresses,
   });
   const eligible: Route[] = [];
+  // Each eligible destination parsed once, for the local space and the precedence checks.
+  const parsed = new Map<Route, Uint8Array>();
   for (const route of input.source) {
-    const reason = sourceExclusion(route, links, options, nexthops) ??
-      (localSpace.admits(route) ? undefined : "outside-local-space");
+    let reason = sourceExclusion(route, links, options, nexthops);
+    if (reason === undefined) {
+      const bytes = parseIp(route.dst).bytes;
+      const dst = { family: route.family, bytes, prefixLen: route.dstLen };
+      if (localSpace.admitsPrefix(dst, route.oif)) parsed.set(route, bytes);
+      else reason = "outside-local-space";
+    }
     if (reason === undefined) eligible.push(route);
     else plan.excluded.push({ route, reason });
   }
@@ -206,7 +214,7 @@ export function planSync(input: PlanInput): Plan {
         plan.excluded.push({ route: source, reason: "vpn-interface", table });
         continue;
       }
-      const vpnRoute = vpnRoutes?.winner(source);
+      const vpnRoute = vpnRoutes?.winnerOf(source.family, parsed.get(source)!, source.dstLen);
       if (vpnRoute !== undefined) {
         plan.excluded.push({ route: source, reason: "vpn-route-wins", table, vpnRoute });
         continue;

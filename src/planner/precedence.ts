@@ -51,12 +51,20 @@ export const DEFAULT_CATCH_ALL: readonly Cidr[] = Object.freeze(
 /** A destination prefix. */
 type Prefix = Pick<Route, "family" | "dst" | "dstLen">;
 
+/** Two hex digits per byte value, for keys. */
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/** The prefix of `len` bits of `bytes` as a map key: family, length and the masked bits. */
 function maskedKey(family: number, bytes: Uint8Array, len: number): string {
+  if (bytes.length === 4) {
+    const n = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
+    return `${family}/${len}:${len === 0 ? 0 : n >>> (32 - len)}`;
+  }
   let key = `${family}/${len}:`;
   const full = len >> 3;
-  for (let i = 0; i < full; i++) key += bytes[i].toString(16) + ".";
+  for (let i = 0; i < full; i++) key += HEX[bytes[i]];
   const rest = len & 7;
-  if (rest !== 0) key += (bytes[full] & (0xff << (8 - rest)) & 0xff).toString(16);
+  if (rest !== 0) key += HEX[bytes[full] & (0xff << (8 - rest)) & 0xff];
   return key;
 }
 
@@ -96,12 +104,17 @@ export class VpnRoutes {
    * `prefix` (the lowest metric among equals), or undefined.
    */
   bestMatch(prefix: Prefix): Route | undefined {
-    const lengths = this.#lengths.get(prefix.family);
+    if (!this.#lengths.has(prefix.family)) return undefined;
+    return this.bestMatchOf(prefix.family, parseIp(prefix.dst).bytes, prefix.dstLen);
+  }
+
+  /** {@linkcode VpnRoutes.bestMatch} for a destination already parsed (`bytes`, `len`). */
+  bestMatchOf(family: number, bytes: Uint8Array, len: number): Route | undefined {
+    const lengths = this.#lengths.get(family);
     if (lengths === undefined) return undefined;
-    const bytes = parseIp(prefix.dst).bytes;
-    for (const len of lengths) {
-      if (len > prefix.dstLen) continue;
-      const route = this.#byPrefix.get(maskedKey(prefix.family, bytes, len));
+    for (const length of lengths) {
+      if (length > len) continue;
+      const route = this.#byPrefix.get(maskedKey(family, bytes, length));
       if (route !== undefined) return route;
     }
     return undefined;
@@ -118,7 +131,13 @@ export class VpnRoutes {
    * it is not a catch-all; undefined when a copy may be made.
    */
   winner(prefix: Prefix): Route | undefined {
-    const best = this.bestMatch(prefix);
+    if (!this.#lengths.has(prefix.family)) return undefined;
+    return this.winnerOf(prefix.family, parseIp(prefix.dst).bytes, prefix.dstLen);
+  }
+
+  /** {@linkcode VpnRoutes.winner} for a destination already parsed (`bytes`, `len`). */
+  winnerOf(family: number, bytes: Uint8Array, len: number): Route | undefined {
+    const best = this.bestMatchOf(family, bytes, len);
     return best === undefined || this.isCatchAll(best) ? undefined : best;
   }
 }
