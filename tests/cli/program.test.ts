@@ -1,58 +1,7 @@
 import { deepEqual, equal, match } from "node:assert/strict";
-import {
-  type CommandContext,
-  type Handlers,
-  runCli,
-  type WatchOptions,
-} from "../../src/cli/program.ts";
+import type { WatchOptions } from "../../src/cli/program.ts";
 
-interface Call {
-  command: string;
-  ctx: CommandContext;
-  extra?: unknown;
-}
-
-function fakeHandlers(calls: Call[]): Handlers {
-  return {
-    sync: (ctx) => (calls.push({ command: "sync", ctx }), Promise.resolve(0)),
-    plan: (ctx, opts) => (calls.push({ command: "plan", ctx, extra: opts }), Promise.resolve(0)),
-    flush: (ctx) => (calls.push({ command: "flush", ctx }), Promise.resolve(1)),
-    watch: (ctx, opts: WatchOptions) => (
-      calls.push({ command: "watch", ctx, extra: opts }), Promise.resolve(0)
-    ),
-    detect: (
-      ctx,
-      opts,
-    ) => (calls.push({ command: "detect", ctx, extra: opts }), Promise.resolve(0)),
-    status: (
-      ctx,
-      opts,
-    ) => (calls.push({ command: "status", ctx, extra: opts }), Promise.resolve(0)),
-    explain: (ctx, opts) => (
-      calls.push({ command: "explain", ctx, extra: opts }), Promise.resolve(0)
-    ),
-  };
-}
-
-async function run(args: string[], env: Record<string, string> = {}) {
-  const calls: Call[] = [];
-  const out: string[] = [];
-  const err: string[] = [];
-  const saved = Object.keys(env).map((k) => [k, Deno.env.get(k)] as const);
-  for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
-  try {
-    const code = await runCli(args, {
-      handlers: fakeHandlers(calls),
-      print: (t) => out.push(t),
-      printError: (t) => err.push(t),
-      tableNames: new Map([["firezone", 539098368]]),
-      configureLogging: false,
-    });
-    return { code, calls, out: out.join(""), err: err.join("") };
-  } finally {
-    for (const [k, v] of saved) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
-  }
-}
+import { runWith as run } from "./run_cli.ts";
 
 Deno.test("sync passes the validated configuration and returns the handler's code", async () => {
   const r = await run(["sync", "--table", "firezone", "-t", "51820", "--exclude", "10.0.0.0/8"]);

@@ -1,47 +1,8 @@
 /** The CLI surface of detect, status, explain, `--table auto` and `--include-gateway-routes`. */
 
 import { deepEqual, equal, match } from "node:assert/strict";
-import { type CommandContext, type Handlers, runCli } from "../../src/cli/program.ts";
 
-interface Call {
-  command: string;
-  ctx: CommandContext;
-  extra?: unknown;
-}
-
-function fakeHandlers(calls: Call[]): Handlers {
-  const record = (command: string) => (ctx: CommandContext, extra?: unknown) => (
-    calls.push({ command, ctx, extra }), Promise.resolve(0)
-  );
-  return {
-    sync: record("sync"),
-    plan: record("plan"),
-    flush: record("flush"),
-    watch: record("watch"),
-    detect: record("detect"),
-    status: record("status"),
-    explain: record("explain"),
-  };
-}
-
-async function run(args: string[], env: Record<string, string> = {}) {
-  const calls: Call[] = [];
-  const err: string[] = [];
-  const saved = Object.keys(env).map((k) => [k, Deno.env.get(k)] as const);
-  for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
-  try {
-    const code = await runCli(args, {
-      handlers: fakeHandlers(calls),
-      print: () => {},
-      printError: (t) => err.push(t),
-      tableNames: new Map([["firezone", 539098368]]),
-      configureLogging: false,
-    });
-    return { code, calls, err: err.join("") };
-  } finally {
-    for (const [k, v] of saved) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
-  }
-}
+import { runWith as run } from "./run_cli.ts";
 
 Deno.test("--table auto sets autoTable instead of the default table, alone or with others", async () => {
   const alone = await run(["sync", "--table", "auto"]);

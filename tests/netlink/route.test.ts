@@ -137,18 +137,10 @@ Deno.test("without RTA_TABLE the table is rtm_table", () => {
 });
 
 Deno.test("encodeRoute writes exactly the fields that are set", () => {
-  const route: Route = {
-    family: AF.INET,
-    table: RT_TABLE.MAIN,
-    dst: "0.0.0.0",
-    dstLen: 0,
-    srcLen: 0,
-    tos: 0,
+  const route = fixtureRoute(RT_TABLE.MAIN, "0.0.0.0/0", {
     protocol: RTPROT.STATIC,
     scope: RT_SCOPE.UNIVERSE,
-    type: RTN.UNICAST,
-    flags: 0,
-  };
+  });
   // A default route has no RTA_DST: just the header and RTA_TABLE.
   assert.equal(toHex(encodeRoute(route)), "02000000fe04000100000000" + "08000f00fe000000");
   const full = encodeRoute({
@@ -187,24 +179,16 @@ Deno.test("encodeRoute writes exactly the fields that are set", () => {
 });
 
 Deno.test("multipath next hops round-trip, with the kernel's layout", () => {
-  const route: Route = {
-    family: AF.INET,
-    table: RT_TABLE.MAIN,
-    dst: "10.3.0.0",
-    dstLen: 24,
-    srcLen: 0,
-    tos: 0,
+  const route = fixtureRoute(RT_TABLE.MAIN, "10.3.0.0/24", {
     protocol: RTPROT.BOOT,
     scope: RT_SCOPE.UNIVERSE,
-    type: RTN.UNICAST,
-    flags: 0,
     multipath: [
       { oif: 3, flags: 0, hops: 0, gateway: "10.0.0.1" },
       { oif: 4, flags: RTNH_F.ONLINK, hops: 2, gateway: "192.168.7.2" },
       { oif: 5, flags: 0, hops: 0, flow: 1 },
       { oif: 6, flags: 0, hops: 0, other: [{ type: RTA.ENCAP_TYPE, data: Uint8Array.of(1, 0) }] },
     ],
-  };
+  });
   const bytes = encodeRoute(route);
   assert.deepEqual(decodeRoute(bytes), route);
   const attr = decodeAttributes(bytes.subarray(RTMSG_LEN)).find((a) => a.type === RTA.MULTIPATH)!;
@@ -213,19 +197,11 @@ Deno.test("multipath next hops round-trip, with the kernel's layout", () => {
 });
 
 /** An IPv6 on-link route in main, for the attribute tests. */
-const ON_LINK6: Route = {
-  family: AF.INET6,
-  table: RT_TABLE.MAIN,
-  dst: "2001:db8::",
-  dstLen: 64,
-  srcLen: 0,
-  tos: 0,
+const ON_LINK6 = fixtureRoute(RT_TABLE.MAIN, "2001:db8::/64", {
   protocol: RTPROT.BOOT,
   scope: RT_SCOPE.UNIVERSE,
-  type: RTN.UNICAST,
-  flags: 0,
   oif: 2,
-};
+});
 
 Deno.test("unmodelled attributes keep their bytes and order", () => {
   const metricsAttr = new AttributeEncoder().u32(2, 1400).finish();
@@ -282,18 +258,10 @@ Deno.test("metrics decode to typed fields, unknown ones kept, in the kernel's or
 });
 
 Deno.test("encodeRoute rejects addresses of the other family and bad prefix lengths", () => {
-  const route: Route = {
-    family: AF.INET,
-    table: RT_TABLE.MAIN,
-    dst: "10.0.0.0",
-    dstLen: 8,
-    srcLen: 0,
-    tos: 0,
+  const route = fixtureRoute(RT_TABLE.MAIN, "10.0.0.0/8", {
     protocol: RTPROT.BOOT,
     scope: RT_SCOPE.UNIVERSE,
-    type: RTN.UNICAST,
-    flags: 0,
-  };
+  });
   assert.throws(() => encodeRoute({ ...route, gateway: "fe80::1" }), InvalidAddressError);
   assert.throws(() => encodeRoute({ ...route, dst: "::" }), InvalidAddressError);
   assert.throws(() => encodeRoute({ ...route, dstLen: 33 }), InvalidAddressError);
