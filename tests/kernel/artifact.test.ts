@@ -10,6 +10,7 @@
 
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { kernelTest, type Netns, waitFor } from "./netns.ts";
+import { copyRoutes } from "./firezone.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
 const TABLE = "539098368";
@@ -113,14 +114,7 @@ kernelTest(
       const after = await routeGet(ns, LAN.peerAddress);
       equal(after.dev, "veth-lan");
       equal(after.table, TABLE);
-      const copies = await ns.ipJson<{ dst: string; dev: string; protocol: string }[]>(
-        "route",
-        "show",
-        "table",
-        TABLE,
-        "proto",
-        "77",
-      );
+      const copies = await copyRoutes(ns, TABLE);
       deepEqual(copies.map((r) => [r.dst, r.dev]), [["192.168.2.0/24", "veth-lan"]]);
       // Logs are JSON Lines on stderr, as the journal gets them.
       const log = sync.stderr.trim().split("\n").map((line) => JSON.parse(line));

@@ -112,6 +112,32 @@ export function firezoneRule(table: string, pref = "32765"): string[] {
   return ["rule", "add", "not", "fwmark", "0xfd002021", "table", table, "pref", pref];
 }
 
+/**
+ * Adds a route of another program to the VPN's table, through tun0 with protocol `protocol`:
+ * `ip [-6] route add DST dev tun0 table 539098368 proto PROTOCOL ...more`.
+ */
+export async function vpnTableRoute(
+  ns: Netns,
+  dst: string,
+  protocol: string,
+  ...more: string[]
+): Promise<void> {
+  const family = dst.includes(":") ? ["-6"] : [];
+  await ns.ip(
+    ...family,
+    "route",
+    "add",
+    dst,
+    "dev",
+    "tun0",
+    "table",
+    FIREZONE_TABLE,
+    "proto",
+    protocol,
+    ...more,
+  );
+}
+
 /** Table 539098368 with the VPN's routes through `tun0` and Firezone's rules in front of main. */
 async function firezoneTable(ns: Netns): Promise<void> {
   for (const route of firezoneRoutes(FIREZONE_TABLE)) await ns.ip(...route);
@@ -144,7 +170,12 @@ export async function tcpReaches(ns: Netns, server: Netns, host: string, port = 
   }
 }
 
-/** `ip -j route show table T` for both families. */
+/** linkmirror's copies (proto 77) in `table`, as `ip -j route show` lists them (IPv4 by default). */
+export function copyRoutes(ns: Netns, table = FIREZONE_TABLE): Promise<IpRoute[]> {
+  return ns.ipJson<IpRoute[]>("route", "show", "table", table, "proto", "77");
+}
+
+/** Every route of `table` (IPv4 then IPv6) as `ip -j route show table TABLE` lists them. */
 export async function tableRoutes(ns: Netns, table = FIREZONE_TABLE): Promise<IpRoute[]> {
   return [
     ...await ns.ipJson<IpRoute[]>("-4", "route", "show", "table", table),

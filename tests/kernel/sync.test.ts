@@ -6,6 +6,7 @@ import {
   LAN,
   routeDevice,
   tableRoutes,
+  vpnTableRoute,
 } from "./firezone.ts";
 import { linkmirror, logLines } from "./linkmirror.ts";
 import { kernelTest, type Netns } from "./netns.ts";
@@ -112,17 +113,7 @@ kernelTest(
     await ns.ip("route", "add", "10.20.0.0/24", "dev", LAN.dev);
     // The VPN itself routes 10.20.0.0/24 into the tunnel: that wins, linkmirror reports it (by
     // default it is not even a conflict: the VPN's route wins, see security_precedence.test.ts).
-    await ns.ip(
-      "route",
-      "add",
-      "10.20.0.0/24",
-      "dev",
-      "tun0",
-      "table",
-      FIREZONE_TABLE,
-      "proto",
-      "static",
-    );
+    await vpnTableRoute(ns, "10.20.0.0/24", "static");
     const before = foreign(await tableRoutes(ns));
     const run = await linkmirror(ns, ["sync", "--precedence", "lan"]);
     equal(run.code, 0, run.stderr);
@@ -147,28 +138,8 @@ kernelTest(
   async (ns) => {
     await firezone(ns);
     // Same prefix and device as a copy would have, but proto static: not ours.
-    await ns.ip(
-      "route",
-      "add",
-      "10.30.0.0/24",
-      "dev",
-      "tun0",
-      "table",
-      FIREZONE_TABLE,
-      "proto",
-      "static",
-    );
-    await ns.ip(
-      "route",
-      "add",
-      "10.31.0.0/24",
-      "dev",
-      "tun0",
-      "table",
-      FIREZONE_TABLE,
-      "proto",
-      "76",
-    );
+    await vpnTableRoute(ns, "10.30.0.0/24", "static");
+    await vpnTableRoute(ns, "10.31.0.0/24", "76");
     const before = foreign(await tableRoutes(ns));
     equal((await linkmirror(ns, ["sync"])).code, 0);
     equal((await linkmirror(ns, ["flush"])).code, 0);

@@ -5,21 +5,14 @@
  */
 
 import { deepEqual, equal } from "node:assert/strict";
-import { firezone, FIREZONE_TABLE, LAN } from "./firezone.ts";
+import { copyRoutes, firezone, LAN } from "./firezone.ts";
 import { logLines, spawnLinkmirror } from "./linkmirror.ts";
 import { kernelTest, type Netns, waitFor } from "./netns.ts";
 
 const CHANGES = 300;
 
 async function copies(ns: Netns): Promise<Set<string>> {
-  const routes = await ns.ipJson<{ dst: string }[]>(
-    "route",
-    "show",
-    "table",
-    FIREZONE_TABLE,
-    "proto",
-    "77",
-  );
+  const routes = await copyRoutes(ns);
   return new Set(routes.map((r) => r.dst));
 }
 

@@ -1,6 +1,6 @@
 import { equal, ok } from "node:assert/strict";
 import { NotifyReceiver } from "../notify_receiver.ts";
-import { firezone } from "./firezone.ts";
+import { copyRoutes, firezone } from "./firezone.ts";
 import { spawnLinkmirror } from "./linkmirror.ts";
 import { kernelTest, waitFor } from "./netns.ts";
 
@@ -20,14 +20,7 @@ kernelTest(
         message: "READY=1",
       });
       // READY comes after the first full sync: the copies are there by then.
-      const copies = await ns.ipJson<unknown[]>(
-        "route",
-        "show",
-        "table",
-        "539098368",
-        "proto",
-        "77",
-      );
+      const copies = await copyRoutes(ns);
       equal(copies.length, 1);
       await waitFor(() => (seen.push(...receiver.receiveAll()), has("WATCHDOG=1") >= 2), {
         timeoutMs: 5000,

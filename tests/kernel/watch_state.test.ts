@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { firezone, LAN } from "./firezone.ts";
+import { copyRoutes, firezone, LAN } from "./firezone.ts";
 import { linkmirror, spawnLinkmirror } from "./linkmirror.ts";
 import { kernelTest, waitFor } from "./netns.ts";
 
@@ -15,14 +15,7 @@ kernelTest(
         timeoutMs: 15_000,
       });
       await waitFor(async () => {
-        const copies = await ns.ipJson<unknown[]>(
-          "route",
-          "show",
-          "table",
-          "539098368",
-          "proto",
-          "77",
-        );
+        const copies = await copyRoutes(ns);
         return copies.length === 1;
       }, { message: "the IPv4 copy" });
 

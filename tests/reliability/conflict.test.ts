@@ -6,7 +6,7 @@
  */
 
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { firezone, FIREZONE_TABLE, LAN } from "../kernel/firezone.ts";
+import { firezone, FIREZONE_TABLE, LAN, vpnTableRoute } from "../kernel/firezone.ts";
 import { logLines, spawnLinkmirror } from "../kernel/linkmirror.ts";
 import { kernelTest, type Netns, type NetnsProcess, waitFor } from "../kernel/netns.ts";
 import { foreignSnapshot, readHostState, readTable, waitExact } from "./oracle.ts";
@@ -44,31 +44,8 @@ kernelTest("a foreign route on a mirrored prefix is reported and never touched",
   const daemon = await startWatch(ns, ["--precedence", "lan"]);
 
   // Another process claims the LAN's prefixes in the VPN's table (IPv4 and IPv6).
-  await ns.ip(
-    "route",
-    "add",
-    LAN.prefix,
-    "dev",
-    "tun0",
-    "table",
-    FIREZONE_TABLE,
-    "proto",
-    "static",
-    "metric",
-    "5",
-  );
-  await ns.ip(
-    "-6",
-    "route",
-    "add",
-    LAN.prefix6,
-    "dev",
-    "tun0",
-    "table",
-    FIREZONE_TABLE,
-    "proto",
-    "dhcp",
-  );
+  await vpnTableRoute(ns, LAN.prefix, "static", "metric", "5");
+  await vpnTableRoute(ns, LAN.prefix6, "dhcp");
   const foreign = foreignSnapshot(await readHostState(ns, TABLES));
   await daemon.waitForLine((l) => l.includes('"message":"Conflict:') && l.includes(LAN.prefix6), {
     message: "the conflict WARN for both prefixes",
