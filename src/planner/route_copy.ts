@@ -79,7 +79,18 @@ export function mirrorCopy(source: Route, target: CopyTarget): Route {
     // The kernel refuses a device, gateway or hops next to a nexthop id: the object has them.
     copy.nhId = source.nhId;
   } else if (source.multipath !== undefined) {
-    copy.multipath = source.multipath.map(copyHop);
+    const live = liveHops(source.multipath);
+    if (live.length === 1) {
+      // One live hop: the kernel would store (and dump) a multipath route of one hop as a
+      // single-path route, so the copy is one, with the hop's device, gateway, onlink and realms.
+      const [hop] = live;
+      copy.oif = hop.oif;
+      if (hop.gateway !== undefined) copy.gateway = hop.gateway;
+      copy.flags |= hop.flags & COPIED_FLAGS;
+      if (source.family === AF.INET && hop.flow !== undefined) copy.flow = hop.flow;
+    } else {
+      copy.multipath = live.map(copyHop);
+    }
   } else {
     if (source.oif !== undefined) copy.oif = source.oif;
     if (source.gateway !== undefined) copy.gateway = source.gateway;
@@ -94,6 +105,17 @@ export function mirrorCopy(source: Route, target: CopyTarget): Route {
     if (expires !== undefined) copy.expires = Math.max(1, expires);
   }
   return copy;
+}
+
+/**
+ * The hops of a multipath source that forward: those not flagged `RTNH_F_DEAD` (their device is
+ * down; the kernel skips them, and refuses to add a route with such a hop: `ENETDOWN`). When the
+ * device comes back the kernel revives the hop and the copy is replaced with every hop again. All
+ * hops when none is live (the kernel flushes such a route anyway).
+ */
+function liveHops(hops: readonly Nexthop[]): readonly Nexthop[] {
+  const live = hops.filter((hop) => (hop.flags & RTNH_F.DEAD) === 0);
+  return live.length > 0 ? live : hops;
 }
 
 function copyMetrics(metrics: RouteMetrics): RouteMetrics {

@@ -353,3 +353,56 @@ kernelTest("the client's nexthop dump decodes what ip nexthop shows", async (ns)
   );
   equal(ours.length, 6);
 });
+
+kernelTest(
+  "a multipath source with a hop on a down link: the copy has the live hop, and both again once it is up",
+  async (ns) => {
+    await scenario(ns);
+    const dst = "10.57.0.0/24";
+    // A third link, down, carrying no LAN: its hop is dead (the kernel keeps the route).
+    await ns.ip("link", "add", "lan3", "type", "veth", "peer", "name", "lan3p");
+    await ns.ip("address", "add", "172.30.0.1/24", "dev", "lan3");
+    await ns.ip("link", "set", "lan3", "up");
+    await ns.ip(
+      "route",
+      "replace",
+      ...words(`${dst} nexthop dev ${LAN1.dev} weight 2 nexthop dev lan3 weight 5`),
+    );
+    await ns.ip("link", "set", "lan3", "down");
+    match(await ns.ip("-d", "route", "show", dst), /dev lan3 weight 5 dead/);
+
+    const run = await linkmirror(ns, ["sync"]);
+    equal(run.code, 0, run.stderr);
+    equal(run.stderr.includes("ENETDOWN"), false, run.stderr);
+    const copy = await ns.ipJson<{ dev?: string; nexthops?: unknown[] }[]>(
+      "route",
+      "show",
+      "table",
+      FIREZONE_TABLE,
+      dst,
+    );
+    equal(copy.length, 1, "one copy");
+    equal(copy[0].dev, LAN1.dev, "the copy goes out on the live hop");
+    equal(copy[0].nexthops, undefined, "one live hop: a plain route");
+
+    const watch = spawnLinkmirror(ns, ["watch"]);
+    try {
+      await watch.waitForLine(/"message":"Watching"/, { timeoutMs: 15_000 });
+      await ns.ip("link", "set", "lan3", "up");
+      // The kernel revives the hop without an event; the link event tells the daemon.
+      await waitFor(async () => {
+        const now = await ns.ipJson<{ nexthops?: { dev: string }[] }[]>(
+          "route",
+          "show",
+          "table",
+          FIREZONE_TABLE,
+          dst,
+        );
+        return now.length === 1 &&
+          now[0].nexthops?.map((h) => h.dev).sort().join() === `${LAN1.dev},lan3`;
+      }, { message: "the copy with both hops after lan3 came up", timeoutMs: 10_000 });
+    } finally {
+      await watch.stop();
+    }
+  },
+);

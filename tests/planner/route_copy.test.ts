@@ -104,7 +104,12 @@ Deno.test("mirrorCopy of multipath and nexthop-object routes", () => {
         gateway: "10.9.0.1",
         flow: 3,
       },
-      { oif: IF.eth1, flags: RTNH_F.DEAD, hops: 4, other: [{ type: 99, data: new Uint8Array(4) }] },
+      {
+        oif: IF.eth1,
+        flags: RTNH_F.LINKDOWN,
+        hops: 4,
+        other: [{ type: 99, data: new Uint8Array(4) }],
+      },
     ],
   });
   deepEqual(mirrorCopy(multipath, target).multipath, [
@@ -123,6 +128,44 @@ Deno.test("mirrorCopy of multipath and nexthop-object routes", () => {
     flags: RTNH_F.ONLINK | RTNH_F.LINKDOWN,
   });
   equal(mirrorCopy(onlink, target).flags, RTNH_F.ONLINK);
+});
+
+Deno.test("mirrorCopy of multipath: hops whose device is down (dead) are left out", () => {
+  const hop = (oif: number, flags: number, hops: number, gateway?: string) =>
+    gateway === undefined ? { oif, flags, hops } : { oif, flags, hops, gateway };
+  const route = (multipath: Route["multipath"]) =>
+    v4("10.57.0.0/24", undefined, { scope: RT_SCOPE.UNIVERSE, multipath });
+  const cases: [string, Route["multipath"], Partial<Route>][] = [
+    [
+      "two live of three: multipath of the two",
+      [hop(IF.eth0, RTNH_F.DEAD, 4), hop(IF.eth1, 0, 1), hop(IF.wlan0, 0, 2)],
+      { multipath: [hop(IF.eth1, 0, 1), hop(IF.wlan0, 0, 2)] },
+    ],
+    [
+      "one live: a plain route on its device",
+      [hop(IF.eth0, RTNH_F.DEAD | RTNH_F.LINKDOWN, 4), hop(IF.eth1, RTNH_F.ONLINK, 1, "10.9.0.1")],
+      { oif: IF.eth1, gateway: "10.9.0.1", flags: RTNH_F.ONLINK },
+    ],
+    [
+      "none live: every hop (the kernel flushes such a route)",
+      [hop(IF.eth0, RTNH_F.DEAD, 4), hop(IF.eth1, RTNH_F.DEAD, 1)],
+      { multipath: [hop(IF.eth0, 0, 4), hop(IF.eth1, 0, 1)] },
+    ],
+  ];
+  for (const [name, hops, want] of cases) {
+    const copy = mirrorCopy(route(hops), target);
+    const got = {
+      multipath: copy.multipath,
+      oif: copy.oif,
+      gateway: copy.gateway,
+      flags: copy.flags,
+    };
+    deepEqual(
+      got,
+      { multipath: undefined, oif: undefined, gateway: undefined, flags: 0, ...want },
+      name,
+    );
+  }
 });
 
 Deno.test("mirrorCopy leaves absent optional fields absent; the metric is always set", () => {

@@ -38,7 +38,7 @@ export interface IpRoute {
   dev?: string;
   gateway?: string;
   via?: unknown;
-  nexthops?: { dev?: string; gateway?: string; weight?: number }[];
+  nexthops?: { dev?: string; gateway?: string; weight?: number; flags?: string[] }[];
   nhid?: number;
   encap?: string;
   protocol?: string;
@@ -228,7 +228,16 @@ function devicesOf(route: FamilyRoute): (string | undefined)[] {
 
 /** The copy of a source route, as the line {@linkcode copyLine} gives for it in a table. */
 export function wantedCopyLine(source: FamilyRoute): string {
-  return copyLine({ ...source, metric: Math.min(metricOf(source) + OFFSET, MAX_METRIC) });
+  const metric = Math.min(metricOf(source) + OFFSET, MAX_METRIC);
+  // A hop whose device is down ("dead") does not forward, and the kernel refuses to add one: the
+  // copy has the live hops only, and with one left it is a plain route on that hop's device.
+  const live = source.nexthops?.filter((hop) => !(hop.flags ?? []).includes("dead"));
+  if (live === undefined || live.length === 0 || live.length === source.nexthops!.length) {
+    return copyLine({ ...source, metric });
+  }
+  if (live.length > 1) return copyLine({ ...source, nexthops: live, metric });
+  const { nexthops: _all, ...single } = source;
+  return copyLine({ ...single, dev: live[0].dev, metric });
 }
 
 /** Whether `route` is linkmirror's. */
