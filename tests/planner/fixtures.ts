@@ -6,7 +6,9 @@
  */
 
 import { AF, IFF, RT_SCOPE, RTPROT } from "../../src/netlink/constants.ts";
-import { OURS, v4, v6 } from "../_fixtures/routes.ts";
+import { FIREZONE, OURS, v4, v6 } from "../_fixtures/routes.ts";
+import { type PlanOptions, planOptions } from "../../src/planner/options.ts";
+import type { PlanInput } from "../../src/planner/plan.ts";
 import type { Address } from "../../src/netlink/address.ts";
 import type { Link } from "../../src/netlink/link.ts";
 import type { Nexthop, Route } from "../../src/netlink/route.ts";
@@ -111,4 +113,24 @@ export function vpnDefault(family: number, table: number, oif: number): Route {
   const extra: Partial<Route> = { table, protocol: RTPROT.BOOT, scope: RT_SCOPE.UNIVERSE };
   if (family === AF.INET6) extra.priority = 1024;
   return build(family === AF.INET ? "0.0.0.0/0" : "::/0", oif, extra);
+}
+
+/** A target table: the VPN's default routes (both families) through `oif`, then `routes`. */
+export function vpnTable(
+  table: number = FIREZONE,
+  oif: number = IF.tun0,
+  ...routes: Route[]
+): [number, Route[]] {
+  return [table, [vpnDefault(AF.INET, table, oif), vpnDefault(AF.INET6, table, oif), ...routes]];
+}
+
+/** The planner's input: `source` and the `targets` on the laptop ({@linkcode LINKS}, its addresses). */
+export function planInputOf(
+  source: Route[],
+  targets: Array<[number, Route[]]>,
+  options: Partial<PlanOptions> = {},
+  links: PlanInput["links"] = LINKS,
+  addresses: PlanInput["addresses"] = ADDRESSES,
+): PlanInput {
+  return { source, targets: new Map(targets), links, addresses, options: planOptions(options) };
 }

@@ -7,17 +7,7 @@ import type { Route } from "../../src/netlink/route.ts";
 import { gatewayOnMirroredLan } from "../../src/planner/eligibility.ts";
 import { type PlanOptions, planOptions } from "../../src/planner/options.ts";
 import { isEmptyPlan, type Plan, type PlanInput, planSync } from "../../src/planner/plan.ts";
-import {
-  ADDRESSES,
-  copyOf,
-  FIREZONE,
-  IF,
-  LINKS,
-  v4,
-  v6,
-  vpnDefault,
-  WG_QUICK,
-} from "./fixtures.ts";
+import { copyOf, FIREZONE, IF, planInputOf, v4, v6, vpnTable, WG_QUICK } from "./fixtures.ts";
 import { applyPlan } from "./invariants.ts";
 
 const lan = v4("192.168.1.0/24", IF.wlan0, { prefsrc: "192.168.1.50", priority: 600 });
@@ -41,22 +31,15 @@ const defaultRoute = v4("0.0.0.0/0", IF.wlan0, {
 const linkLocal6 = v6("fe80::/64", IF.wlan0);
 const lab6 = v6("2001:db8:99::/48", IF.wlan0, { protocol: RTPROT.RA, gateway: "fe80::1" });
 
-function vpn(table = FIREZONE, oif: number = IF.tun0, ...routes: Route[]): [number, Route[]] {
-  return [table, [vpnDefault(AF.INET, table, oif), vpnDefault(AF.INET6, table, oif), ...routes]];
-}
+const vpn = vpnTable;
 
+/** The input of `source` with gateway routes included, by default into Firezone's table. */
 function input(
   source: Route[],
   targets: Array<[number, Route[]]> = [vpn()],
   options: Partial<PlanOptions> = { includeGatewayRoutes: true },
 ): PlanInput {
-  return {
-    source,
-    targets: new Map(targets),
-    links: LINKS,
-    addresses: ADDRESSES,
-    options: planOptions(options),
-  };
+  return planInputOf(source, targets, options);
 }
 
 /** Plans and checks that applying the plan and planning again changes nothing. */

@@ -3,30 +3,22 @@ import { AF, RT_SCOPE, RTM_F, RTN, RTNH_F, RTPROT } from "../../src/netlink/cons
 import { parseCidr } from "../../src/netlink/ip.ts";
 import type { Link } from "../../src/netlink/link.ts";
 import type { Route } from "../../src/netlink/route.ts";
-import { type PlanOptions, planOptions } from "../../src/planner/options.ts";
 import { isEmptyPlan, type Plan, type PlanInput, planSync } from "../../src/planner/plan.ts";
 import {
-  ADDRESSES,
   copyOf,
   FIREZONE,
   IF,
   LINKS,
+  planInputOf,
   v4,
   v6,
   vpnDefault,
+  vpnTable,
   WG_QUICK,
 } from "./fixtures.ts";
 import { checkPlan } from "./invariants.ts";
 
-function input(
-  source: Route[],
-  targets: Array<[number, Route[]]>,
-  options: Partial<PlanOptions> = {},
-  links: PlanInput["links"] = LINKS,
-  addresses: PlanInput["addresses"] = ADDRESSES,
-): PlanInput {
-  return { source, targets: new Map(targets), links, addresses, options: planOptions(options) };
-}
+const input = planInputOf;
 
 /** Plans, checks every invariant (incl. idempotence), returns the plan. */
 function plan(planInput: PlanInput): Plan {
@@ -43,10 +35,7 @@ const nothing: Plan = {
   excluded: [],
   unchanged: [],
 };
-const firezone = (...routes: Route[]): [number, Route[]] => [
-  FIREZONE,
-  [vpnDefault(AF.INET, FIREZONE, IF.tun0), vpnDefault(AF.INET6, FIREZONE, IF.tun0), ...routes],
-];
+const firezone = (...routes: Route[]) => vpnTable(FIREZONE, IF.tun0, ...routes);
 const ours = (route: Route, table = FIREZONE, extra: Partial<Route> = {}): Route => ({
   ...copyOf(route, table),
   ...extra,
