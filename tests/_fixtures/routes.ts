@@ -82,26 +82,26 @@ export function link(index: number, name: string, flags: number, extra: Partial<
   return { index, name, flags, type: 1, ...extra };
 }
 
-/** An IPv4 address `local/prefixLen` on link `index` (`permanent`), overridden by `extra`. */
-export function address4(
-  index: number,
-  local: string,
-  prefixLen: number,
-  extra: Partial<Address> = {},
-): Address {
+/**
+ * An address `cidr` (`address/prefixLen`, the family follows it) on link `index`: permanent, scope
+ * global, with `local` as an IPv4 address has it; overridden by `extra`.
+ */
+export function address(cidr: string, index: number, extra: Partial<Address> = {}): Address {
+  const [address, len] = cidr.split("/");
+  const family = address.includes(":") ? AF.INET6 : AF.INET;
   return {
-    family: AF.INET,
+    family,
     index,
-    prefixLen,
+    prefixLen: Number(len),
     flags: 0x80,
     scope: 0,
-    address: local,
-    local,
+    address,
+    local: address,
     ...extra,
   };
 }
 
-/** An IPv6 address on link `index` (`permanent nodad`), overridden by `extra`. */
+/** An IPv6 address as the kernel reports it (no `local`; `permanent nodad`), overridden by `extra`. */
 export function address6(
   index: number,
   address: string,

@@ -14,7 +14,7 @@ import type { Address } from "../../src/netlink/address.ts";
 import { IFF, RT_SCOPE, RT_TABLE, RTN, RTNH_F, RTPROT } from "../../src/netlink/constants.ts";
 import type { Link } from "../../src/netlink/link.ts";
 import type { Route } from "../../src/netlink/route.ts";
-import { address4, address6, FIREZONE, hop, link as ether, route } from "../_fixtures/routes.ts";
+import { address, address6, FIREZONE, hop, link as ether, route } from "../_fixtures/routes.ts";
 
 export { hop };
 
@@ -58,7 +58,7 @@ export function v6(table: number, cidr: string, extra: Partial<Route> = {}): Rou
 
 /** An IPv4 address on veth0 (labelled veth0), overridden by `extra`. */
 export function addr4(local: string, prefixLen: number, extra: Partial<Address> = {}): Address {
-  return address4(VETH0, local, prefixLen, { label: "veth0", ...extra });
+  return address(`${local}/${prefixLen}`, VETH0, { label: "veth0", ...extra });
 }
 
 /** An IPv6 address on veth0, overridden by `extra`. */

@@ -6,7 +6,7 @@
  */
 
 import { AF, IFF, RT_SCOPE, RTPROT } from "../../src/netlink/constants.ts";
-import { FIREZONE, OURS, v4, v6 } from "../_fixtures/routes.ts";
+import { address, FIREZONE, OURS, v4, v6 } from "../_fixtures/routes.ts";
 import { type PlanOptions, planOptions } from "../../src/planner/options.ts";
 import type { PlanInput } from "../../src/planner/plan.ts";
 import type { Address } from "../../src/netlink/address.ts";
@@ -90,9 +90,7 @@ export function copyMetricOf(route: Pick<Route, "family" | "priority">): number 
 
 /** An interface address: `cidr` is `address/prefixLen`; IPv6 scope global unless given. */
 export function addr(cidr: string, index: number, scope: number = RT_SCOPE.UNIVERSE): Address {
-  const [address, len] = cidr.split("/");
-  const family = address.includes(":") ? AF.INET6 : AF.INET;
-  return { family, index, prefixLen: Number(len), flags: 0x80, scope, address, local: address };
+  return address(cidr, index, { scope });
 }
 
 /**
