@@ -10,6 +10,7 @@ import { viewKey } from "../../src/planner/route_identity.ts";
 import { NLM_F, RT_SCOPE, RTM_F, RTN, RTNH_F, RTPROT } from "../../src/netlink/constants.ts";
 import type { Nexthop, Route } from "../../src/netlink/route.ts";
 import { Random } from "../_fixtures/random.ts";
+import { route } from "../_fixtures/routes.ts";
 import {
   ADDR4,
   addr4,
@@ -254,26 +255,12 @@ Deno.test("routesWithPrefix always agrees with a scan of the table (random event
   const random = new Random(7);
   const rand = (n: number) => random.int(n);
   const view = new TableView({ tables: [254, 100] });
-  const base = {
-    family: 2,
-    srcLen: 0,
-    tos: 0,
-    protocol: 2,
-    scope: 253,
-    type: 1,
-    flags: 0,
-  };
   const prefixes = ["10.0.0.0/8", "10.1.0.0/16", "10.1.0.0/24", "192.168.1.0/24"];
   const make = () => {
-    const [dst, len] = prefixes[rand(prefixes.length)].split("/");
-    return {
-      ...base,
-      table: rand(2) ? 254 : 100,
-      dst,
-      dstLen: Number(len),
-      oif: 2 + rand(3),
-      priority: rand(3) * 100,
-    };
+    const prefix = prefixes[rand(prefixes.length)];
+    const table = rand(2) ? 254 : 100;
+    const oif = 2 + rand(3);
+    return route(table, prefix, { protocol: RTPROT.KERNEL, oif, priority: rand(3) * 100 });
   };
   for (let step = 0; step < 2000; step++) {
     const r = make();
@@ -282,7 +269,7 @@ Deno.test("routesWithPrefix always agrees with a scan of the table (random event
     else if (op < 96) view.applyRoute("del", r, 0);
     else if (op < 98) {
       // The link goes down: the kernel drops its IPv4 routes silently, and so does the view.
-      view.applyLink("new", { index: r.oif, name: `e${r.oif}`, flags: 0x1002, type: 1 });
+      view.applyLink("new", { index: r.oif!, name: `e${r.oif}`, flags: 0x1002, type: 1 });
     } else view.reset("routes", [make(), make()]);
     for (const table of [254, 100]) {
       for (const p of prefixes) {
