@@ -16,7 +16,14 @@ import {
 import { AF, RT_TABLE, RTA, RTAX } from "./constants.ts";
 import { DecodeError } from "./errors.ts";
 import { inKernelOrder } from "./kernel_order.ts";
-import { addressLength, formatIp, InvalidAddressError, maxPrefixLen, parseIp } from "./ip.ts";
+import {
+  addressLength,
+  formatIp,
+  InvalidAddressError,
+  ipv4Number,
+  maxPrefixLen,
+  parseIp,
+} from "./ip.ts";
 import { align } from "./message.ts";
 
 /** One next hop of a multipath route (`struct rtnexthop` + its attributes). */
@@ -627,6 +634,10 @@ export function encodeRoute(route: Route): Uint8Array {
     route.type,
   ]);
   new DataView(head.buffer).setUint32(8, route.flags >>> 0, true);
+  if (isPlain(route)) {
+    const plain = encodePlain(route, head);
+    if (plain !== undefined) return plain;
+  }
 
   const attrs: Attribute[] = [];
   const put = (type: number, data: Uint8Array) => attrs.push({ type, data });
@@ -668,6 +679,94 @@ export function encodeRoute(route: Route): Uint8Array {
     out.set(attr.data, off + NLA_HDRLEN);
     off += align(len);
   }
+  return out;
+}
+
+/** The fields a route made by linkmirror (a copy, a delete request) usually has, and no more. */
+const PLAIN_FIELDS: ReadonlySet<string> = new Set([
+  "family",
+  "table",
+  "dst",
+  "dstLen",
+  "src",
+  "srcLen",
+  "tos",
+  "protocol",
+  "scope",
+  "type",
+  "flags",
+  "oif",
+  "gateway",
+  "priority",
+  "prefsrc",
+]);
+
+/** Whether every field of `route` that is set is one of {@linkcode PLAIN_FIELDS}. */
+function isPlain(route: Route): boolean {
+  for (const key in route) {
+    if (
+      !PLAIN_FIELDS.has(key) && (route as unknown as Record<string, unknown>)[key] !== undefined
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * {@linkcode encodeRoute} of a plain route (see {@linkcode isPlain}), written straight into its
+ * buffer in the kernel's order (IPv4: table, dst, src, priority, prefsrc, gateway, oif; IPv6:
+ * prefsrc before priority), without attribute objects. `undefined` for an IPv4 route with an
+ * address that is not a dotted quad: the general path then says what is wrong with it.
+ */
+function encodePlain(route: Route, head: Uint8Array): Uint8Array | undefined {
+  const { family } = route;
+  const v4 = family === AF.INET;
+  const size = v4 ? 4 : 16;
+  const address = (text: string | undefined, what: string): number | Uint8Array | undefined => {
+    if (text === undefined) return undefined;
+    if (!v4) return addressBytes(text, family, what);
+    const value = ipv4Number(text);
+    return value < 0 ? Number.NaN : value;
+  };
+  const dst = address(route.dst, "the destination");
+  const src = address(route.src, "the source");
+  const prefsrc = address(route.prefsrc, "the preferred source");
+  const gateway = address(route.gateway, "the gateway");
+  if ([dst, src, prefsrc, gateway].some((a) => typeof a === "number" && Number.isNaN(a))) {
+    return undefined;
+  }
+  const zeroDst = typeof dst === "number" ? dst === 0 : (dst as Uint8Array).every((b) => b === 0);
+  const withDst = route.dstLen > 0 || !zeroDst;
+  const addr = NLA_HDRLEN + size;
+  const length = RTMSG_LEN + 8 + (withDst ? addr : 0) + (src !== undefined ? addr : 0) +
+    (route.priority !== undefined ? 8 : 0) + (prefsrc !== undefined ? addr : 0) +
+    (gateway !== undefined ? addr : 0) + (route.oif !== undefined ? 8 : 0);
+  const out = new Uint8Array(length);
+  const view = new DataView(out.buffer);
+  out.set(head);
+  let off = RTMSG_LEN;
+  const u32 = (type: number, value: number) => {
+    view.setUint16(off, 8, true);
+    view.setUint16(off + 2, type, true);
+    view.setUint32(off + 4, value >>> 0, true);
+    off += 8;
+  };
+  const ip = (type: number, value: number | Uint8Array) => {
+    view.setUint16(off, addr, true);
+    view.setUint16(off + 2, type, true);
+    if (typeof value === "number") view.setUint32(off + 4, value, false);
+    else out.set(value, off + 4);
+    off += addr;
+  };
+  u32(RTA.TABLE, route.table);
+  if (withDst) ip(RTA.DST, dst!);
+  if (src !== undefined) ip(RTA.SRC, src);
+  if (v4 && route.priority !== undefined) u32(RTA.PRIORITY, route.priority);
+  if (prefsrc !== undefined) ip(RTA.PREFSRC, prefsrc);
+  if (!v4 && route.priority !== undefined) u32(RTA.PRIORITY, route.priority);
+  if (gateway !== undefined) ip(RTA.GATEWAY, gateway);
+  if (route.oif !== undefined) u32(RTA.OIF, route.oif);
   return out;
 }
 

@@ -453,3 +453,45 @@ Deno.test("golden route attributes re-encode to the kernel's bytes", () => {
     assert.equal(toHex(encodeRoute(ATTR_ROUTES[i])), toHex(g.message.payload), `route ${i}`);
   });
 });
+
+Deno.test("routes with only the common fields encode as through the general path", () => {
+  // An empty `other` sends a route down the general path (attribute objects, kernel ranks); the
+  // plain one is written straight into its buffer. Both must give the same bytes.
+  const base = {
+    table: 539098368,
+    dstLen: 24,
+    srcLen: 0,
+    tos: 0,
+    protocol: 77,
+    scope: RT_SCOPE.LINK,
+    type: RTN.UNICAST,
+    flags: 0,
+  };
+  const cases = [
+    { ...base, family: AF.INET, dst: "192.168.1.0", oif: 3 },
+    { ...base, family: AF.INET, dst: "192.168.1.0", oif: 3, prefsrc: "192.168.1.5", priority: 7 },
+    { ...base, family: AF.INET, dst: "0.0.0.0", dstLen: 0, gateway: "10.0.0.1", oif: 2 },
+    { ...base, family: AF.INET, table: 100, dst: "10.1.2.3", dstLen: 32, tos: 8, priority: 0 },
+    { ...base, family: AF.INET6, dst: "2001:db8::", dstLen: 64, oif: 4, priority: 1024 },
+    {
+      ...base,
+      family: AF.INET6,
+      dst: "fe80::",
+      dstLen: 64,
+      src: "2001:db8::",
+      srcLen: 48,
+      prefsrc: "2001:db8::5",
+      gateway: "fe80::1",
+      priority: 256,
+      oif: 4,
+    },
+    { ...base, family: AF.INET6, dst: "::", dstLen: 0, oif: 9 },
+  ];
+  for (const route of cases) {
+    assert.deepEqual(encodeRoute(route), encodeRoute({ ...route, other: [] }), route.dst);
+  }
+  // An address of the wrong family is refused the same way on both paths.
+  const bad = { ...cases[0], gateway: "fe80::1" };
+  assert.throws(() => encodeRoute(bad), InvalidAddressError);
+  assert.throws(() => encodeRoute({ ...cases[4], gateway: "10.0.0.1" }), InvalidAddressError);
+});
