@@ -45,9 +45,8 @@ export interface PlanOptions {
 }
 
 /**
- * Complete plan options from the ones given: protocol 77, both families, no exclusions, no
- * gateway routes (`includeGatewayRoutes`, `allowPrefixes`, `precedence` and `catchAll` are kept
- * only when given; absent, they mean none, none, `vpn` and the default catch-alls).
+ * Complete plan options from the ones given: protocol 77, both families, no exclusions; every
+ * optional field only when given (each field's doc says what its absence means).
  *
  * @example
  * ```ts
@@ -57,16 +56,14 @@ export interface PlanOptions {
  */
 export function planOptions(given: Partial<PlanOptions> = {}): PlanOptions {
   const options: PlanOptions = {
-    protocol: given.protocol ?? DEFAULT_PROTOCOL,
-    families: given.families ?? [AF.INET, AF.INET6],
-    exclude: given.exclude ?? [],
-    excludeDevices: given.excludeDevices ?? [],
+    protocol: DEFAULT_PROTOCOL,
+    families: [AF.INET, AF.INET6],
+    exclude: [],
+    excludeDevices: [],
   };
-  if (given.includeGatewayRoutes !== undefined) {
-    options.includeGatewayRoutes = given.includeGatewayRoutes;
+  // Every option given is kept as it is, so that one added to PlanOptions needs no line here.
+  for (const [key, value] of Object.entries(given)) {
+    if (value !== undefined) Object.assign(options, { [key]: value });
   }
-  if (given.allowPrefixes !== undefined) options.allowPrefixes = given.allowPrefixes;
-  if (given.precedence !== undefined) options.precedence = given.precedence;
-  if (given.catchAll !== undefined) options.catchAll = given.catchAll;
   return options;
 }

@@ -18,7 +18,12 @@
 import type { WatchCounters } from "../daemon/watcher.ts";
 import type { MirrorConfig } from "../engine/config.ts";
 import type { ApplyRecord } from "../engine/reconcile.ts";
-import { persistConfig, PERSISTED, restoreConfig } from "../options/persist.ts";
+import {
+  persistConfig,
+  PERSISTED,
+  type PersistedConfig,
+  restoreConfig,
+} from "../options/persist.ts";
 import { DEFAULT_STATE_DIR } from "../options/table.ts";
 import { UsageError } from "../options/values.ts";
 import { ERRNO } from "../netlink/errors.ts";
@@ -60,27 +65,13 @@ export type EarlierApplyRecord =
 /** The last apply of the daemon as the file keeps it: `at` as RFC 3339 (UTC). */
 export type LastApply = Omit<EarlierApplyRecord, "at"> & { at: string };
 
-/** The configuration the daemon runs with, resolved (`--table auto` already a table id). */
-export interface DaemonConfigSummary {
-  /** Source table id. */
-  source: number;
-  /** linkmirror's `rtm_protocol`. */
-  protocol: number;
-  /** Families mirrored. */
-  families: ("inet" | "inet6")[];
-  /** `--exclude` prefixes, as `address/len`. */
-  exclude: string[];
-  /** `--exclude-dev` names. */
-  excludeDevices: string[];
-  /** `--include-gateway-routes`. */
-  includeGatewayRoutes: boolean;
-  /** `--allow-prefix` prefixes, as `address/len` (absent in files of earlier versions: none). */
-  allowPrefixes?: string[];
-  /** `--precedence` (absent in files of earlier versions: `vpn`). */
-  precedence?: "vpn" | "lan";
-  /** `--catch-all` prefixes, as `address/len`; absent means the default set. */
-  catchAll?: string[];
-}
+/**
+ * The configuration the daemon runs with (`--table auto` already resolved), as the option table's
+ * `persist` encoders write it: one field per recorded option (docs/options.md lists them), read
+ * back by {@linkcode restoreConfig} through the same table; a field that files of earlier
+ * versions lack takes the option's default.
+ */
+export type DaemonConfigSummary = PersistedConfig["config"];
 
 /** The state file's document. */
 export interface DaemonState {
@@ -190,7 +181,7 @@ export function readStates(dir: string): StateEntry[] {
 
 /** Summarises a configuration for the state file: the recorded rows of the option table. */
 export function configSummary(config: MirrorConfig): DaemonConfigSummary {
-  return persistConfig(config).config as unknown as DaemonConfigSummary;
+  return persistConfig(config).config;
 }
 
 /**
@@ -335,7 +326,7 @@ export function parseState(text: string, path = STATE_FILE): DaemonState {
     tables: [...doc.tables as number[]],
     config: Object.fromEntries(
       PERSISTED.filter((row) => row.key !== "tables").map((row) => [row.key, config[row.key]]),
-    ) as unknown as DaemonConfigSummary,
+    ),
     lastApply,
     counters: parsedCounters as unknown as DaemonCounters,
   };

@@ -49,7 +49,7 @@ export interface StatusOptions {
  * ```
  */
 export function configFromState(state: DaemonState): MirrorConfig {
-  return restoreConfig(state.tables, state.config as unknown as Record<string, unknown>);
+  return restoreConfig(state.tables, state.config);
 }
 
 /** The state files `status` looks at: the one named, or every one in the state directory. */
