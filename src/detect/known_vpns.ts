@@ -21,8 +21,58 @@ export const TAILSCALE_TABLE = 52;
 /** The priority of Tailscale's `lookup 52` rule. */
 export const TAILSCALE_RULE_PRIORITY = 5270;
 
+/** How a VPN client is recognised. */
+interface Signature {
+  /** Its name. */
+  name: string;
+  /** The clear signs of it (a table id, an fwmark, a rule pattern), in words; none: not it. */
+  signs(signals: VpnSignals): string[];
+  /** Whether a device name is its (only adds evidence to clear signs). */
+  device(name: string): boolean;
+}
+
+/**
+ * The VPN clients linkmirror names, one entry each: a new one is a new entry (its constants
+ * above). The order breaks ties between equally clear signatures.
+ */
+export const KNOWN_VPNS = [
+  {
+    name: "firezone",
+    signs: ({ table, rules }) => [
+      ...(table === FIREZONE_TABLE ? [`table ${FIREZONE_TABLE}`] : []),
+      ...(rules.some((r) => r.fwmark === FIREZONE_FWMARK)
+        ? [`fwmark ${fwmarkText(FIREZONE_FWMARK)}`]
+        : []),
+    ],
+    device: (name) => name === "tun-firezone",
+  },
+  {
+    name: "wg-quick",
+    signs: ({ table, rules }) => [
+      ...(table === WG_QUICK_TABLE ? [`table ${WG_QUICK_TABLE}`] : []),
+      ...(rules.some((r) =>
+          (r.flags & FIB_RULE.INVERT) !== 0 && r.fwmark === table && r.table === table
+        )
+        ? [`rule "not fwmark ${fwmarkText(table)} lookup ${table}"`]
+        : []),
+    ],
+    device: (name) => /^wg/.test(name),
+  },
+  {
+    name: "tailscale",
+    signs: ({ table, rules }) =>
+      table !== TAILSCALE_TABLE ? [] : [
+        `table ${TAILSCALE_TABLE}`,
+        ...(rules.some((r) => r.priority === TAILSCALE_RULE_PRIORITY)
+          ? [`rule priority ${TAILSCALE_RULE_PRIORITY}`]
+          : []),
+      ],
+    device: (name) => name === "tailscale0",
+  },
+] as const satisfies readonly Signature[];
+
 /** The VPN clients linkmirror names. */
-export type VpnName = "firezone" | "wg-quick" | "tailscale";
+export type VpnName = typeof KNOWN_VPNS[number]["name"];
 
 /** A named VPN and the signs that gave it away. */
 export interface KnownVpn {
@@ -55,44 +105,12 @@ export interface VpnSignals {
  */
 export function identifyVpn(signals: VpnSignals): KnownVpn | undefined {
   const found: KnownVpn[] = [];
-  const { table, rules, devices } = signals;
-
-  const firezone: string[] = [];
-  if (table === FIREZONE_TABLE) firezone.push(`table ${FIREZONE_TABLE}`);
-  if (rules.some((r) => r.fwmark === FIREZONE_FWMARK)) {
-    firezone.push(`fwmark ${fwmarkText(FIREZONE_FWMARK)}`);
+  for (const { name, signs, device } of KNOWN_VPNS) {
+    const clear = signs(signals);
+    if (clear.length === 0) continue;
+    const devices = signals.devices.filter(device).map((d) => `device ${d}`);
+    found.push({ name, evidence: [...clear, ...devices] });
   }
-  if (firezone.length > 0) {
-    found.push({ name: "firezone", evidence: [...firezone, ...deviceEvidence(devices, isFz)] });
-  }
-
-  const wgQuick: string[] = [];
-  if (table === WG_QUICK_TABLE) wgQuick.push(`table ${WG_QUICK_TABLE}`);
-  const ownMark = rules.find((r) =>
-    (r.flags & FIB_RULE.INVERT) !== 0 && r.fwmark === table && r.table === table
-  );
-  if (ownMark) wgQuick.push(`rule "not fwmark ${fwmarkText(table)} lookup ${table}"`);
-  if (wgQuick.length > 0) {
-    found.push({ name: "wg-quick", evidence: [...wgQuick, ...deviceEvidence(devices, isWg)] });
-  }
-
-  const tailscale: string[] = [];
-  if (table === TAILSCALE_TABLE) tailscale.push(`table ${TAILSCALE_TABLE}`);
-  if (tailscale.length > 0) {
-    if (rules.some((r) => r.priority === TAILSCALE_RULE_PRIORITY)) {
-      tailscale.push(`rule priority ${TAILSCALE_RULE_PRIORITY}`);
-    }
-    found.push({ name: "tailscale", evidence: [...tailscale, ...deviceEvidence(devices, isTs)] });
-  }
-
-  // The clearest signature wins; ties go to the order above.
+  // The clearest signature wins; ties go to the order of KNOWN_VPNS.
   return found.sort((a, b) => b.evidence.length - a.evidence.length)[0];
-}
-
-const isFz = (name: string) => name === "tun-firezone";
-const isWg = (name: string) => /^wg/.test(name);
-const isTs = (name: string) => name === "tailscale0";
-
-function deviceEvidence(devices: readonly string[], test: (name: string) => boolean): string[] {
-  return devices.filter(test).map((name) => `device ${name}`);
 }
