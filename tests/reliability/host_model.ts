@@ -53,9 +53,7 @@ export const INITIAL_STEPS: readonly Step[] = [
   {
     label: "lan0 with 192.168.1.10/24 and 2001:db8:1::10/64",
     commands: [
-      { ip: ["link", "add", "lan0", "type", "veth", "peer", "name", "lan0", "netns", "{peer}"] },
-      { ip: ["link", "set", "lan0", "up"] },
-      { peer: true, ip: ["link", "set", "lan0", "up"] },
+      ...veth("lan0"),
       { ip: ["address", "add", "192.168.1.10/24", "dev", "lan0"] },
       { ip: ["-6", "address", "add", "2001:db8:1::10/64", "dev", "lan0", "nodad"] },
     ],
@@ -63,9 +61,7 @@ export const INITIAL_STEPS: readonly Step[] = [
   {
     label: "lan1 with 10.20.0.5/24",
     commands: [
-      { ip: ["link", "add", "lan1", "type", "veth", "peer", "name", "lan1", "netns", "{peer}"] },
-      { ip: ["link", "set", "lan1", "up"] },
-      { peer: true, ip: ["link", "set", "lan1", "up"] },
+      ...veth("lan1"),
       { ip: ["address", "add", "10.20.0.5/24", "dev", "lan1"] },
     ],
   },
@@ -218,6 +214,38 @@ const MAIN_ROUTE_WEIGHTS = {
   sameKey: 3,
   onTun: 1,
 } as const;
+
+/** The kinds of hostile LAN (a `hostile` step), with their weights. */
+const HOSTILE_WEIGHTS = { split: 3, lease: 1, ra: 2, public24: 2, cgnat: 1, slaac48: 1 } as const;
+
+/** A kind of hostile LAN. */
+type HostileKind = keyof typeof HOSTILE_WEIGHTS;
+
+/** The kinds of route the VPN adds to its table (a `foreignAdd` step), with their weights. */
+const FOREIGN_ROUTE_WEIGHTS = {
+  conflict: 4,
+  replace: 2,
+  unrelated: 2,
+  onLan: 1,
+  conflict6: 2,
+  resource: 3,
+  catchAll: 2,
+} as const;
+
+/** A kind of route the VPN adds. */
+type ForeignRouteKind = keyof typeof FOREIGN_ROUTE_WEIGHTS;
+
+/**
+ * A route the VPN adds: its destination and family (default 4), its device (default tun0), the
+ * verb (default add) and words after `proto` (a metric).
+ */
+interface ForeignRoute {
+  dst: string;
+  family?: 4 | 6;
+  dev?: string;
+  verb?: "add" | "replace";
+  more?: string[];
+}
 
 /** A kind of route added to main. */
 type MainRouteKind = keyof typeof MAIN_ROUTE_WEIGHTS;
@@ -537,9 +565,7 @@ export class StepGenerator {
     return {
       label: `a new interface ${dev} with ${address}`,
       commands: [
-        { ip: ["link", "add", dev, "type", "veth", "peer", "name", dev, "netns", "{peer}"] },
-        { ip: ["link", "set", dev, "up"] },
-        { peer: true, ip: ["link", "set", dev, "up"] },
+        ...veth(dev),
         { ip: ["address", "add", address, "dev", dev] },
       ],
     };
@@ -673,34 +699,51 @@ export class StepGenerator {
     const links = this.#existing((l) => l.up);
     if (links.length === 0) return undefined;
     const dev = r.pick(links);
-    const kind = r.weighted({ split: 3, lease: 1, ra: 2, public24: 2, cgnat: 1, slaac48: 1 });
-    let spec: string[];
-    let family: 4 | 6 = 4;
-    switch (kind) {
-      case "split":
-        spec = [r.pick(["0.0.0.0/1", "128.0.0.0/1"]), "dev", dev, "proto", "dhcp", "metric", "100"];
-        break;
-      case "lease": {
-        // A DHCP lease with a /1 netmask: the kernel adds 128.0.0.0/1 on-link.
-        const address = `130.0.${r.int(200)}.${r.between(2, 250)}/1`;
-        this.#model.links.get(dev)!.v4.push(address);
-        return step(`a /1 lease: ${address} on ${dev}`, ["address", "add", address, "dev", dev]);
-      }
-      case "ra":
-        family = 6;
-        spec = ["-6", r.pick(["2000::/3", "2606:4700::/64"]), "dev", dev, "proto", "ra"];
-        break;
-      case "public24":
-        spec = [r.pick(["1.1.1.0/24", "198.51.100.0/24", "8.8.8.0/24"]), "dev", dev];
-        break;
-      case "cgnat":
-        spec = ["100.64.0.0/10", "dev", dev, "metric", "300"];
-        break;
-      default:
-        // A global IPv6 prefix shorter than /64 around the host's own address: still refused.
-        family = 6;
-        spec = ["-6", "2001:db8::/48", "dev", dev, "metric", "300"];
-    }
+    return this.#hostileSteps[r.weighted(HOSTILE_WEIGHTS)](dev);
+  }
+
+  /** One handler per kind of hostile LAN, on the drawn link `dev`. */
+  readonly #hostileSteps: { readonly [K in HostileKind]: (dev: string) => Step } = {
+    split: (dev) =>
+      this.#hostileRoute(dev, 4, [
+        this.#random.pick(["0.0.0.0/1", "128.0.0.0/1"]),
+        "dev",
+        dev,
+        "proto",
+        "dhcp",
+        "metric",
+        "100",
+      ]),
+    lease: (dev) => {
+      // A DHCP lease with a /1 netmask: the kernel adds 128.0.0.0/1 on-link.
+      const r = this.#random;
+      const address = `130.0.${r.int(200)}.${r.between(2, 250)}/1`;
+      this.#model.links.get(dev)!.v4.push(address);
+      return step(`a /1 lease: ${address} on ${dev}`, ["address", "add", address, "dev", dev]);
+    },
+    ra: (dev) =>
+      this.#hostileRoute(dev, 6, [
+        "-6",
+        this.#random.pick(["2000::/3", "2606:4700::/64"]),
+        "dev",
+        dev,
+        "proto",
+        "ra",
+      ]),
+    public24: (dev) =>
+      this.#hostileRoute(dev, 4, [
+        this.#random.pick(["1.1.1.0/24", "198.51.100.0/24", "8.8.8.0/24"]),
+        "dev",
+        dev,
+      ]),
+    cgnat: (dev) => this.#hostileRoute(dev, 4, ["100.64.0.0/10", "dev", dev, "metric", "300"]),
+    // A global IPv6 prefix shorter than /64 around the host's own address: still refused.
+    slaac48: (dev) =>
+      this.#hostileRoute(dev, 6, ["-6", "2001:db8::/48", "dev", dev, "metric", "300"]),
+  };
+
+  /** The step that adds the hostile route `spec` via `dev` to main. */
+  #hostileRoute(dev: string, family: 4 | 6, spec: string[]): Step {
     this.#model.main.push({ spec, family, dev });
     return step(`hostile LAN, in main: ${spec.join(" ")}`, routeCommand("add", spec));
   }
@@ -717,76 +760,78 @@ export class StepGenerator {
     };
   }
 
+  /** A route of the VPN (another protocol) in one of the target tables. */
   #foreignAdd(): Step | undefined {
     const r = this.#random;
     const proto = r.pick(FOREIGN_PROTOCOLS);
     const i = r.int(6);
     const table = r.chance(0.7) ? "{table}" : "{table2}";
-    const kind = r.weighted({
-      conflict: 4,
-      replace: 2,
-      unrelated: 2,
-      onLan: 1,
-      conflict6: 2,
-      resource: 3,
-      catchAll: 2,
-    });
-    let spec: string[];
-    let family: 4 | 6 = 4;
-    let dev = "tun0";
-    let verb: "add" | "replace" = "add";
-    switch (kind) {
-      case "conflict":
-      case "replace": {
-        const prefixes = this.#lanPrefixes(4);
-        if (prefixes.length === 0) return undefined;
-        spec = [r.pick(prefixes), "dev", "tun0", "table", table, "proto", proto];
-        if (kind === "conflict") spec.push("metric", String(r.pick([10, 20])));
-        else verb = "replace";
-        break;
-      }
-      case "unrelated":
-        spec = [`10.60.${i}.0/24`, "dev", "tun0", "table", table, "proto", proto];
-        break;
-      case "resource": {
-        // A resource behind the VPN covering a LAN: the VPN's route wins, the copy goes.
-        if (r.chance(0.3)) {
-          family = 6;
-          spec = ["-6", r.pick(["fd00::/8", "2001:db8::/32"]), "dev", "tun0", "table", table];
-          spec.push("proto", proto);
-        } else {
-          const prefix = r.pick(["192.168.0.0/16", "10.0.0.0/8", "10.20.0.0/16", "172.16.0.0/12"]);
-          spec = [prefix, "dev", "tun0", "table", table, "proto", proto];
-        }
-        break;
-      }
-      case "catchAll": {
-        // The VPN's split default or 2000::/3: catch-alls, copies stay.
-        const prefix = r.pick(["0.0.0.0/1", "128.0.0.0/1", "2000::/3", "::/1"]);
-        family = prefix.includes(":") ? 6 : 4;
-        spec = [...(family === 6 ? ["-6"] : []), prefix, "dev", "tun0", "table", table];
-        spec.push("proto", proto);
-        break;
-      }
-      case "onLan": {
-        const links = this.#existing((l) => l.up);
-        if (links.length === 0) return undefined;
-        dev = r.pick(links);
-        spec = [`10.61.${i}.0/24`, "dev", dev, "table", table, "proto", proto];
-        break;
-      }
-      default: {
-        family = 6;
-        const prefixes = this.#lanPrefixes(6).filter((p) => p !== "fe80::/64");
-        const prefix = prefixes.length > 0 && r.chance(0.7)
-          ? r.pick(prefixes)
-          : `2001:db8:60:${i}::/64`;
-        spec = ["-6", prefix, "dev", "tun0", "table", table, "proto", proto];
-      }
-    }
+    const made = this.#foreignRoutes[r.weighted(FOREIGN_ROUTE_WEIGHTS)](i);
+    if (made === undefined) return undefined;
+    const { dst, family = 4, dev = "tun0", verb = "add", more = [] } = made;
+    const spec = [
+      ...(family === 6 ? ["-6"] : []),
+      dst,
+      "dev",
+      dev,
+      "table",
+      table,
+      "proto",
+      proto,
+      ...more,
+    ];
     this.#model.foreign.push({ spec, family, dev });
     return step(`the VPN's table gets (${verb}): ${spec.join(" ")}`, routeCommand(verb, spec));
   }
+
+  /** One handler per kind of route the VPN adds to its table (`i`: a small index). */
+  readonly #foreignRoutes: {
+    readonly [K in ForeignRouteKind]: (i: number) => ForeignRoute | undefined;
+  } = {
+    conflict: () => {
+      const prefixes = this.#lanPrefixes(4);
+      if (prefixes.length === 0) return undefined;
+      const r = this.#random;
+      return { dst: r.pick(prefixes), more: ["metric", String(r.pick([10, 20]))] };
+    },
+    replace: () => {
+      const prefixes = this.#lanPrefixes(4);
+      if (prefixes.length === 0) return undefined;
+      return { dst: this.#random.pick(prefixes), verb: "replace" };
+    },
+    unrelated: (i) => ({ dst: `10.60.${i}.0/24` }),
+    onLan: (i) => {
+      const links = this.#existing((l) => l.up);
+      if (links.length === 0) return undefined;
+      return { dst: `10.61.${i}.0/24`, dev: this.#random.pick(links) };
+    },
+    conflict6: (i) => {
+      const r = this.#random;
+      const prefixes = this.#lanPrefixes(6).filter((p) => p !== "fe80::/64");
+      const dst = prefixes.length > 0 && r.chance(0.7) ? r.pick(prefixes) : `2001:db8:60:${i}::/64`;
+      return { dst, family: 6 };
+    },
+    // A resource behind the VPN covering a LAN: the VPN's route wins, the copy goes.
+    resource: () => {
+      const r = this.#random;
+      if (r.chance(0.3)) return { dst: r.pick(["fd00::/8", "2001:db8::/32"]), family: 6 };
+      return { dst: r.pick(["192.168.0.0/16", "10.0.0.0/8", "10.20.0.0/16", "172.16.0.0/12"]) };
+    },
+    // The VPN's split default or 2000::/3: catch-alls, copies stay.
+    catchAll: () => {
+      const dst = this.#random.pick(["0.0.0.0/1", "128.0.0.0/1", "2000::/3", "::/1"]);
+      return { dst, family: dst.includes(":") ? 6 : 4 };
+    },
+  };
+}
+
+/** A LAN link `dev`: a veth pair with its other end (same name) in the peer namespace, both up. */
+function veth(dev: string): StepCommand[] {
+  return [
+    { ip: ["link", "add", dev, "type", "veth", "peer", "name", dev, "netns", "{peer}"] },
+    { ip: ["link", "set", dev, "up"] },
+    { peer: true, ip: ["link", "set", dev, "up"] },
+  ];
 }
 
 function step(label: string, ip: string[]): Step {
