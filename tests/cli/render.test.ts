@@ -1,7 +1,7 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { AF, RT_SCOPE, RTAX, RTN, RTNH_F, RTPROT } from "../../src/netlink/constants.ts";
 import type { Route } from "../../src/netlink/route.ts";
-import { routeJson, routeText } from "../../src/cli/render.ts";
+import { exclusionText, planJson, planText, routeJson, routeText } from "../../src/cli/render.ts";
 import { v4 } from "../planner/fixtures.ts";
 
 const links = new Map([[2, "lan0"], [3, "lan1"]]);
@@ -84,4 +84,38 @@ Deno.test("routeJson keeps numbers and adds names and the copied attributes", ()
   equal(json.realms, 7);
   equal(routeJson(base, links).protocolName, undefined);
   equal(routeJson(base, links, names).protocolName, "linkmirror");
+});
+
+Deno.test("planText: the security guards' refusals show without verbose, with the VPN's route", () => {
+  const lan = v4("192.168.188.0/24", 2);
+  const hostile = v4("0.0.0.0/1", 2, { protocol: RTPROT.DHCP });
+  const resource = v4("192.168.0.0/16", 3, { table: 539098368, protocol: RTPROT.BOOT });
+  const plan = {
+    adds: [],
+    replaces: [],
+    deletes: [],
+    conflicts: [],
+    unchanged: [],
+    excluded: [
+      { route: hostile, reason: "outside-local-space" as const },
+      { route: lan, reason: "vpn-route-wins" as const, table: 539098368, vpnRoute: resource },
+      { route: v4("0.0.0.0/0", 2), reason: "default" as const },
+    ],
+  };
+  const text = planText(plan, { tables: [539098368], links });
+  equal(
+    text,
+    "table 539098368:\n" +
+      "  ~ 0.0.0.0/1 dev lan0 proto dhcp scope link (outside-local-space)\n" +
+      "  ~ 192.168.188.0/24 dev lan0 proto kernel scope link (vpn-route-wins: 192.168.0.0/16 " +
+      "dev lan1 proto boot scope link)\n",
+  );
+  equal(planText(plan, { tables: [539098368], links, verbose: true }).split("\n").length, 5);
+  equal(exclusionText(plan.excluded[0], links), "outside-local-space");
+  const json = planJson(plan, { source: 254, tables: [539098368], protocol: 77, links });
+  deepEqual(json.excluded.map((e) => [e.reason, e.vpnRoute?.dst ?? null]), [
+    ["outside-local-space", null],
+    ["vpn-route-wins", "192.168.0.0/16"],
+    ["default", null],
+  ]);
 });

@@ -134,6 +134,27 @@ Deno.test("explain summaries for the VPN, missing copies, exclusions and errors"
     /holds that prefix in table 539098368: 192\.168\.1\.0\/24 dev tun-firezone/,
   );
   match(
+    vpn({
+      table: FZ,
+      captures: true,
+      status: "excluded",
+      source: lan,
+      reason: "vpn-route-wins",
+      vpnRoute: route(FZ, "192.168.0.0/16", { oif: IF.tun0 }),
+    })[1],
+    /the VPN routes it itself in table 539098368 \(192\.168\.0\.0\/16 dev tun-firezone/,
+  );
+  match(
+    vpn({
+      table: FZ,
+      captures: true,
+      status: "excluded",
+      source: route(254, "0.0.0.0/1", { oif: IF.eth0, protocol: RTPROT.DHCP }),
+      reason: "outside-local-space",
+    })[1],
+    /does not mirror it into table 539098368: its destination is outside the local address space/,
+  );
+  match(
     vpn({ table: FZ, captures: true, status: "no-source-route" })[1],
     /Table main has no route to 192\.168\.1\.20 either/,
   );
