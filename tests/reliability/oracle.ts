@@ -122,10 +122,10 @@ function metricOf(route: FamilyRoute): number {
 const OFFSET = 2 ** 31;
 const MAX_METRIC = 2 ** 32 - 1;
 
-/** An address as a number of 32 or 128 bits. */
-function addressBits(address: string): bigint {
+/** An address as a string of 32 or 128 binary digits. */
+function addressBits(address: string): string {
   if (!address.includes(":")) {
-    return address.split(".").reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
+    return address.split(".").map((o) => Number(o).toString(2).padStart(8, "0")).join("");
   }
   const [head, tail = ""] = address.split("::");
   const h = head ? head.split(":") : [];
@@ -133,27 +133,38 @@ function addressBits(address: string): bigint {
   const groups = address.includes("::")
     ? [...h, ...Array(8 - h.length - t.length).fill("0"), ...t]
     : h;
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+  return groups.map((g) => parseInt(g, 16).toString(2).padStart(16, "0")).join("");
 }
 
-/** A prefix as (family width, network bits, length). */
+/** A prefix: its family's width, its address's binary digits, and the first `len` of them. */
 interface Net {
   width: number;
-  bits: bigint;
+  bits: string;
   len: number;
+  prefixBits: string;
 }
 
+/** Parsed prefixes, by text: the oracle reads thousands of routes per poll. */
+const NETS = new Map<string, Net>();
+
 function netOf(prefix: string): Net {
-  const [address, len] = prefix.split("/");
-  const width = address.includes(":") ? 128 : 32;
-  return { width, bits: addressBits(address), len: len === undefined ? width : Number(len) };
+  let net = NETS.get(prefix);
+  if (net === undefined) {
+    const [address, lenText] = prefix.split("/");
+    const width = address.includes(":") ? 128 : 32;
+    const bits = addressBits(address);
+    const len = lenText === undefined ? width : Number(lenText);
+    net = { width, bits, len, prefixBits: bits.slice(0, len) };
+    if (NETS.size > 100_000) NETS.clear();
+    NETS.set(prefix, net);
+  }
+  return net;
 }
 
 /** Whether `outer` contains `inner` (same family, not longer, same leading bits). */
 function contains(outer: Net, inner: Net): boolean {
-  if (outer.width !== inner.width || outer.len > inner.len) return false;
-  const shift = BigInt(outer.width - outer.len);
-  return (outer.bits >> shift) === (inner.bits >> shift);
+  return outer.width === inner.width && outer.len <= inner.len &&
+    inner.bits.startsWith(outer.prefixBits);
 }
 
 /** The ranges mirrored by default. */
