@@ -61,9 +61,7 @@ export class CrashRoundError extends Error {
 }
 
 function poolRoute(i: number): string {
-  return i < POOL4
-    ? `10.200.${i >> 8}.${i & 255}`
-    : `fd00:200::${(i - POOL4 + 1).toString(16)}`;
+  return i < POOL4 ? `10.200.${i >> 8}.${i & 255}` : `fd00:200::${(i - POOL4 + 1).toString(16)}`;
 }
 
 interface KillResult {
