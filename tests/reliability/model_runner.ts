@@ -159,6 +159,8 @@ export async function runSteps(
     daemon: {},
   };
   const peer = await prepare(ns);
+  // The daemon's whole log at debug, appended to this file (investigating a failure).
+  const logFile = Deno.env.get("LINKMIRROR_MODEL_LOG");
   let daemon: NetnsProcess | undefined;
   try {
     for (const s of INITIAL_STEPS) await runStep(ns, peer, s, stats);
@@ -174,7 +176,7 @@ export async function runSteps(
     daemon = spawnLinkmirror(ns, [
       "watch",
       "--log-level",
-      "info",
+      logFile ? "debug" : "info",
       ...tableArgs,
       ...(options.watchArgs ?? []),
     ]);
@@ -274,6 +276,9 @@ export async function runSteps(
   } finally {
     await daemon?.stop(2000);
     await peer.dispose();
+    if (logFile && daemon) {
+      await Deno.writeTextFile(logFile, daemon.stderrLines.join("\n") + "\n", { append: true });
+    }
   }
 }
 
