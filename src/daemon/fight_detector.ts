@@ -4,11 +4,20 @@
  *
  * A fight is somebody else undoing linkmirror's copy of one prefix again and again — deleting it,
  * or replacing it with a route of their own — while linkmirror puts it back each time. The daemon
- * reports every undo of a copy it did not cause ({@linkcode FightDetector.undone}); the detector
- * counts them per prefix in a sliding window.
+ * reports every undo of a copy by another writer ({@linkcode FightDetector.undone}); the detector
+ * counts them per prefix in a sliding window. What is *not* an undo is the daemon's business (see
+ * src/daemon/watcher.ts): the kernel's own removals (a link went down, an address went away) are
+ * no undo and make the detector forget that copy ({@linkcode FightDetector.forget}), so a back-off
+ * never keeps out a copy the kernel removed; a writer flushing the whole table is one undo of the
+ * table (a key of its own), not one of every copy.
  *
  * Policy (times in milliseconds of the caller's clock):
  *
+ * - **Bursts.** Undos of one key reported with the same `burst` tag within `burstMs` of the
+ *   last one counted are one undo: a table flush (the rounds of one `ip route flush`, which dumps
+ *   and deletes again until the table stays empty; `ip -4` and `ip -6` flushing one after the
+ *   other) is one event. A flusher looping faster still counts once per `burstMs`. Untagged
+ *   undos (one copy deleted or replaced) all count.
  * - **Detection.** More than `threshold` undos of one prefix within `windowMs` start an
  *   *episode*: the prefix is *held* — the daemon adds no copy of it — for `initialBackoffMs`.
  *   The undo that starts an episode says so (`started: true`): the daemon logs ONE warning then.
@@ -45,6 +54,8 @@ export interface FightOptions {
   maxBackoffMs?: number;
   /** A copy left alone this long after its repair ends the episode, ms. Default 10 000. */
   calmMs?: number;
+  /** Undos of one key with the same burst tag within this long count once, ms. Default 200. */
+  burstMs?: number;
 }
 
 /** What an undo meant: whether it started an episode, and the prefix's hold. */
@@ -73,6 +84,8 @@ export interface FightEpisode {
 
 interface PrefixState {
   undos: number[];
+  /** The burst tag of the last undo counted, and when. */
+  last?: { burst: string | undefined; at: number };
   episode?: { undos: number; backoffMs: number; holdEnd: number; held: boolean; cause: string };
 }
 
@@ -88,6 +101,8 @@ export class FightDetector {
   readonly maxBackoffMs: number;
   /** Calm that ends an episode, ms. */
   readonly calmMs: number;
+  /** Undos of one key with one burst tag within this long count once, ms. */
+  readonly burstMs: number;
   readonly #prefixes = new Map<string, PrefixState>();
 
   /** Creates a detector; throws `RangeError` for non-positive options. */
@@ -97,6 +112,7 @@ export class FightDetector {
     this.initialBackoffMs = options.initialBackoffMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.calmMs = options.calmMs ?? 10_000;
+    this.burstMs = options.burstMs ?? 200;
     for (const [name, v] of Object.entries(this)) {
       if (typeof v === "number" && !(v > 0 && Number.isFinite(v))) {
         throw new RangeError(`Fight detector option ${name} must be a positive number, got ${v}`);
@@ -104,10 +120,22 @@ export class FightDetector {
     }
   }
 
-  /** Records that someone else undid the copy of `key` at `now`; `cause` says how. */
-  undone(key: string, now: number, cause: string): UndoVerdict {
+  /**
+   * Records that someone else undid the copy of `key` at `now`; `cause` says how. With a `burst`
+   * tag, within `burstMs` of the last counted undo of `key` with the same tag this is the same
+   * undo: nothing changes.
+   */
+  undone(key: string, now: number, cause: string, burst?: string): UndoVerdict {
     let state = this.#prefixes.get(key);
     if (!state) this.#prefixes.set(key, state = { undos: [] });
+    const last = state.last;
+    if (burst !== undefined && last?.burst === burst && now - last.at < this.burstMs) {
+      const e = state.episode;
+      const count = state.undos.filter((t) => t > now - this.windowMs).length;
+      if (!e) return { started: false, count };
+      return { started: false, heldUntil: e.held ? e.holdEnd : undefined, count };
+    }
+    state.last = { burst, at: now };
     const episode = state.episode;
     if (episode && !episode.held && now - episode.holdEnd > this.calmMs) {
       state.episode = undefined;
@@ -130,6 +158,20 @@ export class FightDetector {
     const backoffMs = Math.min(this.initialBackoffMs, this.maxBackoffMs);
     state.episode = { undos: count, backoffMs, holdEnd: now + backoffMs, held: true, cause };
     return { started: true, heldUntil: now + backoffMs, count, backoffMs };
+  }
+
+  /**
+   * Forgets `key`: its undos, its episode and its hold. For a copy the kernel removed by itself
+   * (its link went down, its address went away): what happens to it next is a new story, and no
+   * back-off may keep it out once it is wanted again.
+   */
+  forget(key: string): void {
+    this.#prefixes.delete(key);
+  }
+
+  /** The keys tracked now (recent undos or an episode). */
+  keys(): IterableIterator<string> {
+    return this.#prefixes.keys();
   }
 
   /** Whether copies of `key` must not be added at `now`. */

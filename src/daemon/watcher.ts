@@ -62,6 +62,25 @@ export const WATCH_GROUPS: readonly number[] = [
 /** A destination prefix: what one route event can touch. */
 type Prefix = Pick<Route, "family" | "dst" | "dstLen">;
 
+/** The fight detector's key of a whole table's flushes (copies are keyed by `routeKey`). */
+function flushKey(table: number): string {
+  return `flush ${table}`;
+}
+
+/** What one batch of events did to the copies, as far as fights go. */
+interface BatchUndos {
+  /** Copies undone by another writer, by key: one undo per copy per batch. */
+  copies: Map<string, { copy: Route; how: string }>;
+  /** Tables flushed by another writer, with the last deletion's words. */
+  flushes: Map<number, string>;
+  /** Copies the kernel removed by itself (port 0), by key. */
+  kernel: Set<string>;
+  /** Our copies deleted by another writer: undos, or part of a flush once the batch is read. */
+  deletes: { copy: Route; port: number }[];
+  /** Whether a link or address changed (the kernel may have removed copies silently). */
+  linksOrAddresses: boolean;
+}
+
 /** Timing options of the daemon. */
 export interface WatchTiming {
   /** Opt-in quiet time that ends a burst, ms; 0 (the default): group commit alone. */
@@ -172,8 +191,13 @@ export class Watcher {
     undone: 0,
   };
   readonly #fights: FightDetector;
-  /** The prefix of every copy the fight detector knows, by the copy's key. */
-  readonly #fightPrefixes = new Map<string, Prefix>();
+  /** The prefix and table of every copy the fight detector knows, by the copy's key. */
+  readonly #fightPrefixes = new Map<string, Prefix & Pick<Route, "table">>();
+  /**
+   * Writers seen deleting routes that are not ours in a target table (`table port` → when):
+   * their deletes of our copies within the fight window are part of a flush of that table.
+   */
+  readonly #flushers = new Map<string, number>();
   #stopping = false;
   /** Why a full resync was asked for from outside (SIGHUP), until the loop does it. */
   #resyncRequest: string | undefined;
@@ -369,7 +393,11 @@ export class Watcher {
   /** `changes` without the adds of copies held back by a fight (deletes always go through). */
   #withoutHeld(changes: RouteChange[], now: number): RouteChange[] {
     if (!this.#fights.holding) return changes;
-    return changes.filter((c) => c.op !== "add" || !this.#fights.held(routeKey(c.route), now));
+    return changes.filter((c) =>
+      c.op !== "add" ||
+      !(this.#fights.held(routeKey(c.route), now) ||
+        this.#fights.held(flushKey(c.route.table), now))
+    );
   }
 
   /**
@@ -380,8 +408,17 @@ export class Watcher {
   #undone(route: Route, how: string, now: number): void {
     this.#counters.undone++;
     const key = routeKey(route);
-    this.#fightPrefixes.set(key, { family: route.family, dst: route.dst, dstLen: route.dstLen });
+    const { family, dst, dstLen, table } = route;
+    this.#fightPrefixes.set(key, { family, dst, dstLen, table });
     const verdict = this.#fights.undone(key, now, how);
+    this.#deps.log.debug("Copy of {dst} undone ({count} within {windowS} s), {how}", {
+      dst: `${route.dst}/${route.dstLen}`,
+      table: route.table,
+      oif: route.oif,
+      count: verdict.count,
+      windowS: this.#fights.windowMs / 1000,
+      how,
+    });
     if (!verdict.started) return;
     this.#counters.fights++;
     this.#deps.log.warn(
@@ -400,6 +437,79 @@ export class Watcher {
         maxS: this.#fights.maxBackoffMs / 1000,
       },
     );
+  }
+
+  /**
+   * Another writer flushed target table `table`: one undo of the table (one burst: the flush's
+   * rounds, its IPv4 and IPv6 halves), however many copies went. Repeated more than the
+   * threshold within the window, it is a fight over the whole table: every copy of it is held.
+   */
+  #flushed(table: number, how: string, now: number): void {
+    const verdict = this.#fights.undone(flushKey(table), now, how, "flush");
+    this.#deps.log.debug("Table {table} flushed ({count} within {windowS} s), {how}", {
+      table,
+      count: verdict.count,
+      windowS: this.#fights.windowMs / 1000,
+      how,
+    });
+    if (!verdict.started) return;
+    this.#counters.fights++;
+    this.#deps.log.warn(
+      "Fight over table {table}: it was flushed {count} times within {windowS} s, last {how}; " +
+        "leaving its copies alone for {backoffMs} ms, then backing off up to {maxS} s while it " +
+        "goes on. Another writer is flushing that table in a loop",
+      {
+        table,
+        count: verdict.count,
+        windowS: this.#fights.windowMs / 1000,
+        how,
+        backoffMs: verdict.backoffMs,
+        maxS: this.#fights.maxBackoffMs / 1000,
+      },
+    );
+  }
+
+  /** Whether the view holds our copy `key` (of `copy`'s prefix and table). */
+  #hasCopy(key: string, copy: Prefix & Pick<Route, "table">): boolean {
+    return this.#view.routesWithPrefix(copy)
+      .some((r) => r.protocol === this.#config.protocol && routeKey(r) === key);
+  }
+
+  /**
+   * Sorts a batch's deletes of our copies into undos and flushes, forgets the copies the kernel
+   * removed by itself (with or without a notification), and feeds the fight detector.
+   */
+  #settleUndos(batch: BatchUndos, present: Set<string>, now: number): void {
+    for (const [k, at] of this.#flushers) {
+      if (at <= now - this.#fights.windowMs) this.#flushers.delete(k);
+    }
+    // A writer that deletes several of our copies at once is flushing them too.
+    const perWriter = new Map<string, number>();
+    for (const { copy, port } of batch.deletes) {
+      const writer = `${copy.table} ${port}`;
+      perWriter.set(writer, (perWriter.get(writer) ?? 0) + 1);
+    }
+    for (const [writer, n] of perWriter) if (n > 1) this.#flushers.set(writer, now);
+    for (const { copy, port } of batch.deletes) {
+      const how = `deleted by netlink port ${port} (usually that writer's pid)`;
+      if (this.#flushers.has(`${copy.table} ${port}`)) batch.flushes.set(copy.table, how);
+      else batch.copies.set(routeKey(copy), { copy, how });
+    }
+    // Copies the kernel removed silently (IPv4 routes of a link gone down, of its last address):
+    // the view dropped them on the link or address event.
+    if (batch.linksOrAddresses) {
+      for (const key of present) {
+        const copy = this.#fightPrefixes.get(key);
+        if (copy && !batch.copies.has(key) && !this.#hasCopy(key, copy)) batch.kernel.add(key);
+      }
+    }
+    for (const key of batch.kernel) {
+      if (batch.copies.has(key)) continue;
+      this.#fights.forget(key);
+      this.#fightPrefixes.delete(key);
+    }
+    for (const [table, how] of batch.flushes) this.#flushed(table, how, now);
+    for (const { copy, how } of batch.copies.values()) this.#undone(copy, how, now);
   }
 
   /** Ends the fight holds due at `now`: their prefixes are planned again. */
@@ -529,7 +639,16 @@ export class Watcher {
       this.#coalescer.onEvent(now);
     }
     // Undone copies: one undo per copy per batch, however many events say so.
-    const undone = new Map<string, { copy: Route; how: string }>();
+    const undos: BatchUndos = {
+      copies: new Map(),
+      flushes: new Map(),
+      kernel: new Set(),
+      deletes: [],
+      linksOrAddresses: false,
+    };
+    // The copies the fight detector knows that are in place before the batch.
+    const present = new Set<string>();
+    for (const [key, copy] of this.#fightPrefixes) if (this.#hasCopy(key, copy)) present.add(key);
     for (const event of batch.events) {
       let changed = false;
       let echo = false;
@@ -540,12 +659,12 @@ export class Watcher {
           continue;
         case "route": {
           const route = event.route;
-          const undo = this.#undoneBy(event.op, route, event.flags, event.port);
+          const replaced = this.#replaceCandidates(event.op, route, event.flags);
           changed = this.#applyRoute(event.op, route, event.flags);
           if (!changed) break;
           const ours = route.protocol === this.#config.protocol;
           echo = ours && this.#echoes.take(event.op, route);
-          if (undo !== undefined && !echo) undone.set(routeKey(undo.copy), undo);
+          if (!echo) this.#noteUndo(event.op, route, event.port, replaced, undos, now);
           // Our own change coming back leaves its prefix as planned: nothing to re-plan. A foreign
           // route in a target table can change the VPN's devices: plan everything.
           if (!echo) this.#touch(route.table === this.#config.source || ours ? route : undefined);
@@ -554,10 +673,12 @@ export class Watcher {
         case "link":
           changed = this.#view.applyLink(event.op, event.link);
           if (changed) this.#touch();
+          undos.linksOrAddresses ||= changed;
           break;
         case "address":
           changed = this.#view.applyAddress(event.op, event.address);
           if (changed) this.#touch();
+          undos.linksOrAddresses ||= changed;
           break;
         case "nexthop":
           // An object's change can make every route using it (in)eligible.
@@ -569,36 +690,53 @@ export class Watcher {
       }
       if (changed) this.#coalescer.onEvent(now, { echo });
     }
-    for (const { copy, how } of undone.values()) this.#undone(copy, how, now);
+    this.#settleUndos(undos, present, now);
   }
 
   /**
-   * Whether a route event in a target table undoes one of our copies, which, and how: a delete of
-   * a copy (by whom, from the notification's port id), or a foreign route replacing one.
-   * Undefined for anything else. Called before the event reaches the view (which still holds the
-   * copy).
+   * Our copies that a foreign `NLM_F_REPLACE` in a target table may replace: those of its prefix
+   * and table, before the event reaches the view. Empty for any other event.
    */
-  #undoneBy(
+  #replaceCandidates(op: "new" | "del", route: Route, flags: number): Route[] {
+    if (op !== "new" || (flags & NLM_F.REPLACE) === 0) return [];
+    if (route.protocol === this.#config.protocol || !this.#config.tables.includes(route.table)) {
+      return [];
+    }
+    return this.#view.routesWithPrefix(route).filter((r) => r.protocol === this.#config.protocol);
+  }
+
+  /**
+   * Notes what a route event (not our echo) did to our copies in a target table: a delete of a
+   * copy by another writer (an undo, or part of a flush: sorted once the batch is read), a
+   * delete of a foreign route (its writer may be flushing the table), the kernel's own delete of
+   * a copy (port 0: a link went down, an address went away; no undo), or a foreign replace that
+   * evicted `replaced` copies (those the view no longer holds: the view knows the kernel's
+   * replace rules).
+   */
+  #noteUndo(
     op: "new" | "del",
     route: Route,
-    flags: number,
     port: number,
-  ): { copy: Route; how: string } | undefined {
-    if (!this.#config.tables.includes(route.table)) return undefined;
+    replaced: readonly Route[],
+    undos: BatchUndos,
+    now: number,
+  ): void {
+    if (!this.#config.tables.includes(route.table)) return;
     const ours = route.protocol === this.#config.protocol;
     if (op === "del") {
-      // The kernel's own deletions (port 0: a link went down, an address went away) follow
-      // changes the daemon plans for anyway; they are not somebody undoing copies.
-      if (!ours || port === 0) return undefined;
-      return { copy: route, how: `deleted by netlink port ${port} (usually that writer's pid)` };
+      if (port === 0) {
+        if (ours) undos.kernel.add(routeKey(route));
+      } else if (ours) undos.deletes.push({ copy: route, port });
+      else this.#flushers.set(`${route.table} ${port}`, now);
+      return;
     }
-    if (ours || (flags & NLM_F.REPLACE) === 0) return undefined;
-    const copy = this.#view.routesWithPrefix(route)
-      .find((r) => r.protocol === this.#config.protocol && r.table === route.table);
-    if (!copy) return undefined;
-    const how = `replaced by ${describeRoute(route)} proto ${route.protocol}` +
-      (port !== 0 ? ` from netlink port ${port}` : "");
-    return { copy, how };
+    for (const copy of replaced) {
+      const key = routeKey(copy);
+      if (this.#hasCopy(key, copy)) continue;
+      const how = `replaced by ${describeRoute(route)} proto ${route.protocol}` +
+        (port !== 0 ? ` from netlink port ${port}` : "");
+      undos.copies.set(key, { copy, how });
+    }
   }
 
   /** Feeds a route event to the view; non-candidates of the source table are not kept. */

@@ -99,7 +99,49 @@ Deno.test("expire returns each ended hold once and forgets quiet prefixes", () =
   deepEqual(d.episodes(), []);
 });
 
+Deno.test("a burst-tagged undo within burstMs of the last one counted is the same undo", () => {
+  const d = new FightDetector({ threshold: 3, windowMs: 1000, burstMs: 100 });
+  // One flush: its rounds, its IPv4 and IPv6 halves, all within 100 ms of the first.
+  for (const t of [0, 1, 2, 40, 99]) equal(d.undone(P, t, "flushed", "flush").count, 1);
+  // A second and a third flush: one undo each.
+  equal(d.undone(P, 300, "flushed", "flush").count, 2);
+  equal(d.undone(P, 301, "flushed", "flush").count, 2);
+  equal(d.undone(P, 600, "flushed", "flush").count, 3);
+  equal(d.holding, false, "three flushes within the window are no fight");
+  // Untagged undos of the same key all count.
+  equal(d.undone(Q, 0, "deleted").count, 1);
+  equal(d.undone(Q, 1, "deleted").count, 2);
+});
+
+Deno.test("a flusher looping faster than burstMs still counts once per burst: a fight", () => {
+  const d = new FightDetector({ threshold: 10, windowMs: 5000, burstMs: 200 });
+  let started: number | undefined;
+  for (let t = 0; t < 5000 && started === undefined; t += 10) {
+    if (d.undone(P, t, "flushed", "flush").started) started = t;
+  }
+  equal(started, 2000, "the 11th burst, 2 s in");
+  equal(d.held(P, 2001), true);
+});
+
+Deno.test("forget: no back-off keeps out a copy the kernel removed, counting starts over", () => {
+  const d = new FightDetector({ threshold: 2, windowMs: 1000, initialBackoffMs: 500 });
+  d.undone(P, 0, "deleted");
+  d.undone(P, 1, "deleted");
+  equal(d.undone(P, 2, "deleted").started, true);
+  equal(d.held(P, 3), true);
+  d.undone(Q, 3, "deleted");
+  // The kernel removes P's copy by itself (its link went down): forgotten, hold and all.
+  d.forget(P);
+  equal(d.held(P, 4), false);
+  equal(d.known(P), false);
+  equal(d.nextExpiry(), undefined);
+  deepEqual([...d.keys()], [Q], "other keys untouched");
+  equal(d.undone(P, 5, "deleted").count, 1, "counting starts over");
+  equal(d.undone(P, 6, "deleted").started, false);
+});
+
 Deno.test("options must be positive", () => {
   throws(() => new FightDetector({ threshold: 0 }), RangeError);
   throws(() => new FightDetector({ windowMs: -1 }), RangeError);
+  throws(() => new FightDetector({ burstMs: 0 }), RangeError);
 });

@@ -479,3 +479,145 @@ Deno.test("onApply reports at once when quiet, then at most once a second, the l
   for (let i = 1; i < reports.length; i++) ok(reports[i].at - reports[i - 1].at >= 1000);
   equal(reports.at(-1)!.applies, 301, "the last apply is reported");
 });
+
+/** The copy of `dst` in the VPN's table now, if any. */
+function copyOf(kernel: FakeKernel, dst: string): Route | undefined {
+  return kernel.routesByTable.get(VPN)?.find((r) => r.dst === dst && r.protocol === 77);
+}
+
+/** Deletes the copy of `dst` (if there) as `pid` would: its event, or none. */
+function deleteCopy(kernel: FakeKernel, dst: string, pid: number): Message[] {
+  const copy = copyOf(kernel, dst);
+  if (!copy) return [];
+  kernel.remove(copy);
+  return [event("del", copy, 0, pid)];
+}
+
+Deno.test("not a fight: the kernel deleting a copy by itself (port 0), however often", async () => {
+  const kernel = new FakeKernel([lan, vpnDefault]);
+  const { log, warnings } = warnLog();
+  // Every 10 ms for 2 s the kernel takes the copy away (its link flapping), as port 0.
+  const steps: Step[] = Array.from({ length: 200 }, () => ({
+    after: 10,
+    messages: () => deleteCopy(kernel, lan.dst, 0),
+  }));
+  const h = harness(kernel, steps, undefined, log);
+  await h.watcher.run();
+  deepEqual(warnings, []);
+  equal(h.watcher.counters.undone, 0);
+  equal(h.watcher.counters.fights, 0);
+  ok(copyOf(kernel, lan.dst), "repaired at once each time");
+});
+
+Deno.test("not a fight: the VPN flushing and refilling its table, in rounds, now and then", async () => {
+  const lan2 = route({ dst: "10.20.0.0", dstLen: 24, oif: 2 });
+  const kernel = new FakeKernel([lan, lan2, vpnDefault]);
+  const { log, warnings } = warnLog();
+  const adds = () => kernel.applies.flat().filter((c) => c.op === "add").length;
+  // `ip route flush table VPN` (one pid per flush): round 1 deletes everything, the VPN's route
+  // too; the copies are back at once, so round 2 (same pid) deletes them again; then the VPN
+  // puts its route back. Ten flushes within 5 s: twenty deletes of every copy.
+  const steps: Step[] = [];
+  for (let i = 0; i < 10; i++) {
+    const pid = 5000 + i;
+    steps.push({
+      after: 450,
+      messages: () => {
+        kernel.remove(vpnDefault);
+        return [
+          event("del", vpnDefault, 0, pid),
+          ...deleteCopy(kernel, lan.dst, pid),
+          ...deleteCopy(kernel, lan2.dst, pid),
+        ];
+      },
+    }, {
+      after: 1,
+      messages: () => [...deleteCopy(kernel, lan.dst, pid), ...deleteCopy(kernel, lan2.dst, pid)],
+    }, {
+      after: 1,
+      messages: () => (kernel.add(vpnDefault), [event("new", vpnDefault, 0, pid + 100)]),
+    });
+  }
+  const h = harness(kernel, steps, undefined, log);
+  const before = adds();
+  await h.watcher.run();
+  deepEqual(warnings, []);
+  equal(h.watcher.counters.fights, 0);
+  equal(h.watcher.counters.undone, 0, "a flush undoes the table, not each copy");
+  ok(adds() - before >= 40, `every round repaired at once: ${adds() - before} adds`);
+  deepEqual(kernel.table(VPN), ["0.0.0.0/0 3", "10.20.0.0/24 77", "192.168.188.0/24 77"]);
+});
+
+Deno.test("a flush repeated in a loop is a fight over the table: one WARN, then held", async () => {
+  const lan2 = route({ dst: "10.20.0.0", dstLen: 24, oif: 2 });
+  const kernel = new FakeKernel([lan, lan2, vpnDefault]);
+  const { log, warnings, props } = warnLog();
+  // A flusher every 10 ms for 10 s (one pid each), the VPN's route and the copies.
+  const steps: Step[] = Array.from({ length: 1000 }, (_, i) => ({
+    after: 10,
+    messages: () => {
+      const foreign = copyOf(kernel, "0.0.0.0") ?? vpnDefault;
+      kernel.remove(vpnDefault);
+      kernel.add(vpnDefault);
+      return [
+        event("del", foreign, 0, 7000 + i),
+        ...deleteCopy(kernel, lan.dst, 7000 + i),
+        ...deleteCopy(kernel, lan2.dst, 7000 + i),
+        event("new", vpnDefault, 0, 7000 + i),
+      ];
+    },
+  }));
+  steps.push({}, {}, {});
+  const h = harness(kernel, steps, undefined, log);
+  await h.watcher.run();
+  const fights = warnings.filter((w) => w.startsWith("Fight"));
+  equal(fights.length, 1, `one WARN per episode: ${warnings}`);
+  ok(fights[0].startsWith("Fight over table"), fights[0]);
+  equal(props[warnings.indexOf(fights[0])].table, VPN);
+  const repairs = kernel.applies.flat().filter((c) => c.op === "add" && c.route.dst === lan.dst);
+  ok(repairs.length <= 230, `${repairs.length} repairs in 10 s`);
+  ok(copyOf(kernel, lan.dst) && copyOf(kernel, lan2.dst), "the copies are back after it");
+});
+
+Deno.test("not a fight: a foreign replace that leaves our copy in place", async () => {
+  const kernel = new FakeKernel([lan, vpnDefault]);
+  const { log, warnings } = warnLog();
+  // The VPN replaces its own route of the LAN's prefix at another metric, again and again: the
+  // kernel's replace picks that route (same tos and metric), never our copy.
+  const theirs = route({ table: VPN, oif: 3, protocol: 4, priority: 5 });
+  const steps: Step[] = Array.from({ length: 50 }, () => ({
+    after: 10,
+    messages: () => {
+      kernel.remove(theirs);
+      kernel.add(theirs);
+      return [event("new", theirs, NLM_F.REPLACE, 9999)];
+    },
+  }));
+  const h = harness(kernel, steps, undefined, log, {}, { precedence: "lan" });
+  await h.watcher.run();
+  equal(warnings.filter((w) => w.startsWith("Fight")).length, 0, `${warnings}`);
+  equal(h.watcher.counters.undone, 0);
+});
+
+Deno.test("the kernel removing a fought copy forgets the fight: counting starts over", async () => {
+  const kernel = new FakeKernel([lan, vpnDefault]);
+  const { log, warnings } = warnLog();
+  // Ten deletes by a writer within 100 ms (one short of a fight), then the kernel removes the
+  // copy (port 0), then five more deletes: never more than 10 undos since the kernel's own.
+  const steps: Step[] = [
+    ...Array.from({ length: 10 }, () => ({
+      after: 10,
+      messages: () => deleteCopy(kernel, lan.dst, 31337),
+    })),
+    { after: 10, messages: () => deleteCopy(kernel, lan.dst, 0) },
+    ...Array.from({ length: 5 }, () => ({
+      after: 10,
+      messages: () => deleteCopy(kernel, lan.dst, 31337),
+    })),
+  ];
+  const h = harness(kernel, steps, undefined, log);
+  await h.watcher.run();
+  deepEqual(warnings, []);
+  equal(h.watcher.counters.undone, 15);
+  ok(copyOf(kernel, lan.dst), "never held");
+});
