@@ -198,6 +198,11 @@ export class Watcher {
    * their deletes of our copies within the fight window are part of a flush of that table.
    */
   readonly #flushers = new Map<string, number>();
+  /**
+   * Copies the kernel removed by itself while their table was held for flushes: that hold does
+   * not keep them out (until a flush deletes them again). Emptied when nothing is held.
+   */
+  readonly #kernelRemoved = new Set<string>();
   #stopping = false;
   /** Why a full resync was asked for from outside (SIGHUP), until the loop does it. */
   #resyncRequest: string | undefined;
@@ -396,7 +401,8 @@ export class Watcher {
     return changes.filter((c) =>
       c.op !== "add" ||
       !(this.#fights.held(routeKey(c.route), now) ||
-        this.#fights.held(flushKey(c.route.table), now))
+        (this.#fights.held(flushKey(c.route.table), now) &&
+          !this.#kernelRemoved.has(routeKey(c.route))))
     );
   }
 
@@ -492,8 +498,10 @@ export class Watcher {
     for (const [writer, n] of perWriter) if (n > 1) this.#flushers.set(writer, now);
     for (const { copy, port } of batch.deletes) {
       const how = `deleted by netlink port ${port} (usually that writer's pid)`;
-      if (this.#flushers.has(`${copy.table} ${port}`)) batch.flushes.set(copy.table, how);
-      else batch.copies.set(routeKey(copy), { copy, how });
+      if (this.#flushers.has(`${copy.table} ${port}`)) {
+        batch.flushes.set(copy.table, how);
+        this.#kernelRemoved.delete(routeKey(copy));
+      } else batch.copies.set(routeKey(copy), { copy, how });
     }
     // Copies the kernel removed silently (IPv4 routes of a link gone down, of its last address):
     // the view dropped them on the link or address event.
@@ -506,6 +514,7 @@ export class Watcher {
     for (const key of batch.kernel) {
       if (batch.copies.has(key)) continue;
       this.#fights.forget(key);
+      if (this.#fights.holding) this.#kernelRemoved.add(key);
       this.#fightPrefixes.delete(key);
     }
     for (const [table, how] of batch.flushes) this.#flushed(table, how, now);
@@ -515,6 +524,7 @@ export class Watcher {
   /** Ends the fight holds due at `now`: their prefixes are planned again. */
   #expireHolds(now: number): boolean {
     const ended = this.#fights.expire(now);
+    if (!this.#fights.holding) this.#kernelRemoved.clear();
     for (const key of ended) {
       const prefix = this.#fightPrefixes.get(key);
       if (prefix) this.#touch(prefix);

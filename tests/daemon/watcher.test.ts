@@ -552,20 +552,27 @@ Deno.test("a flush repeated in a loop is a fight over the table: one WARN, then 
   const lan2 = route({ dst: "10.20.0.0", dstLen: 24, oif: 2 });
   const kernel = new FakeKernel([lan, lan2, vpnDefault]);
   const { log, warnings, props } = warnLog();
-  // A flusher every 10 ms for 10 s (one pid each), the VPN's route and the copies.
+  // A flusher every 10 ms for 10 s (one pid each): the VPN's route and the copy of the LAN (not
+  // the one of 10.20.0.0/24). At 4 s, during a hold, the kernel removes that other copy instead.
+  const kernelAt = 400;
   const steps: Step[] = Array.from({ length: 1000 }, (_, i) => ({
     after: 10,
     messages: () => {
-      const foreign = copyOf(kernel, "0.0.0.0") ?? vpnDefault;
+      if (i === kernelAt) return deleteCopy(kernel, lan2.dst, 0);
       kernel.remove(vpnDefault);
       kernel.add(vpnDefault);
       return [
-        event("del", foreign, 0, 7000 + i),
+        event("del", vpnDefault, 0, 7000 + i),
         ...deleteCopy(kernel, lan.dst, 7000 + i),
-        ...deleteCopy(kernel, lan2.dst, 7000 + i),
         event("new", vpnDefault, 0, 7000 + i),
       ];
     },
+    check: i === kernelAt + 1
+      ? () => {
+        ok(copyOf(kernel, lan2.dst), "no hold keeps out a copy the kernel removed");
+        ok(!copyOf(kernel, lan.dst), "the flushed copy is held");
+      }
+      : undefined,
   }));
   steps.push({}, {}, {});
   const h = harness(kernel, steps, undefined, log);
