@@ -7,7 +7,7 @@
  * @module
  */
 
-import { configTexts, RT_TABLES_DIRS } from "./rt_tables.ts";
+import { configTexts, idNameLines, RT_TABLES_DIRS } from "./rt_tables.ts";
 
 /** Names of route protocols and scopes, by number. */
 export interface RouteNames {
@@ -86,11 +86,8 @@ const TYPE_NAMES: ReadonlyMap<number, string> = new Map([
  */
 export function parseIdNames(text: string): Map<number, string> {
   const names = new Map<number, string>();
-  for (const raw of text.split("\n")) {
-    const line = raw.replace(/#.*/, "").trim();
-    if (!line) continue;
-    const [idText, name] = line.split(/\s+/);
-    if (!name || !/^(0x[0-9a-f]+|[0-9]+)$/i.test(idText)) continue;
+  for (const [idText, name] of idNameLines(text)) {
+    if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(idText)) continue;
     const id = Number(idText);
     if (id <= 255) names.set(id, name);
   }

@@ -46,15 +46,30 @@ export class UnknownTableError extends Error {
  */
 export function parseRtTables(text: string): Map<string, number> {
   const names = new Map<string, number>();
-  for (const raw of text.split("\n")) {
-    const line = raw.replace(/#.*/, "").trim();
-    if (!line) continue;
-    const [idText, name] = line.split(/\s+/);
+  for (const [idText, name] of idNameLines(text)) {
     const id = parseTableId(idText);
-    if (id === undefined || !name) continue;
-    names.set(name, id);
+    if (id !== undefined) names.set(name, id);
   }
   return names;
+}
+
+/**
+ * The `ID NAME` lines of an iproute2 configuration file (`rt_tables`, `rt_protos`, ...): comments
+ * (`#` to the end of the line) and lines without a name left out; the id as written.
+ *
+ * @example
+ * ```ts
+ * import { idNameLines } from "./rt_tables.ts";
+ * idNameLines("# reserved\n16\tdhcp\n"); // [["16", "dhcp"]]
+ * ```
+ */
+export function idNameLines(text: string): [string, string][] {
+  const lines: [string, string][] = [];
+  for (const raw of text.split("\n")) {
+    const [idText, name] = raw.replace(/#.*/, "").trim().split(/\s+/);
+    if (idText && name) lines.push([idText, name]);
+  }
+  return lines;
 }
 
 /** Parses a decimal or `0x` hex table id in the 32-bit range, or returns undefined. */
