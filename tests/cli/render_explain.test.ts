@@ -99,65 +99,50 @@ Deno.test("explain summaries for the VPN, missing copies, exclusions and errors"
       lookups: [{ match: defaultVia(FZ, IF.tun0), rule: firezoneRule() }],
       tables: [status],
     }, context).summary;
-  match(
-    vpn({ table: FZ, captures: true, status: "missing", source: lan })[1],
-    /copy is missing from table 539098368: run `linkmirror sync`/,
-  );
-  match(
-    vpn({
-      table: FZ,
-      captures: true,
-      status: "excluded",
-      source: mainDefault,
-      reason: "default",
-    })[1],
-    /never copies default routes/,
-  );
-  match(
-    vpn({
-      table: FZ,
-      captures: true,
-      status: "excluded",
-      source: lan,
-      reason: "excluded-device",
-    })[1],
-    /does not mirror it into table 539098368: its output interface is excluded/,
-  );
-  match(
-    vpn({
-      table: FZ,
-      captures: true,
-      status: "conflict",
-      source: lan,
-      conflicting: [route(FZ, "192.168.1.0/24", { oif: IF.tun0 })],
-    })[1],
-    /holds that prefix in table 539098368: 192\.168\.1\.0\/24 dev tun-firezone/,
-  );
-  match(
-    vpn({
-      table: FZ,
-      captures: true,
-      status: "excluded",
-      source: lan,
-      reason: "vpn-route-wins",
-      vpnRoute: route(FZ, "192.168.0.0/16", { oif: IF.tun0 }),
-    })[1],
-    /the VPN routes it itself in table 539098368 \(192\.168\.0\.0\/16 dev tun-firezone/,
-  );
-  match(
-    vpn({
-      table: FZ,
-      captures: true,
-      status: "excluded",
-      source: route(254, "0.0.0.0/1", { oif: IF.eth0, protocol: RTPROT.DHCP }),
-      reason: "outside-local-space",
-    })[1],
-    /does not mirror it into table 539098368: its destination is outside the local address space/,
-  );
-  match(
-    vpn({ table: FZ, captures: true, status: "no-source-route" })[1],
-    /Table main has no route to 192\.168\.1\.20 either/,
-  );
+  // What the VPN's table holds for the address (every one captures it), and the summary's line.
+  const statuses: [Omit<Explanation["tables"][0], "table" | "captures">, RegExp][] = [
+    [
+      { status: "missing", source: lan },
+      /copy is missing from table 539098368: run `linkmirror sync`/,
+    ],
+    [
+      { status: "excluded", source: mainDefault, reason: "default" },
+      /never copies default routes/,
+    ],
+    [
+      { status: "excluded", source: lan, reason: "excluded-device" },
+      /does not mirror it into table 539098368: its output interface is excluded/,
+    ],
+    [
+      {
+        status: "conflict",
+        source: lan,
+        conflicting: [route(FZ, "192.168.1.0/24", { oif: IF.tun0 })],
+      },
+      /holds that prefix in table 539098368: 192\.168\.1\.0\/24 dev tun-firezone/,
+    ],
+    [
+      {
+        status: "excluded",
+        source: lan,
+        reason: "vpn-route-wins",
+        vpnRoute: route(FZ, "192.168.0.0/16", { oif: IF.tun0 }),
+      },
+      /the VPN routes it itself in table 539098368 \(192\.168\.0\.0\/16 dev tun-firezone/,
+    ],
+    [
+      {
+        status: "excluded",
+        source: route(254, "0.0.0.0/1", { oif: IF.eth0, protocol: RTPROT.DHCP }),
+        reason: "outside-local-space",
+      },
+      /does not mirror it into table 539098368: its destination is outside the local address space/,
+    ],
+    [{ status: "no-source-route" }, /Table main has no route to 192\.168\.1\.20 either/],
+  ];
+  for (const [status, expected] of statuses) {
+    match(vpn({ table: FZ, captures: true, ...status })[1], expected);
+  }
   const unreachable = explainJson({
     ...viaCopy,
     verdict: "unreachable",
