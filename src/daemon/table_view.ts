@@ -73,6 +73,7 @@
 import type { Address } from "../netlink/address.ts";
 import {
   AF,
+  IFA_F,
   IFF,
   NLM_F,
   RT_SCOPE,
@@ -137,6 +138,22 @@ function sameState(a: Route, b: Route): boolean {
     return JSON.stringify(rest);
   };
   return stable(a) === stable(b);
+}
+
+/**
+ * Address flags that change by themselves (duplicate address detection ending, a preferred
+ * lifetime running out) and that nothing reading the view looks at.
+ */
+const SELF_CHANGING_ADDRESS_FLAGS = IFA_F.TENTATIVE | IFA_F.OPTIMISTIC | IFA_F.DEPRECATED;
+
+/**
+ * Equal addresses, not counting what changes by itself: the flags above and the unmodelled
+ * attributes (`IFA_CACHEINFO`'s lifetimes and time stamps).
+ */
+function sameAddress(a: Address, b: Address): boolean {
+  return a.family === b.family && a.index === b.index && a.prefixLen === b.prefixLen &&
+    a.scope === b.scope && a.local === b.local && a.address === b.address &&
+    a.label === b.label && ((a.flags ^ b.flags) & ~SELF_CHANGING_ADDRESS_FLAGS) === 0;
 }
 
 function addressLocal(address: Address): string | undefined {
@@ -386,14 +403,16 @@ export class TableView {
 
   /**
    * Applies an `RTM_NEWADDR` / `RTM_DELADDR` event, with the route changes the kernel makes without
-   * notifications (module documentation, cases b and e). Returns whether the view changed.
+   * notifications (module documentation, cases b and e). Returns whether the view changed; an
+   * update that only ends duplicate address detection or deprecates the address, or renews its
+   * lifetimes, is kept but is no change (nothing reading the view looks at those).
    */
   applyAddress(op: ChangeOp, address: Address): boolean {
     const key = addressKey(address);
     if (op === "new") {
       const previous = this.#addresses.get(key);
       this.#addresses.set(key, address);
-      let changed = previous === undefined || JSON.stringify(previous) !== JSON.stringify(address);
+      let changed = previous === undefined || !sameAddress(previous, address);
       const link = this.#links.get(address.index);
       if (address.family === AF.INET && link && (link.flags & IFF.UP) !== 0) {
         // fib_inetaddr_event(NETDEV_UP) → fib_sync_up(RTNH_F_DEAD): dead IPv4 hops revive.

@@ -7,13 +7,14 @@
 import assert from "node:assert/strict";
 import { TableView } from "../../src/daemon/table_view.ts";
 import { viewKey } from "../../src/planner/route_identity.ts";
-import { NLM_F, RT_SCOPE, RTM_F, RTN, RTNH_F, RTPROT } from "../../src/netlink/constants.ts";
+import { IFA_F, NLM_F, RT_SCOPE, RTM_F, RTN, RTNH_F, RTPROT } from "../../src/netlink/constants.ts";
 import type { Nexthop, Route } from "../../src/netlink/route.ts";
 import { Random } from "../_fixtures/random.ts";
 import { route } from "../_fixtures/routes.ts";
 import {
   ADDR4,
   addr4,
+  ADDR6,
   assertTable,
   COPY4,
   COPY6,
@@ -97,6 +98,32 @@ Deno.test("links and addresses are kept and replaced", () => {
   assert.equal(view.applyAddress("new", addr4("192.168.50.7", 24)), true);
   assert.equal(view.addresses(VETH0).length, 4);
   assert.equal(view.addresses(VETH2).length, 0);
+});
+
+Deno.test("an address update of what changes by itself is kept but is no change", () => {
+  const view = makeView();
+  const tentative = { ...ADDR6, flags: IFA_F.TENTATIVE | IFA_F.PERMANENT };
+  assert.equal(view.applyAddress("new", tentative), true);
+  // Duplicate address detection ends; its lifetimes are renewed (IFA_CACHEINFO, unmodelled).
+  const settled = {
+    ...ADDR6,
+    flags: IFA_F.PERMANENT,
+    other: [{ type: 6, data: new Uint8Array(16).fill(1) }],
+  };
+  assert.equal(view.applyAddress("new", settled), false);
+  assert.equal(
+    view.addresses(VETH0).find((a) => a.address === ADDR6.address)?.flags,
+    IFA_F.PERMANENT,
+  );
+  assert.equal(
+    view.applyAddress("new", { ...settled, flags: IFA_F.PERMANENT | IFA_F.DEPRECATED }),
+    false,
+  );
+  assert.equal(
+    view.applyAddress("new", { ...settled, flags: IFA_F.PERMANENT | IFA_F.DADFAILED }),
+    true,
+  );
+  assert.equal(view.applyAddress("new", { ...settled, prefixLen: 64, scope: 200 }), true);
 });
 
 Deno.test("needsResync: first reason wins; a routes reset clears it", () => {
