@@ -31,6 +31,7 @@ import {
 } from "../engine/reconcile.ts";
 import { NLM_F, RTNLGRP } from "../netlink/constants.ts";
 import type { Address } from "../netlink/address.ts";
+import type { Link } from "../netlink/link.ts";
 import type { NexthopObject } from "../netlink/nexthop.ts";
 import type { Route } from "../netlink/route.ts";
 import { sourceExclusion } from "../planner/eligibility.ts";
@@ -45,7 +46,6 @@ import {
 } from "../rtnl/client.ts";
 import type { Subscription } from "../rtnl/subscription.ts";
 import { Coalescer } from "./coalescer.ts";
-import { EchoSet } from "./echoes.ts";
 import { FightDetector, type FightOptions } from "./fight_detector.ts";
 import { TableView } from "./table_view.ts";
 
@@ -123,6 +123,11 @@ export interface DaemonStore extends RouteStore {
   addresses(): Address[];
   /** Every nexthop object (routes with `RTA_NH_ID` are judged by theirs). */
   nexthops?(): NexthopObject[];
+  /**
+   * The netlink port id of the socket the changes go over: a notification whose sender
+   * (`nlmsg_pid`) it is reports one of our own changes (an echo).
+   */
+  readonly port: number;
 }
 
 /** What the daemon needs from outside: sockets, clock, log, and hooks for service managers. */
@@ -152,6 +157,9 @@ export interface WatcherDeps {
   fights?: FightOptions;
 }
 
+/** No links: {@linkcode Watcher.#candidate}'s static checks. */
+const NO_LINKS: ReadonlyMap<number, Link> = new Map();
+
 /** The first retry after a failed apply comes this much later, ms; it doubles each time. */
 export const FIRST_RETRY_MS = 250;
 /**
@@ -176,7 +184,6 @@ export class Watcher {
   readonly #now: () => number;
   readonly #view: TableView;
   readonly #coalescer: Coalescer;
-  readonly #echoes = new EchoSet();
   readonly #counters: WatchCounters = {
     events: 0,
     applies: 0,
@@ -191,6 +198,8 @@ export class Watcher {
     undone: 0,
   };
   readonly #fights: FightDetector;
+  /** The request socket's port id ({@linkcode DaemonStore.port}): the sender of our echoes. */
+  readonly #ownPort: number;
   /** The prefix and table of every copy the fight detector knows, by the copy's key. */
   readonly #fightPrefixes = new Map<string, Prefix & Pick<Route, "table">>();
   /**
@@ -233,6 +242,7 @@ export class Watcher {
     this.#view = new TableView({ tables: [config.source, ...config.tables] });
     this.#coalescer = new Coalescer({ coalesceMs: timing.coalesceMs, maxWaitMs: timing.maxWaitMs });
     this.#fights = new FightDetector(deps.fights);
+    this.#ownPort = deps.client.port;
     this.#retryDelay = FIRST_RETRY_MS;
   }
 
@@ -258,7 +268,7 @@ export class Watcher {
 
   /** Whether a source-table route can ever be mirrored, whatever the links (static checks). */
   #candidate(route: Route): boolean {
-    const reason = sourceExclusion(route, new Map(), this.#config);
+    const reason = sourceExclusion(route, NO_LINKS, this.#config);
     return reason === undefined || reason === "unknown-interface";
   }
 
@@ -348,7 +358,6 @@ export class Watcher {
     const { client, log } = this.#deps;
     const started = this.#now();
     this.#coalescer.onApplyStart(started);
-    this.#echoes.clear();
     let summary: ApplyRecord | undefined;
     try {
       const resync = forceResync || this.#view.needsResync !== undefined;
@@ -365,7 +374,6 @@ export class Watcher {
       this.#warnOutsideLocalSpace(plan);
       const changes = this.#withoutHeld(planChanges(plan), started);
       const results = client.apply(changes);
-      this.#echoes.expect(results);
       summary = this.#summarise(plan, results, started, resync);
       this.#report(results, summary);
     } catch (e) {
@@ -673,7 +681,8 @@ export class Watcher {
           changed = this.#applyRoute(event.op, route, event.flags);
           if (!changed) break;
           const ours = route.protocol === this.#config.protocol;
-          echo = ours && this.#echoes.take(event.op, route);
+          // Our own change coming back, known by its sender without comparing routes.
+          echo = ours && event.port === this.#ownPort && event.port !== 0;
           if (!echo) this.#noteUndo(event.op, route, event.port, replaced, undos, now);
           // Our own change coming back leaves its prefix as planned: nothing to re-plan. A foreign
           // route in a target table can change the VPN's devices: plan everything.

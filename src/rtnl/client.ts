@@ -242,6 +242,15 @@ export class RtnlClient implements RouteStore {
   }
 
   /**
+   * The request socket's netlink port id. The kernel's notification of a change this client
+   * made carries it as the sender (`nlmsg_pid`): `rtm_to_fib_config` / `rtm_to_fib6_config` take
+   * it from the request, `fib_dump_info` / `rt6_fill_node` write it into the header.
+   */
+  get port(): number {
+    return this.conn.transport.pid;
+  }
+
+  /**
    * Subscribes to the multicast `groups` (`RTNLGRP_*`) on a socket of its own: from now on the
    * kernel's notifications queue up for {@linkcode Subscription.drain}, decoded. Subscribe
    * before dumping, so that no change between the dump and the subscription is lost.

@@ -37,6 +37,8 @@ class FakeKernel implements DaemonStore {
   applies: RouteChange[][] = [];
   failNext: NetlinkError | undefined;
   echo: Message[] = [];
+  /** The port id our changes' notifications carry. */
+  readonly port = 4242;
   /** Called after each apply: another writer acting while the daemon was busy. */
   afterApply: (() => void) | undefined;
 
@@ -79,7 +81,7 @@ class FakeKernel implements DaemonStore {
       if (change.op !== "add") this.remove(change.route);
       if (change.op !== "delete") this.add(change.route);
       const flags = change.op === "replace" ? NLM_F.REPLACE : 0;
-      this.echo.push(event(change.op === "delete" ? "del" : "new", change.route, flags, 4242));
+      this.echo.push(event(change.op === "delete" ? "del" : "new", change.route, flags, this.port));
       return { change, error: null };
     }).concat((this.afterApply?.(), []));
   }
@@ -186,6 +188,18 @@ Deno.test("one event is applied at once; our own echoes cause no second apply", 
   equal(kernel.applies.length, 2, "start + the event; the echoes schedule nothing");
   equal(h.watcher.counters.applies, 2);
   ok(h.waits.every((w) => w === undefined), `never a timer: ${h.waits}`);
+});
+
+Deno.test("a route of our protocol from another sender is news, not an echo", async () => {
+  const kernel = new FakeKernel([lan, vpnDefault]);
+  // A second writer (port 31337) adds a route linkmirror owns by its protocol but never wanted.
+  const stray = route({ table: VPN, dst: "10.77.0.0", protocol: 77 });
+  const h = harness(kernel, [
+    { after: 5000, messages: () => (kernel.add(stray), [event("new", stray, 0, 31337)]) },
+  ]);
+  await h.watcher.run();
+  deepEqual(kernel.table(VPN), ["0.0.0.0/0 3", "192.168.188.0/24 77"], "planned and removed");
+  equal(kernel.applies.length, 2);
 });
 
 Deno.test("with --coalesce, a burst is batched: first event at once, the rest after the gap", async () => {

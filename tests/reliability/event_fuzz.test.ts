@@ -33,6 +33,8 @@ const ADDRESSES: Address[] = GOLDEN.addresses.map((g) => decodeAddress(g.message
 
 /** A kernel that accepts every change and checks that each one is linkmirror's to make. */
 class CheckingStore implements DaemonStore {
+  /** Never the sender of an event here: no event is taken for an echo. */
+  readonly port = 4242;
   changes = 0;
   readonly violations: string[] = [];
   routes(filter: RouteFilter): Route[] {
