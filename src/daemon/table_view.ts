@@ -95,6 +95,11 @@ export type ChangeOp = "new" | "del";
 export interface TableViewOptions {
   /** The routing tables to keep (the source table and the target tables). */
   tables: Iterable<number>;
+  /**
+   * linkmirror's protocol: {@linkcode TableView.foreignRoutes} is every route of another one.
+   * Default: none (every route is foreign).
+   */
+  protocol?: number;
 }
 
 const LINK_STATE_FLAGS = RTNH_F.DEAD | RTNH_F.LINKDOWN;
@@ -219,10 +224,18 @@ export class TableView {
   #addresses = new Map<string, Address>();
   #nexthops = new Map<number, NexthopObject>();
   #resync: string | undefined;
+  readonly #protocol: number | undefined;
+  /**
+   * table → its foreign routes, while known: dropped whenever a route of another protocol than
+   * ours enters, leaves or changes in that table, so that an event on one of our copies (most of
+   * them) keeps it.
+   */
+  readonly #foreign = new Map<number, Route[]>();
 
   /** Creates an empty view of the given tables. */
   constructor(options: TableViewOptions) {
     this.tables = new Set(options.tables);
+    this.#protocol = options.protocol;
     for (const table of this.tables) this.#routes.set(table, new Map());
   }
 
@@ -264,6 +277,7 @@ export class TableView {
     } else {
       for (const table of this.tables) this.#routes.set(table, new Map());
       this.#byPrefix.clear();
+      this.#foreign.clear();
       for (const route of values as Route[]) {
         if (!this.#tracks(route)) continue;
         this.#group(route, true).push(route);
@@ -276,6 +290,35 @@ export class TableView {
   routes(table: number): Route[] {
     const groups = this.#routes.get(table);
     return groups ? [...groups.values()].flat() : [];
+  }
+
+  /**
+   * The routes of one tracked table whose protocol is not {@linkcode TableViewOptions.protocol}
+   * (kernel order per key; do not modify). Kept between calls until such a route changes, so
+   * that the daemon's plan of a few prefixes costs no scan of a table full of copies.
+   *
+   * @example
+   * ```ts
+   * import { TableView } from "./table_view.ts";
+   * const view = new TableView({ tables: [100], protocol: 77 });
+   * const r = { family: 2, table: 100, dst: "0.0.0.0", dstLen: 0, srcLen: 0, tos: 0,
+   *   protocol: 3, scope: 253, type: 1, flags: 0, oif: 9 };
+   * view.reset("routes", [r, { ...r, dst: "10.0.0.0", dstLen: 8, protocol: 77, oif: 2 }]);
+   * view.foreignRoutes(100).length; // 1: the default route
+   * ```
+   */
+  foreignRoutes(table: number): readonly Route[] {
+    let foreign = this.#foreign.get(table);
+    if (foreign === undefined) {
+      foreign = this.routes(table).filter((r) => r.protocol !== this.#protocol);
+      if (this.#routes.has(table)) this.#foreign.set(table, foreign);
+    }
+    return foreign;
+  }
+
+  /** Forgets the foreign routes of `route`'s table if `route` is one (it is changing). */
+  #changing(route: Route): void {
+    if (route.protocol !== this.#protocol) this.#foreign.delete(route.table);
   }
 
   /**
@@ -366,6 +409,7 @@ export class TableView {
    */
   applyRoute(op: ChangeOp, route: Route, headerFlags = 0): boolean {
     if (!this.#tracks(route)) return false;
+    this.#changing(route);
     return op === "del" ? this.#deleteRoute(route) : this.#addRoute(route, headerFlags);
   }
 
@@ -525,6 +569,7 @@ export class TableView {
         );
       }
       if (candidates.length > 0) {
+        this.#changing(candidates[0]);
         group[group.indexOf(candidates[0])] = route;
         return true;
       }
@@ -540,6 +585,7 @@ export class TableView {
       const oldHops = old.multipath ?? [{ oif: old.oif ?? 0, gateway: old.gateway, hops: 0 }];
       const newHops = new Set((route.multipath ?? []).map((h) => `${h.oif}/${h.gateway ?? ""}`));
       if (oldHops.every((h) => newHops.has(`${h.oif}/${h.gateway ?? ""}`))) {
+        this.#changing(old);
         group[sibling] = route;
         return true;
       }
@@ -552,6 +598,7 @@ export class TableView {
   }
 
   #overwrite(group: Route[], at: number, route: Route): boolean {
+    this.#changing(group[at]);
     const changed = !sameState(group[at], route);
     group[at] = route;
     return changed;
@@ -562,6 +609,7 @@ export class TableView {
     const key = viewKey(route);
     const at = group.findIndex((r) => viewKey(r) === key);
     if (at >= 0) {
+      this.#changing(group[at]);
       group.splice(at, 1);
       this.#dropEmpty(route);
       return true;
@@ -576,6 +624,7 @@ export class TableView {
       );
       if (hop < 0) continue;
       const rest = r.multipath.filter((_, j) => j !== hop);
+      this.#changing(r);
       group[i] = rest.length === 1 ? collapse(r, rest[0]) : withHops(r, rest);
       return true;
     }
@@ -595,6 +644,7 @@ export class TableView {
           const next = f(group[i]);
           if (next === group[i]) continue;
           changed = true;
+          this.#changing(group[i]);
           if (next === null) group.splice(i, 1);
           else group[i] = next;
         }

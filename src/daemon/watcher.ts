@@ -239,7 +239,10 @@ export class Watcher {
     this.#timing = timing;
     this.#deps = deps;
     this.#now = deps.now ?? (() => performance.now());
-    this.#view = new TableView({ tables: [config.source, ...config.tables] });
+    this.#view = new TableView({
+      tables: [config.source, ...config.tables],
+      protocol: config.protocol,
+    });
     this.#coalescer = new Coalescer({ coalesceMs: timing.coalesceMs, maxWaitMs: timing.maxWaitMs });
     this.#fights = new FightDetector(deps.fights);
     this.#ownPort = deps.client.port;
@@ -329,7 +332,7 @@ export class Watcher {
       this.#view.routesWithPrefix({ ...p, table: source })
     );
     const targets = new Map(tables.map((table) => {
-      const foreign = this.#view.routes(table).filter((r) => r.protocol !== protocol);
+      const foreign = this.#view.foreignRoutes(table);
       const ours = wanted.flatMap((p) => this.#view.routesWithPrefix({ ...p, table }))
         .filter((r) => r.protocol === protocol);
       return [table, [...foreign, ...ours]];

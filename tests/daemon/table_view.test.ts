@@ -312,3 +312,35 @@ Deno.test("routesWithPrefix always agrees with a scan of the table (random event
     }
   }
 });
+
+Deno.test("foreignRoutes always agrees with a scan of the table (random events, mixed owners)", () => {
+  const random = new Random(11);
+  const rand = (n: number) => random.int(n);
+  const view = new TableView({ tables: [254, 100], protocol: 77 });
+  const prefixes = ["10.0.0.0/8", "10.1.0.0/24", "192.168.1.0/24", "2001:db8::/64"];
+  const make = () => {
+    const prefix = prefixes[rand(prefixes.length)];
+    const table = rand(2) ? 254 : 100;
+    const oif = 2 + rand(3);
+    const protocol = [77, 77, RTPROT.KERNEL, RTPROT.BOOT][rand(4)];
+    const over = { protocol, oif, priority: rand(2) * 100 };
+    return route(table, prefix, rand(4) ? over : { ...over, gateway: `fe80::${1 + rand(2)}` });
+  };
+  for (let step = 0; step < 3000; step++) {
+    const r = make();
+    const op = rand(100);
+    if (op < 48) {
+      view.applyRoute("new", r, [NLM_F.REPLACE, NLM_F.CREATE, NLM_F.APPEND][rand(3)]);
+    } else if (op < 96) view.applyRoute("del", r, 0);
+    else if (op < 98) {
+      view.applyLink("new", { index: r.oif!, name: `e${r.oif}`, flags: 0x1002, type: 1 });
+    } else view.reset("routes", [make(), make()]);
+    for (const table of [254, 100]) {
+      assert.deepEqual(
+        view.foreignRoutes(table).map((x) => viewKey(x)).sort(),
+        view.routes(table).filter((x) => x.protocol !== 77).map((x) => viewKey(x)).sort(),
+        `step ${step}, table ${table}`,
+      );
+    }
+  }
+});
