@@ -32,19 +32,10 @@ Deno.test("detect --json: the documented shape", () => {
   const doc = detectJson(firezone, { ...context, names: new Map([["fz", 539098368]]) });
   deepEqual(Object.keys(doc), ["candidates", "ignored", "mainRule", "auto"]);
   const [c] = doc.candidates;
-  deepEqual(Object.keys(c), [
-    "table",
-    "name",
-    "vpn",
-    "evidence",
-    "families",
-    "rules",
-    "devices",
-    "defaultRoutes",
-    "routeCount",
-    "bypassMark",
-    "mainFirst",
-  ]);
+  equal(
+    Object.keys(c).join(" "),
+    "table name vpn evidence families rules devices defaultRoutes routeCount bypassMark mainFirst",
+  );
   equal(c.name, "fz");
   equal(c.vpn, "firezone");
   deepEqual(c.families, ["inet", "inet6"]);

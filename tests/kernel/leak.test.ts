@@ -35,6 +35,18 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Waits until no namespace of run `run` is left and processes `pids` are gone. */
+async function goneAfter(run: string, pids: number[]): Promise<void> {
+  await waitFor(
+    async () => (await netnsNames()).every((n) => !n.startsWith(run)),
+    { timeoutMs: 30_000, message: `no namespace ${run}* left` },
+  );
+  await waitFor(() => pids.every((pid) => !alive(pid)), {
+    timeoutMs: 30_000,
+    message: `processes ${pids} gone`,
+  });
+}
+
 type Ending = "fail" | "timeout" | Deno.Signal;
 
 const TEST_SCRIPT = new URL("../../scripts/test.ts", import.meta.url).pathname;
@@ -99,14 +111,7 @@ for (const [ending, expectedCode] of endings) {
       equal(report.namespaces.length, 2);
       ok(report.namespaces.every((n) => n.startsWith(run)), `${report.namespaces} are of ${run}`);
       // The fixture cleans up before it exits (fail, timeout); the reaper after (signals).
-      await waitFor(
-        async () => (await netnsNames()).every((n) => !n.startsWith(run)),
-        { timeoutMs: 30_000, message: `no namespace ${run}* left` },
-      );
-      await waitFor(() => report.pids.every((pid) => !alive(pid)), {
-        timeoutMs: 30_000,
-        message: `processes ${report.pids} gone`,
-      });
+      await goneAfter(run, report.pids);
       deepEqual(await hostLinks(), linksBefore, "the host's links are unchanged");
     },
   });
@@ -120,13 +125,6 @@ Deno.test({
   async fn() {
     const { report, code, run } = await runFixture("SIGTERM", "deno task test");
     equal(code, 143, "scripts/test.ts ends with the signal");
-    await waitFor(
-      async () => (await netnsNames()).every((n) => !n.startsWith(run)),
-      { timeoutMs: 30_000, message: `no namespace ${run}* left` },
-    );
-    await waitFor(() => report.pids.every((pid) => !alive(pid)), {
-      timeoutMs: 30_000,
-      message: `processes ${report.pids} gone`,
-    });
+    await goneAfter(run, report.pids);
   },
 });

@@ -1,12 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import {
-  firezone,
-  FIREZONE_TABLE,
-  type IpRoute,
-  LAN,
-  routeDevice,
-  tableRoutes,
-} from "./firezone.ts";
+import { firezone, FIREZONE_TABLE, LAN, routeDevice, tableRoutes } from "./firezone.ts";
 import { logLines, spawnLinkmirror } from "./linkmirror.ts";
 import { kernelTest, type Netns, type NetnsProcess, waitFor } from "./netns.ts";
 
@@ -167,5 +160,5 @@ kernelTest("watch --flush-on-exit deletes the copies on SIGTERM", async (ns) => 
   await copiesBecome(ns, BASE, "copies after start");
   daemon.kill("SIGTERM");
   equal((await daemon.status).code, 0, daemon.output());
-  deepEqual(await tableRoutes(ns), vpn as IpRoute[]);
+  deepEqual(await tableRoutes(ns), vpn);
 });

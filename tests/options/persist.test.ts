@@ -2,6 +2,7 @@ import { deepEqual, throws } from "node:assert/strict";
 import { persistConfig, PERSISTED, restoreConfig } from "../../src/options/persist.ts";
 import { resolveOptions } from "../../src/options/resolve.ts";
 import { OPTIONS } from "../../src/options/table.ts";
+import { DEFAULT_CONFIG } from "../_fixtures/state.ts";
 
 Deno.test("every mirroring option of MirrorConfig is recorded, or in the state file", () => {
   const mirror = OPTIONS.filter((row) => row.group === "mirror").map((row) => row.name);
@@ -19,17 +20,7 @@ Deno.test("a configuration survives the state file: persist, then restore", () =
   deepEqual(restoreConfig(recorded.tables, recorded.config), config);
   const defaults = resolveOptions("watch", { values: {} }, new Map()).mirror;
   const plain = JSON.parse(JSON.stringify(persistConfig(defaults)));
-  deepEqual(plain.config, {
-    source: 254,
-    protocol: 77,
-    families: ["inet", "inet6"],
-    exclude: [],
-    excludeDevices: [],
-    includeGatewayRoutes: false,
-    allowPrefixes: [],
-    precedence: "vpn",
-    catchAll: [],
-  });
+  deepEqual(plain.config, DEFAULT_CONFIG);
   deepEqual(restoreConfig(plain.tables, plain.config), defaults);
   // A state file written before --allow-prefix, --precedence and --catch-all existed: defaults.
   const { allowPrefixes: _a, precedence: _p, catchAll: _c, ...older } = plain.config;
