@@ -13,7 +13,7 @@ import type { Address } from "../../src/netlink/address.ts";
 import type { Link } from "../../src/netlink/link.ts";
 import type { Nexthop, Route } from "../../src/netlink/route.ts";
 
-export { FIREZONE, OURS, v4, v6, WG_QUICK } from "../_fixtures/routes.ts";
+export { FIREZONE, hop, OURS, v4, v6, WG_QUICK } from "../_fixtures/routes.ts";
 
 /** Interface indexes of {@linkcode LINKS}. */
 export const IF = Object.freeze({
@@ -104,6 +104,14 @@ export const ADDRESSES: readonly Address[] = Object.freeze([
   addr("fe80::50/64", IF.wlan0, RT_SCOPE.LINK),
   addr("fe80::1/64", IF.docker0, RT_SCOPE.LINK),
 ]);
+
+/**
+ * An IPv4 route of main that an administrator added (`proto static`, scope universe) via `oif`,
+ * overridden by `extra` (its `gateway`, `multipath` or `nhId`).
+ */
+export function static4(cidr: string, oif: number | undefined, extra: Partial<Route> = {}): Route {
+  return v4(cidr, oif, { protocol: RTPROT.STATIC, scope: RT_SCOPE.UNIVERSE, ...extra });
+}
 
 /** A VPN's default route in `table` through `oif` (`proto boot`, like `ip route add`). */
 export function vpnDefault(family: number, table: number, oif: number): Route {

@@ -7,19 +7,24 @@ import type { Route } from "../../src/netlink/route.ts";
 import { gatewayOnMirroredLan } from "../../src/planner/eligibility.ts";
 import { type PlanOptions, planOptions } from "../../src/planner/options.ts";
 import { isEmptyPlan, type Plan, type PlanInput, planSync } from "../../src/planner/plan.ts";
-import { copyOf, FIREZONE, IF, planInputOf, v4, v6, vpnTable, WG_QUICK } from "./fixtures.ts";
+import {
+  copyOf,
+  FIREZONE,
+  hop,
+  IF,
+  planInputOf,
+  static4,
+  v4,
+  v6,
+  vpnTable,
+  WG_QUICK,
+} from "./fixtures.ts";
 import { applyPlan } from "./invariants.ts";
 
 const lan = v4("192.168.1.0/24", IF.wlan0, { prefsrc: "192.168.1.50", priority: 600 });
-const lab = v4("10.20.0.0/16", IF.wlan0, {
-  protocol: RTPROT.STATIC,
-  gateway: "192.168.1.254",
-  scope: RT_SCOPE.UNIVERSE,
-});
-const vlan = v4("10.30.0.0/24", IF.wlan0, {
-  protocol: RTPROT.STATIC,
+const lab = static4("10.20.0.0/16", IF.wlan0, { gateway: "192.168.1.254" });
+const vlan = static4("10.30.0.0/24", IF.wlan0, {
   gateway: "192.168.1.253",
-  scope: RT_SCOPE.UNIVERSE,
   priority: 100,
 });
 const defaultRoute = v4("0.0.0.0/0", IF.wlan0, {
@@ -71,16 +76,8 @@ Deno.test("on: a route via a gateway on a mirrored LAN is copied with its gatewa
 });
 
 Deno.test("on: a gateway outside every mirrored LAN, or on another device, is gateway-off-lan", () => {
-  const offLan = v4("10.40.0.0/16", IF.wlan0, {
-    gateway: "172.16.0.1",
-    scope: RT_SCOPE.UNIVERSE,
-    protocol: RTPROT.STATIC,
-  });
-  const otherDev = v4("10.50.0.0/16", IF.eth0, {
-    gateway: "192.168.1.254",
-    scope: RT_SCOPE.UNIVERSE,
-    protocol: RTPROT.STATIC,
-  });
+  const offLan = static4("10.40.0.0/16", IF.wlan0, { gateway: "172.16.0.1" });
+  const otherDev = static4("10.50.0.0/16", IF.eth0, { gateway: "192.168.1.254" });
   const p = plan(input([lan, offLan, otherDev]));
   deepEqual(p.adds, [copyOf(lan, FIREZONE)]);
   deepEqual(p.excluded.map((e) => [e.route.dst, e.reason, e.table]), [
@@ -121,26 +118,12 @@ Deno.test("on: --exclude limits it, on the gateway route or on its LAN", () => {
 });
 
 Deno.test("on: multipath and nexthop-object routes follow their gateways' LANs", () => {
-  const multipath = v4("10.60.0.0/16", undefined, {
-    scope: RT_SCOPE.UNIVERSE,
-    protocol: RTPROT.STATIC,
-    multipath: [
-      { oif: IF.wlan0, flags: 0, hops: 0, gateway: "192.168.1.2" },
-      { oif: IF.wlan0, flags: 0, hops: 0, gateway: "192.168.1.3" },
-    ],
+  const multipath = static4("10.60.0.0/16", undefined, {
+    multipath: [hop(IF.wlan0, "192.168.1.2"), hop(IF.wlan0, "192.168.1.3")],
   });
-  const nexthop = v4("10.70.0.0/16", IF.wlan0, {
-    scope: RT_SCOPE.UNIVERSE,
-    protocol: RTPROT.STATIC,
-    nhId: 7,
-  });
-  const offLan = v4("10.80.0.0/16", undefined, {
-    scope: RT_SCOPE.UNIVERSE,
-    protocol: RTPROT.STATIC,
-    multipath: [
-      { oif: IF.wlan0, flags: 0, hops: 0, gateway: "192.168.1.2" },
-      { oif: IF.wlan0, flags: 0, hops: 0, gateway: "192.168.9.3" },
-    ],
+  const nexthop = static4("10.70.0.0/16", IF.wlan0, { nhId: 7 });
+  const offLan = static4("10.80.0.0/16", undefined, {
+    multipath: [hop(IF.wlan0, "192.168.1.2"), hop(IF.wlan0, "192.168.9.3")],
   });
   const p = plan(input([lan, defaultRoute, multipath, nexthop, offLan]));
   deepEqual(p.adds, [copyOf(multipath, FIREZONE), copyOf(lan, FIREZONE)]);
@@ -209,11 +192,7 @@ Deno.test("on: gateway routes obey the local address space guard", () => {
   const p = plan(input([linkLocal6, lab6]));
   deepEqual(p.adds, [copyOf(linkLocal6, FIREZONE)]);
   deepEqual(reasons(p), [["2001:db8:99::/48", "outside-local-space"]]);
-  const publicVia = v4("198.51.100.0/24", IF.wlan0, {
-    protocol: RTPROT.STATIC,
-    gateway: "192.168.1.254",
-    scope: RT_SCOPE.UNIVERSE,
-  });
+  const publicVia = static4("198.51.100.0/24", IF.wlan0, { gateway: "192.168.1.254" });
   deepEqual(reasons(plan(input([lan, publicVia]))), [["198.51.100.0/24", "outside-local-space"]]);
 });
 

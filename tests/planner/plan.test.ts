@@ -7,9 +7,11 @@ import { isEmptyPlan, type Plan, type PlanInput, planSync } from "../../src/plan
 import {
   copyOf,
   FIREZONE,
+  hop,
   IF,
   LINKS,
   planInputOf,
+  static4,
   v4,
   v6,
   vpnDefault,
@@ -58,11 +60,7 @@ const default4 = v4("0.0.0.0/0", IF.wlan0, {
   prefsrc: "192.168.1.50",
   priority: 600,
 });
-const viaGateway4 = v4("10.10.0.0/16", IF.wlan0, {
-  protocol: RTPROT.STATIC,
-  gateway: "192.168.1.254",
-  scope: RT_SCOPE.UNIVERSE,
-});
+const viaGateway4 = static4("10.10.0.0/16", IF.wlan0, { gateway: "192.168.1.254" });
 const ra6 = v6("2001:db8:1::/64", IF.wlan0, {
   protocol: RTPROT.RA,
   priority: 600,
@@ -352,10 +350,7 @@ Deno.test("planSync: multipath hops of a foreign route mark VPN interfaces", () 
     table: WG_QUICK,
     protocol: RTPROT.STATIC,
     scope: RT_SCOPE.UNIVERSE,
-    multipath: [
-      { oif: IF.eth0, flags: 0, hops: 0, gateway: "10.0.0.1" },
-      { oif: IF.eth1, flags: 0, hops: 0, gateway: "10.0.1.1" },
-    ],
+    multipath: [hop(IF.eth0, "10.0.0.1"), hop(IF.eth1, "10.0.1.1")],
   });
   const onEth0 = v4("10.0.0.0/24", IF.eth0);
   const onEth1 = v6("fd00:5::/64", IF.eth1);
@@ -456,7 +451,7 @@ Deno.test("planSync: oddities carrying our protocol in a target table are replac
   const withGateway = { ...ours(lan4), gateway: "192.168.1.1", scope: RT_SCOPE.UNIVERSE };
   const multipath = {
     ...ours(ra6),
-    multipath: [{ oif: IF.eth0, flags: 0, hops: 0, gateway: "fe80::1" }],
+    multipath: [hop(IF.eth0, "fe80::1")],
   };
   const expiring = { ...ours(linkLocalWlan), expires: 100 };
   deepEqual(plan(input([lan4, ra6, linkLocalWlan], [firezone(withGateway, multipath, expiring)])), {
