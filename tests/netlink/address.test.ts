@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import addressesIp from "./testdata/addresses.ip.json" with { type: "json" };
-import { fromHex, GOLDEN, SCOPE_NAMES, toHex } from "./testdata/golden.ts";
+import { fromHex, GOLDEN, layout, SCOPE_NAMES, toHex } from "./testdata/golden.ts";
 import { decodeAttributes } from "../../src/netlink/attributes.ts";
 import { AF, IFA, IFA_F } from "../../src/netlink/constants.ts";
 import { DecodeError } from "../../src/netlink/errors.ts";
@@ -92,11 +92,10 @@ Deno.test("encodeAddress writes only the fields that are set, and checks familie
     local: "fd00::1",
   };
   const bytes = encodeAddress(address);
-  assert.equal(toHex(bytes.subarray(0, IFADDRMSG_LEN)), "0a400200" + "04000000");
-  assert.deepEqual(
-    decodeAttributes(bytes.subarray(IFADDRMSG_LEN)).map((a) => a.type),
-    [IFA.LOCAL, IFA.FLAGS],
-  );
+  assert.deepEqual(layout(bytes, IFADDRMSG_LEN), {
+    header: "0a400200" + "04000000",
+    types: [IFA.LOCAL, IFA.FLAGS],
+  });
   assert.deepEqual(decodeAddress(bytes), address);
   assert.throws(() => encodeAddress({ ...address, local: "10.0.0.1" }), InvalidAddressError);
   assert.throws(() => encodeAddress({ ...address, prefixLen: 129 }), InvalidAddressError);

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import rulesIp from "./testdata/rules.ip.json" with { type: "json" };
-import { fromHex, GOLDEN, named, PROTOCOL_NAMES, TABLE_NAMES, toHex } from "./testdata/golden.ts";
-import { decodeAttributes } from "../../src/netlink/attributes.ts";
+import {
+  fromHex,
+  GOLDEN,
+  layout,
+  named,
+  PROTOCOL_NAMES,
+  TABLE_NAMES,
+  toHex,
+} from "./testdata/golden.ts";
 import { AF, FIB_RULE, FR_ACT, FRA, RT_TABLE } from "../../src/netlink/constants.ts";
 import { DecodeError } from "../../src/netlink/errors.ts";
 import { InvalidAddressError } from "../../src/netlink/ip.ts";
@@ -98,11 +105,10 @@ Deno.test("encodeRule writes only the fields that are set", () => {
     dstLen: 0,
   };
   const bytes = encodeRule(rule);
-  assert.equal(toHex(bytes.subarray(0, FIB_RULE_HDR_LEN)), "0a002000fc000001" + "00000000");
-  assert.deepEqual(
-    decodeAttributes(bytes.subarray(FIB_RULE_HDR_LEN)).map((a) => a.type),
-    [FRA.TABLE, FRA.PRIORITY, FRA.SRC],
-  );
+  assert.deepEqual(layout(bytes, FIB_RULE_HDR_LEN), {
+    header: "0a002000fc000001" + "00000000",
+    types: [FRA.TABLE, FRA.PRIORITY, FRA.SRC],
+  });
   assert.deepEqual(decodeRule(bytes), rule);
   const small = encodeRule({ ...rule, table: RT_TABLE.MAIN });
   assert.equal(small[4], RT_TABLE.MAIN);

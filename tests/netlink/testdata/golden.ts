@@ -13,6 +13,7 @@ import nexthops from "./nexthops.json" with { type: "json" };
 import routeAttrs from "./route_attrs.json" with { type: "json" };
 import routes from "./routes.json" with { type: "json" };
 import rules from "./rules.json" with { type: "json" };
+import { decodeAttributes } from "../../../src/netlink/attributes.ts";
 import { decodeMessages, type Message } from "../../../src/netlink/message.ts";
 
 /** Bytes of a hex string. */
@@ -25,6 +26,17 @@ export function fromHex(hex: string): Uint8Array {
 /** Hex string of bytes. */
 export function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * What an encoder wrote: the fixed header of `headerLen` bytes as hex, then the types of the
+ * attributes after it, in order.
+ */
+export function layout(bytes: Uint8Array, headerLen: number): { header: string; types: number[] } {
+  return {
+    header: toHex(bytes.subarray(0, headerLen)),
+    types: decodeAttributes(bytes.subarray(headerLen)).map((a) => a.type),
+  };
 }
 
 /** One captured message: its hex, as stored, and the decoded frame. */
