@@ -389,9 +389,22 @@ function warnLog(): { log: Logger; warnings: string[]; props: Record<string, unk
   return { log, warnings, props };
 }
 
+/**
+ * Runs `steps`, then three calm ones (a hold ends), and checks that they made exactly one Fight
+ * WARN: returns it with its properties, and the harness.
+ */
+async function oneFight(kernel: FakeKernel, steps: Step[], logged: ReturnType<typeof warnLog>) {
+  steps.push({}, {}, {});
+  const h = harness(kernel, steps, undefined, logged.log);
+  await h.watcher.run();
+  const fights = logged.warnings.filter((w) => w.startsWith("Fight"));
+  equal(fights.length, 1, `one WARN per episode: ${logged.warnings}`);
+  return { h, fight: fights[0], props: logged.props[logged.warnings.indexOf(fights[0])] };
+}
+
 Deno.test("a writer deleting one copy in a loop: one WARN, bounded repairs, others at full speed", async () => {
   const kernel = new FakeKernel([lan, vpnDefault]);
-  const { log, warnings, props } = warnLog();
+  const logged = warnLog();
   const repairsOf = (dst: string) =>
     kernel.applies.flat().filter((c) => c.op === "add" && c.route.dst === dst).length;
   const undo = (): Message[] => {
@@ -415,13 +428,9 @@ Deno.test("a writer deleting one copy in a loop: one WARN, bounded repairs, othe
       : undefined,
   }));
   // Then calm: the copy comes back when the hold ends.
-  steps.push({}, {}, {});
-  const h = harness(kernel, steps, undefined, log);
-  await h.watcher.run();
-  const fights = warnings.filter((w) => w.startsWith("Fight"));
-  equal(fights.length, 1, `one WARN per episode: ${warnings}`);
-  equal(props[warnings.indexOf(fights[0])].dst, "192.168.188.0/24");
-  ok(String(props[warnings.indexOf(fights[0])].how).includes("31337"), "names the writer's port");
+  const { h, props } = await oneFight(kernel, steps, logged);
+  equal(props.dst, "192.168.188.0/24");
+  ok(String(props.how).includes("31337"), "names the writer's port");
   const repairs = repairsOf(lan.dst);
   ok(repairs <= 20, `${repairs} repairs in 20 s`);
   equal(h.watcher.counters.fights, 1);
@@ -565,7 +574,7 @@ Deno.test("not a fight: the VPN flushing and refilling its table, in rounds, now
 Deno.test("a flush repeated in a loop is a fight over the table: one WARN, then held", async () => {
   const lan2 = route({ dst: "10.20.0.0", dstLen: 24, oif: 2 });
   const kernel = new FakeKernel([lan, lan2, vpnDefault]);
-  const { log, warnings, props } = warnLog();
+  const logged = warnLog();
   // A flusher every 10 ms for 10 s (one pid each): the VPN's route and the copy of the LAN (not
   // the one of 10.20.0.0/24). At 4 s, during a hold, the kernel removes that other copy instead.
   const kernelAt = 400;
@@ -588,13 +597,9 @@ Deno.test("a flush repeated in a loop is a fight over the table: one WARN, then 
       }
       : undefined,
   }));
-  steps.push({}, {}, {});
-  const h = harness(kernel, steps, undefined, log);
-  await h.watcher.run();
-  const fights = warnings.filter((w) => w.startsWith("Fight"));
-  equal(fights.length, 1, `one WARN per episode: ${warnings}`);
-  ok(fights[0].startsWith("Fight over table"), fights[0]);
-  equal(props[warnings.indexOf(fights[0])].table, VPN);
+  const { fight, props } = await oneFight(kernel, steps, logged);
+  ok(fight.startsWith("Fight over table"), fight);
+  equal(props.table, VPN);
   const repairs = kernel.applies.flat().filter((c) => c.op === "add" && c.route.dst === lan.dst);
   ok(repairs.length <= 230, `${repairs.length} repairs in 10 s`);
   ok(copyOf(kernel, lan.dst) && copyOf(kernel, lan2.dst), "the copies are back after it");
