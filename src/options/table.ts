@@ -200,6 +200,32 @@ function cidrs(texts: readonly string[], context: ParseContext): Cidr[] {
   });
 }
 
+/**
+ * The fields a mirroring option of prefixes shares (`<cidr>`, repeatable, recorded in the state
+ * file as text). `optional`: left out of `MirrorConfig` when empty, and read as empty from a state
+ * file written before the option existed.
+ */
+function prefixes(
+  { optional = false } = {},
+): Pick<OptionRow, "group" | "value" | "list" | "commands" | "persist" | "optional" | "parse"> {
+  return {
+    group: "mirror",
+    value: "<cidr>",
+    list: true,
+    commands: MIRRORING,
+    persist: optional ? asStrings(formatCidr, { absent: [] }) : asStrings(formatCidr),
+    ...(optional ? { optional } : {}),
+    parse: (texts: string[], context: ParseContext): Cidr[] => cidrs(texts, context),
+  };
+}
+
+/** The fields the options locating state files share: `watch` writes them, `status` reads them. */
+const STATE_LOCATION: Pick<OptionRow, "group" | "commands" | "parse"> = {
+  group: "state",
+  commands: ["watch", "status"],
+  parse: (path: string) => path,
+};
+
 const FAMILIES: Record<string, number[]> = {
   inet: [AF.INET],
   ipv4: [AF.INET],
@@ -321,17 +347,12 @@ export const OPTIONS: readonly OptionRow[] = [
   {
     name: "exclude",
     key: "exclude",
-    group: "mirror",
     flag: "--exclude",
     short: "-x",
     env: "LINKMIRROR_EXCLUDE",
-    value: "<cidr>",
-    list: true,
     help: "never mirror routes overlapping this prefix, repeatable",
     example: "10.0.0.0/8 fd00::/8",
-    commands: MIRRORING,
-    persist: asStrings(formatCidr),
-    parse: (texts: string[], context): Cidr[] => cidrs(texts, context),
+    ...prefixes(),
   },
   {
     name: "excludeDev",
@@ -372,20 +393,14 @@ export const OPTIONS: readonly OptionRow[] = [
   {
     name: "allowPrefix",
     key: "allowPrefixes",
-    group: "mirror",
     flag: "--allow-prefix",
     env: "LINKMIRROR_ALLOW_PREFIX",
-    value: "<cidr>",
-    list: true,
     help: "also mirror routes inside this prefix (a public LAN), repeatable",
     details: "By default only local address space is mirrored: 10/8, 172.16/12, 192.168/16, " +
       "169.254/16, fc00::/7, fe80::/10, and IPv6 /64s in which the host holds an address on " +
       "that link. See docs/security.md.",
     example: "198.51.100.0/24",
-    commands: MIRRORING,
-    persist: asStrings(formatCidr, { absent: [] }),
-    optional: true,
-    parse: (texts: string[], context): Cidr[] => cidrs(texts, context),
+    ...prefixes({ optional: true }),
   },
   {
     name: "precedence",
@@ -411,20 +426,14 @@ export const OPTIONS: readonly OptionRow[] = [
   {
     name: "catchAll",
     key: "catchAll",
-    group: "mirror",
     flag: "--catch-all",
     env: "LINKMIRROR_CATCH_ALL",
-    value: "<cidr>",
-    list: true,
     defaultNote: DEFAULT_CATCH_ALL.map(formatCidr).join(" "),
     help: "a VPN route prefix that is no resource (--precedence vpn), repeatable; " +
       "replaces the default set",
     details: "A default route always counts as one.",
     example: "0.0.0.0/1 128.0.0.0/1 ::/1 8000::/1 2000::/3",
-    commands: MIRRORING,
-    persist: asStrings(formatCidr, { absent: [] }),
-    optional: true,
-    parse: (texts: string[], context): Cidr[] => cidrs(texts, context),
+    ...prefixes({ optional: true }),
   },
   {
     name: "coalesce",
@@ -493,7 +502,6 @@ export const OPTIONS: readonly OptionRow[] = [
   {
     name: "stateFile",
     key: "file",
-    group: "state",
     flag: "--state-file",
     env: "LINKMIRROR_STATE_FILE",
     value: "<path>",
@@ -501,21 +509,18 @@ export const OPTIONS: readonly OptionRow[] = [
     help: "the one state file watch writes and status reads, instead of the per-table ones",
     details: "Keep it under /run/linkmirror: the service may write nowhere else.",
     example: "/run/linkmirror/table-539098368.json",
-    commands: ["watch", "status"],
-    parse: (path: string) => path,
+    ...STATE_LOCATION,
   },
   {
     name: "stateDir",
     key: "dir",
-    group: "state",
     flag: "--state-dir",
     env: "LINKMIRROR_STATE_DIR",
     value: "<dir>",
     default: DEFAULT_STATE_DIR,
     help: "directory of the daemons' state files (table-<id>.json), which status reads all of",
     details: "The service may write only under /run/linkmirror.",
-    commands: ["watch", "status"],
-    parse: (path: string) => path,
+    ...STATE_LOCATION,
   },
   {
     name: "json",
