@@ -46,7 +46,7 @@ import {
 } from "../rtnl/client.ts";
 import type { Subscription } from "../rtnl/subscription.ts";
 import { Coalescer } from "./coalescer.ts";
-import { FightDetector, type FightOptions } from "./fight_detector.ts";
+import { FightDetector, type FightOptions, type UndoVerdict } from "./fight_detector.ts";
 import { TableView } from "./table_view.ts";
 
 /** The multicast groups whose events can change the wanted copies or the copies themselves. */
@@ -417,6 +417,16 @@ export class Watcher {
     );
   }
 
+  /** A fight log line's tally: the undos within the window, and how the last one came. */
+  #undoFigures(verdict: UndoVerdict, how: string): { count: number; windowS: number; how: string } {
+    return { count: verdict.count, windowS: this.#fights.windowMs / 1000, how };
+  }
+
+  /** A fight warning's hold: how long the copies are left alone now, and at the most. */
+  #holdFigures(verdict: UndoVerdict): { backoffMs?: number; maxS: number } {
+    return { backoffMs: verdict.backoffMs, maxS: this.#fights.maxBackoffMs / 1000 };
+  }
+
   /**
    * Someone else undid our copy `route` (`how`): feeds the fight detector (per copy: its kernel
    * identity, so `fe80::/64` on two devices are two copies), and warns once when that starts a
@@ -432,9 +442,7 @@ export class Watcher {
       dst: `${route.dst}/${route.dstLen}`,
       table: route.table,
       oif: route.oif,
-      count: verdict.count,
-      windowS: this.#fights.windowMs / 1000,
-      how,
+      ...this.#undoFigures(verdict, how),
     });
     if (!verdict.started) return;
     this.#counters.fights++;
@@ -447,11 +455,8 @@ export class Watcher {
         dst: `${route.dst}/${route.dstLen}`,
         table: route.table,
         oif: route.oif,
-        count: verdict.count,
-        windowS: this.#fights.windowMs / 1000,
-        how,
-        backoffMs: verdict.backoffMs,
-        maxS: this.#fights.maxBackoffMs / 1000,
+        ...this.#undoFigures(verdict, how),
+        ...this.#holdFigures(verdict),
       },
     );
   }
@@ -465,9 +470,7 @@ export class Watcher {
     const verdict = this.#fights.undone(flushKey(table), now, how, "flush");
     this.#deps.log.debug("Table {table} flushed ({count} within {windowS} s), {how}", {
       table,
-      count: verdict.count,
-      windowS: this.#fights.windowMs / 1000,
-      how,
+      ...this.#undoFigures(verdict, how),
     });
     if (!verdict.started) return;
     this.#counters.fights++;
@@ -477,11 +480,8 @@ export class Watcher {
         "goes on. Another writer is flushing that table in a loop",
       {
         table,
-        count: verdict.count,
-        windowS: this.#fights.windowMs / 1000,
-        how,
-        backoffMs: verdict.backoffMs,
-        maxS: this.#fights.maxBackoffMs / 1000,
+        ...this.#undoFigures(verdict, how),
+        ...this.#holdFigures(verdict),
       },
     );
   }
