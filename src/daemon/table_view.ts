@@ -546,14 +546,13 @@ export class TableView {
 
   #addRoute(route: Route, headerFlags: number): boolean {
     const group = this.#group(route, true);
-    const key = viewKey(route);
     const replace = (headerFlags & NLM_F.REPLACE) !== 0;
     if (route.family === AF.INET) {
       if (replace && group.length > 0) {
         // fib_table_insert replaces the first alias of (tos, priority).
         return this.#overwrite(group, 0, route);
       }
-      const same = group.findIndex((r) => viewKey(r) === key);
+      const same = this.#find(group, route);
       if (same >= 0) return this.#overwrite(group, same, route);
       if (headerFlags & NLM_F.APPEND) group.push(route);
       else group.unshift(route);
@@ -576,7 +575,7 @@ export class TableView {
       group.push(route);
       return true;
     }
-    const same = group.findIndex((r) => viewKey(r) === key);
+    const same = this.#find(group, route);
     if (same >= 0) return this.#overwrite(group, same, route);
     const sibling = capable ? group.findIndex((r) => ecmpCapable(r)) : -1;
     if (sibling >= 0) {
@@ -597,6 +596,16 @@ export class TableView {
     return true;
   }
 
+  /**
+   * Where `route`'s identity ({@linkcode viewKey}) is in `group`, or -1; a new group (most adds
+   * in a burst) costs no key.
+   */
+  #find(group: readonly Route[], route: Route): number {
+    if (group.length === 0) return -1;
+    const key = viewKey(route);
+    return group.findIndex((r) => viewKey(r) === key);
+  }
+
   #overwrite(group: Route[], at: number, route: Route): boolean {
     this.#changing(group[at]);
     const changed = !sameState(group[at], route);
@@ -606,8 +615,7 @@ export class TableView {
 
   #deleteRoute(route: Route): boolean {
     const group = this.#group(route, false);
-    const key = viewKey(route);
-    const at = group.findIndex((r) => viewKey(r) === key);
+    const at = this.#find(group, route);
     if (at >= 0) {
       this.#changing(group[at]);
       group.splice(at, 1);
