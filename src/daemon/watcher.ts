@@ -327,16 +327,18 @@ export class Watcher {
     // The plan of some prefixes: their source routes and copies, and every foreign route of the
     // target tables (they decide the VPN's devices and the conflicts). Duplicates and conflicts
     // are per prefix, so this is the full plan restricted to those prefixes.
-    const wanted = [...prefixes];
-    const sourceRoutes = wanted.flatMap((p) =>
-      this.#view.routesWithPrefix({ ...p, table: source })
-    );
-    const targets = new Map(tables.map((table) => {
-      const foreign = this.#view.foreignRoutes(table);
-      const ours = wanted.flatMap((p) => this.#view.routesWithPrefix({ ...p, table }))
-        .filter((r) => r.protocol === protocol);
-      return [table, [...foreign, ...ours]];
-    }));
+    const sourceRoutes: Route[] = [];
+    const targets = new Map(tables.map((table) => [table, [...this.#view.foreignRoutes(table)]]));
+    for (const p of prefixes) {
+      const at = { family: p.family, dst: p.dst, dstLen: p.dstLen, table: source };
+      for (const route of this.#view.routesWithPrefix(at)) sourceRoutes.push(route);
+      for (const [table, routes] of targets) {
+        at.table = table;
+        for (const route of this.#view.routesWithPrefix(at)) {
+          if (route.protocol === protocol) routes.push(route);
+        }
+      }
+    }
     return planSync(
       planInput({ source: sourceRoutes, targets, links, nexthops, addresses }, this.#config),
     );
