@@ -86,7 +86,12 @@ import {
 import type { Link } from "../netlink/link.ts";
 import type { NexthopObject } from "../netlink/nexthop.ts";
 import type { Nexthop, Route } from "../netlink/route.ts";
-import { replaceGroupKey, tablePrefixKey, viewKey } from "../planner/route_identity.ts";
+import {
+  replaceGroupKey,
+  replaceGroupKeyIn,
+  tablePrefixKey,
+  viewKey,
+} from "../planner/route_identity.ts";
 
 /** Whether an event adds/updates (`RTM_NEW*`) or removes (`RTM_DEL*`) an object. */
 export type ChangeOp = "new" | "del";
@@ -523,13 +528,14 @@ export class TableView {
   #group(route: Route, create: boolean): Route[] {
     const groups = this.#routes.get(route.table);
     if (!groups) throw new Error(`Table ${route.table} is not tracked`);
-    const key = replaceGroupKey(route);
+    const prefix = tablePrefixKey(route);
+    const key = replaceGroupKeyIn(prefix, route);
     let group = groups.get(key);
     if (!group) {
       group = [];
       if (create) {
         groups.set(key, group);
-        this.#indexGroup(key, tablePrefixKey(route), true);
+        this.#indexGroup(key, prefix, true);
       }
     }
     return group;

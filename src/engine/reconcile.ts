@@ -87,7 +87,8 @@ export function planInput(state: TableState, config: MirrorConfig): PlanInput {
  * ```
  */
 export function planChanges(plan: Plan): RouteChange[] {
-  const addKeys = new Set(plan.adds.map(routeKey));
+  // No deletes (a burst of adds): no slot to free, and no key to build per add.
+  const addKeys = new Set(plan.deletes.length === 0 ? [] : plan.adds.map(routeKey));
   const makeRoom = plan.deletes.filter((route) => addKeys.has(routeKey(route)));
   const rest = plan.deletes.filter((route) => !addKeys.has(routeKey(route)));
   return [

@@ -119,9 +119,23 @@ export function tablePrefixKey(route: Pick<Route, "family" | "table" | "dst" | "
  * ```
  */
 export function replaceGroupKey(route: Route): string {
-  return `${tablePrefixKey(route)}|${route.src ?? ""}/${route.srcLen}|${route.tos}|${
-    routeMetric(route)
-  }`;
+  return replaceGroupKeyIn(tablePrefixKey(route), route);
+}
+
+/**
+ * {@linkcode replaceGroupKey} from the route's {@linkcode tablePrefixKey} `prefix`, when the
+ * caller has built that already.
+ *
+ * @example
+ * ```ts
+ * import { replaceGroupKey, replaceGroupKeyIn, tablePrefixKey } from "./route_identity.ts";
+ * const r = { family: 2, table: 254, dst: "10.0.0.0", dstLen: 8, srcLen: 0, tos: 0, protocol: 4,
+ *   scope: 253, type: 1, flags: 0, oif: 3 };
+ * replaceGroupKeyIn(tablePrefixKey(r), r) === replaceGroupKey(r); // true
+ * ```
+ */
+export function replaceGroupKeyIn(prefix: string, route: Route): string {
+  return `${prefix}|${route.src ?? ""}/${route.srcLen}|${route.tos}|${routeMetric(route)}`;
 }
 
 function hopKey(hop: Pick<Nexthop, "oif" | "gateway" | "hops">): string {
