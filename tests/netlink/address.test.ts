@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
 import addressesIp from "./testdata/addresses.ip.json" with { type: "json" };
-import { fromHex, GOLDEN, layout, SCOPE_NAMES, toHex } from "./testdata/golden.ts";
+import {
+  assertDecodeErrors,
+  fromHex,
+  GOLDEN,
+  layout,
+  SCOPE_NAMES,
+  toHex,
+} from "./testdata/golden.ts";
 import { decodeAttributes } from "../../src/netlink/attributes.ts";
 import { AF, IFA, IFA_F } from "../../src/netlink/constants.ts";
-import { DecodeError } from "../../src/netlink/errors.ts";
 import { InvalidAddressError } from "../../src/netlink/ip.ts";
 import {
   type Address,
@@ -83,12 +89,13 @@ Deno.test("IFA_FLAGS overrides the 8-bit ifa_flags, and both are encoded", () =>
 });
 
 Deno.test("encodeAddress writes only the fields that are set, and checks families", () => {
+  // In the order of ifaddrmsg (the header below), then the attribute.
   const address: Address = {
     family: AF.INET6,
-    index: 4,
     prefixLen: 64,
     flags: IFA_F.NODAD,
     scope: 0,
+    index: 4,
     local: "fd00::1",
   };
   const bytes = encodeAddress(address);
@@ -104,20 +111,16 @@ Deno.test("encodeAddress writes only the fields that are set, and checks familie
 
 Deno.test("malformed addresses are a DecodeError", () => {
   const head = "02188000" + "03000000";
-  for (
-    const hex of [
-      "",
-      head.slice(0, 14), // 7 bytes of ifaddrmsg
-      "07188000" + "03000000", // no IPv4/IPv6 family
-      "02218000" + "03000000", // prefix length 33
-      "0a818000" + "03000000", // prefix length 129
-      head + "0800020000000000" + "0c000100", // attribute runs past the end
-      head + "0800010000000000" + "00000300", // attribute shorter than its header
-      head + "0c000200" + "0000000000000000", // IFA_LOCAL of 8 bytes
-      "0a408000" + "03000000" + "080001000a000002", // IPv4-sized IFA_ADDRESS on IPv6
-      head + "0600080080000000", // IFA_FLAGS of 2 bytes
-    ]
-  ) {
-    assert.throws(() => decodeAddress(fromHex(hex)), DecodeError, hex);
-  }
+  assertDecodeErrors(decodeAddress, [
+    "",
+    head.slice(0, 14), // 7 bytes of ifaddrmsg
+    "07188000" + "03000000", // no IPv4/IPv6 family
+    "02218000" + "03000000", // prefix length 33
+    "0a818000" + "03000000", // prefix length 129
+    head + "0800020000000000" + "0c000100", // attribute runs past the end
+    head + "0800010000000000" + "00000300", // attribute shorter than its header
+    head + "0c000200" + "0000000000000000", // IFA_LOCAL of 8 bytes
+    "0a408000" + "03000000" + "080001000a000002", // IPv4-sized IFA_ADDRESS on IPv6
+    head + "0600080080000000", // IFA_FLAGS of 2 bytes
+  ]);
 });

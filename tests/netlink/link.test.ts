@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import linksIp from "./testdata/links.ip.json" with { type: "json" };
-import { fromHex, GOLDEN, IFINDEX, toHex } from "./testdata/golden.ts";
+import { assertDecodeErrors, fromHex, GOLDEN, IFINDEX, toHex } from "./testdata/golden.ts";
 import { decodeAttributes } from "../../src/netlink/attributes.ts";
 import { IFF, IFLA, IFLA_INFO } from "../../src/netlink/constants.ts";
-import { DecodeError } from "../../src/netlink/errors.ts";
 import { decodeLink, encodeLink, IFINFOMSG_LEN, type Link } from "../../src/netlink/link.ts";
 
 /** A link as `ip -j -d link show` prints it (the fields the test reads). */
@@ -95,17 +94,13 @@ Deno.test("encodeLink writes the header and only the fields that are set", () =>
 Deno.test("malformed links are a DecodeError", () => {
   const head = "00000100" + "03000000" + "43100100" + "00000000";
   assert.equal(decodeLink(fromHex(head + "0800030065746830")).name, "eth0");
-  for (
-    const hex of [
-      "",
-      head.slice(0, 30), // 15 bytes of ifinfomsg
-      head + "0900030065746830", // IFLA_IFNAME runs past the end
-      head + "03000300", // attribute shorter than its header
-      head + "06000400dc05", // IFLA_MTU of 2 bytes
-      head + "04001000", // IFLA_OPERSTATE of 0 bytes
-      head + "0c001200" + "0c00010076657468", // IFLA_INFO_KIND overruns IFLA_LINKINFO
-    ]
-  ) {
-    assert.throws(() => decodeLink(fromHex(hex)), DecodeError, hex);
-  }
+  assertDecodeErrors(decodeLink, [
+    "",
+    head.slice(0, 30), // 15 bytes of ifinfomsg
+    head + "0900030065746830", // IFLA_IFNAME runs past the end
+    head + "03000300", // attribute shorter than its header
+    head + "06000400dc05", // IFLA_MTU of 2 bytes
+    head + "04001000", // IFLA_OPERSTATE of 0 bytes
+    head + "0c001200" + "0c00010076657468", // IFLA_INFO_KIND overruns IFLA_LINKINFO
+  ]);
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import rulesIp from "./testdata/rules.ip.json" with { type: "json" };
 import {
+  assertDecodeErrors,
   fromHex,
   GOLDEN,
   layout,
@@ -10,7 +11,6 @@ import {
   toHex,
 } from "./testdata/golden.ts";
 import { AF, FIB_RULE, FR_ACT, FRA, RT_TABLE } from "../../src/netlink/constants.ts";
-import { DecodeError } from "../../src/netlink/errors.ts";
 import { InvalidAddressError } from "../../src/netlink/ip.ts";
 import { decodeRule, encodeRule, FIB_RULE_HDR_LEN, type Rule } from "../../src/netlink/rule.ts";
 
@@ -123,20 +123,16 @@ Deno.test("without FRA_TABLE the table is the header's", () => {
 
 Deno.test("malformed rules are a DecodeError", () => {
   const head = "02000000fe000001" + "00000000";
-  for (
-    const hex of [
-      "",
-      head.slice(0, 22), // 11 bytes of fib_rule_hdr
-      "02210000fe000001" + "00000000", // dst_len 33
-      "00000800fe000001" + "00000000", // src_len 8 in AF_UNSPEC
-      head + "08000f00fe0000", // FRA_TABLE runs past the end
-      head + "06000f00fe00", // FRA_TABLE of 2 bytes
-      head + "0500020001000000", // FRA_SRC of 1 byte
-      "0a000000fe000001" + "00000000" + "080002000a000000", // IPv4-sized FRA_SRC on IPv6
-      "00000000fe000001" + "00000000" + "080002000a000000", // FRA_SRC in AF_UNSPEC
-      head + "04001500", // FRA_PROTOCOL of 0 bytes
-    ]
-  ) {
-    assert.throws(() => decodeRule(fromHex(hex)), DecodeError, hex);
-  }
+  assertDecodeErrors(decodeRule, [
+    "",
+    head.slice(0, 22), // 11 bytes of fib_rule_hdr
+    "02210000fe000001" + "00000000", // dst_len 33
+    "00000800fe000001" + "00000000", // src_len 8 in AF_UNSPEC
+    head + "08000f00fe0000", // FRA_TABLE runs past the end
+    head + "06000f00fe00", // FRA_TABLE of 2 bytes
+    head + "0500020001000000", // FRA_SRC of 1 byte
+    "0a000000fe000001" + "00000000" + "080002000a000000", // IPv4-sized FRA_SRC on IPv6
+    "00000000fe000001" + "00000000" + "080002000a000000", // FRA_SRC in AF_UNSPEC
+    head + "04001500", // FRA_PROTOCOL of 0 bytes
+  ]);
 });

@@ -1,6 +1,6 @@
 /**
- * Helpers for the golden tests: hex <-> bytes, the captured messages, and the names `ip -j` uses
- * for numeric fields. The captures come from capture.py; JSON is imported so that the tests need
+ * Helpers for the golden tests: hex <-> bytes, the captured messages, the names `ip -j` uses for
+ * numeric fields, and checks of what an encoder wrote and what a decoder refuses. The captures come from capture.py; JSON is imported so that the tests need
  * no read permission.
  *
  * @module
@@ -13,7 +13,9 @@ import nexthops from "./nexthops.json" with { type: "json" };
 import routeAttrs from "./route_attrs.json" with { type: "json" };
 import routes from "./routes.json" with { type: "json" };
 import rules from "./rules.json" with { type: "json" };
+import assert from "node:assert/strict";
 import { decodeAttributes } from "../../../src/netlink/attributes.ts";
+import { DecodeError } from "../../../src/netlink/errors.ts";
 import { decodeMessages, type Message } from "../../../src/netlink/message.ts";
 
 /** Bytes of a hex string. */
@@ -37,6 +39,11 @@ export function layout(bytes: Uint8Array, headerLen: number): { header: string; 
     header: toHex(bytes.subarray(0, headerLen)),
     types: decodeAttributes(bytes.subarray(headerLen)).map((a) => a.type),
   };
+}
+
+/** Checks that `decode` refuses each message of `hexes` with a DecodeError (naming the hex). */
+export function assertDecodeErrors(decode: (bytes: Uint8Array) => unknown, hexes: string[]): void {
+  for (const hex of hexes) assert.throws(() => decode(fromHex(hex)), DecodeError, hex);
 }
 
 /** One captured message: its hex, as stored, and the decoded frame. */
