@@ -689,15 +689,15 @@ export class TableView {
       if (route.family === AF.INET && !force && route.scope === RT_SCOPE.HOST) return route;
       return null;
     }
-    if (route.multipath.every((h) => h.oif === index)) return null;
-    return withHops(
-      route,
-      route.multipath.map((h) =>
-        h.oif === index && (h.flags & LINK_STATE_FLAGS) !== LINK_STATE_FLAGS
-          ? { ...h, flags: h.flags | LINK_STATE_FLAGS }
-          : h
-      ),
+    const hops = route.multipath.map((h) =>
+      h.oif === index && (h.flags & LINK_STATE_FLAGS) !== LINK_STATE_FLAGS
+        ? { ...h, flags: h.flags | LINK_STATE_FLAGS }
+        : h
     );
+    // fib_sync_down_dev counts hops that were dead already: when none is left alive, the route
+    // itself is dead and flushed (IPv6: rt6_multipath_dead_count does the same).
+    if (hops.every((h) => (h.flags & RTNH_F.DEAD) !== 0)) return null;
+    return withHops(route, hops);
   }
 
   /** Link `index` is gone (`NETDEV_UNREGISTER`). */

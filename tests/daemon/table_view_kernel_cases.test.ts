@@ -355,6 +355,15 @@ const CASES: readonly Case[] = [
     t: [MP4_DEAD, COPY6, MP6],
   },
   {
+    name: "(b) the last live hop's link loses its last IPv4 address: the multipath route goes",
+    start: TWO_LINKS,
+    events: [
+      ["addr", "del", ADDR4],
+      ["addr", "del", addr4("192.168.60.1", 24, { index: VETH2, label: "veth2" })],
+    ],
+    t: [COPY6, MP6],
+  },
+  {
     name: "(b) last IPv4 address deleted, then a new one: the multipath hops revive",
     start: TWO_LINKS,
     events: [["addr", "del", ADDR4], ["addr", "new", ADDR4]],
