@@ -440,27 +440,17 @@ export class Watcher {
     const { family, dst, dstLen, table } = route;
     this.#fightPrefixes.set(key, { family, dst, dstLen, table });
     const verdict = this.#fights.undone(key, now, how);
-    this.#deps.log.debug("Copy of {dst} undone ({count} within {windowS} s), {how}", {
+    this.#logUndo(verdict, how, {
       dst: `${route.dst}/${route.dstLen}`,
       table: route.table,
       oif: route.oif,
-      ...this.#undoFigures(verdict, how),
-    });
-    if (!verdict.started) return;
-    this.#counters.fights++;
-    this.#deps.log.warn(
-      "Fight over {dst} in table {table}: its copy was undone {count} times within {windowS} s, " +
-        "last {how}; leaving that prefix alone for {backoffMs} ms, then backing off up to " +
-        "{maxS} s while it goes on. Another writer (a second linkmirror, a network manager " +
+    }, {
+      debug: "Copy of {dst} undone ({count} within {windowS} s), {how}",
+      warn: "Fight over {dst} in table {table}: its copy was undone {count} times within " +
+        "{windowS} s, last {how}; leaving that prefix alone for {backoffMs} ms, then backing off " +
+        "up to {maxS} s while it goes on. Another writer (a second linkmirror, a network manager " +
         "with foreign-route cleanup, a script) is removing linkmirror's copies",
-      {
-        dst: `${route.dst}/${route.dstLen}`,
-        table: route.table,
-        oif: route.oif,
-        ...this.#undoFigures(verdict, how),
-        ...this.#holdFigures(verdict),
-      },
-    );
+    });
   }
 
   /**
@@ -470,22 +460,29 @@ export class Watcher {
    */
   #flushed(table: number, how: string, now: number): void {
     const verdict = this.#fights.undone(flushKey(table), now, how, "flush");
-    this.#deps.log.debug("Table {table} flushed ({count} within {windowS} s), {how}", {
-      table,
-      ...this.#undoFigures(verdict, how),
+    this.#logUndo(verdict, how, { table }, {
+      debug: "Table {table} flushed ({count} within {windowS} s), {how}",
+      warn: "Fight over table {table}: it was flushed {count} times within {windowS} s, last " +
+        "{how}; leaving its copies alone for {backoffMs} ms, then backing off up to {maxS} s " +
+        "while it goes on. Another writer is flushing that table in a loop",
     });
+  }
+
+  /**
+   * Logs one undo at DEBUG with its figures; when it starts a fight, counts the fight and WARNs
+   * once, with the hold as well. `fields` name what was undone (a copy, or a table).
+   */
+  #logUndo(
+    verdict: UndoVerdict,
+    how: string,
+    fields: Record<string, unknown>,
+    messages: { debug: string; warn: string },
+  ): void {
+    const figures = { ...fields, ...this.#undoFigures(verdict, how) };
+    this.#deps.log.debug(messages.debug, figures);
     if (!verdict.started) return;
     this.#counters.fights++;
-    this.#deps.log.warn(
-      "Fight over table {table}: it was flushed {count} times within {windowS} s, last {how}; " +
-        "leaving its copies alone for {backoffMs} ms, then backing off up to {maxS} s while it " +
-        "goes on. Another writer is flushing that table in a loop",
-      {
-        table,
-        ...this.#undoFigures(verdict, how),
-        ...this.#holdFigures(verdict),
-      },
-    );
+    this.#deps.log.warn(messages.warn, { ...figures, ...this.#holdFigures(verdict) });
   }
 
   /** Whether the view holds our copy `key` (of `copy`'s prefix and table). */
