@@ -27,6 +27,9 @@ CONTENDER_LABELS["engine-b"] = "linkmirror read+plan (B)";
 const INNER_REPS = 5;
 
 /** Runs scenario 6 for each of `sizes`. */
+/** This checkout's entry point: its planner is the engine scenario 6 times by default. */
+const CHECKOUT_MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
 export async function decodePlan(ctx: BenchContext, sizes: readonly number[]): Promise<void> {
   const sources: [string, string | undefined][] = [["engine", ctx.engineSrc]];
   if (ctx.candidateSrc) sources.push(["engine-b", ctx.candidateSrc]);
@@ -36,8 +39,17 @@ export async function decodePlan(ctx: BenchContext, sizes: readonly number[]): P
       const routes = hostRoutes({ count: size, devs: DEVS });
       await topo.ns.batch(routeLines(routes, { op: "add" }));
       await topo.ns.batch(copyLines(routes, topo.table));
-      // The copies of the topology's own prefix routes: then nothing is left to do.
-      const sync = topo.ns.spawn([...ctx.linkmirror.prefix, "sync", "--table", topo.table]);
+      // The copies of the topology's own prefix routes: then nothing is left to do. Made by this
+      // checkout's own planner (not `--bin`, which may be an older build that makes other copies).
+      const sync = topo.ns.spawn([
+        Deno.execPath(),
+        "run",
+        "-A",
+        CHECKOUT_MAIN,
+        "sync",
+        "--table",
+        topo.table,
+      ]);
       if (!(await sync.status).success) {
         throw new Error(`linkmirror sync failed: ${sync.stderrLines.slice(-5).join("\n")}`);
       }
