@@ -123,25 +123,29 @@ export function routeText(
   options: { table?: boolean; names?: RouteNames } = {},
 ): string {
   const names = options.names ?? BUILTIN_ROUTE_NAMES;
-  const parts = [route.type === RTN.UNICAST ? "" : typeName(route.type)];
-  parts.push(routeDestination(route));
-  if (route.nhId !== undefined) parts.push(`nhid ${route.nhId}`);
-  if (route.gateway !== undefined) parts.push(`via ${route.gateway}`);
-  const dev = devName(route, links);
-  if (dev !== undefined) parts.push(`dev ${dev}`);
-  if (options.table) parts.push(`table ${route.table}`);
-  parts.push(`proto ${protocolName(route.protocol, names)}`);
-  if (route.scope !== RT_SCOPE.UNIVERSE) parts.push(`scope ${scopeName(route.scope, names)}`);
-  if (route.prefsrc !== undefined) parts.push(`src ${route.prefsrc}`);
-  if (route.priority !== undefined) parts.push(`metric ${route.priority}`);
-  if (route.flags & RTNH_F.ONLINK) parts.push("onlink");
-  if (route.flow !== undefined) parts.push(realmsText(route.flow));
+  // One string built up in `ip`'s order: this runs for every line of a 10k-route sync.
+  let text = route.type === RTN.UNICAST ? "" : typeName(route.type) + " ";
+  text += route.dstLen === 0 ? "default" : route.dst + "/" + route.dstLen;
+  if (route.nhId !== undefined) text += " nhid " + route.nhId;
+  if (route.gateway !== undefined) text += " via " + route.gateway;
+  if (route.oif !== undefined) text += " dev " + (links.get(route.oif) ?? "if" + route.oif);
+  if (options.table) text += " table " + route.table;
+  text += " proto " + protocolName(route.protocol, names);
+  if (route.scope !== RT_SCOPE.UNIVERSE) text += " scope " + scopeName(route.scope, names);
+  if (route.prefsrc !== undefined) text += " src " + route.prefsrc;
+  if (route.priority !== undefined) text += " metric " + route.priority;
+  if (route.flags & RTNH_F.ONLINK) text += " onlink";
+  if (route.flow !== undefined) text += " " + realmsText(route.flow);
   const expires = route.expires ?? cacheExpires(route);
-  if (expires !== undefined) parts.push(`expires ${expires}sec`);
-  if (route.metrics !== undefined) parts.push(...metricsText(route.metrics));
-  if (route.pref !== undefined) parts.push(`pref ${PREFS[route.pref] ?? route.pref}`);
-  for (const hop of route.multipath ?? []) parts.push(hopText(hop, links));
-  return parts.filter((p) => p !== "").join(" ");
+  if (expires !== undefined) text += " expires " + expires + "sec";
+  if (route.metrics !== undefined) {
+    for (const part of metricsText(route.metrics)) text += " " + part;
+  }
+  if (route.pref !== undefined) text += " pref " + (PREFS[route.pref] ?? route.pref);
+  if (route.multipath !== undefined) {
+    for (const hop of route.multipath) text += " " + hopText(hop, links);
+  }
+  return text;
 }
 
 /** A route in the JSON documents linkmirror prints (see docs/json.md for the shape). */
@@ -349,11 +353,16 @@ export function resultsText(
   links: LinkNames,
   names?: RouteNames,
 ): string {
-  return results.map((r) => {
-    const sign = r.change.op === "add" ? "+" : r.change.op === "replace" ? "*" : "-";
-    const text = routeText(r.change.route, links, { table: true, names });
-    return r.error
-      ? `  ${sign} ${text}  FAILED: ${r.error.code}${r.error.extAck ? ` (${r.error.extAck})` : ""}`
-      : `  ${sign} ${text}`;
-  }).map((l) => l + "\n").join("");
+  const options = { table: true, names };
+  let text = "";
+  for (const r of results) {
+    const op = r.change.op;
+    text += op === "add" ? "  + " : op === "replace" ? "  * " : "  - ";
+    text += routeText(r.change.route, links, options);
+    if (r.error) {
+      text += `  FAILED: ${r.error.code}${r.error.extAck ? ` (${r.error.extAck})` : ""}`;
+    }
+    text += "\n";
+  }
+  return text;
 }

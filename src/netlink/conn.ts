@@ -14,6 +14,7 @@ import { decodeAck, decodeDone } from "./ack.ts";
 import { NLM_F, NLMSG, NLMSG_HDRLEN, RTM } from "./constants.ts";
 import { ERRNO, NetlinkError } from "./errors.ts";
 import { align, decodeMessages, encodeMessage, type Message } from "./message.ts";
+import { RequestBatch } from "./request_batch.ts";
 import type { Datagram, Transport, WaitResult } from "./transport.ts";
 
 /**
@@ -71,6 +72,17 @@ const RTM_NAMES = new Map<number, string>(Object.entries(RTM).map(([k, v]) => [v
 
 function typeName(type: number): string {
   return RTM_NAMES.get(type) ?? `message type ${type}`;
+}
+
+/**
+ * The index of `seq` among `count` sequence numbers from `firstSeq` on (as `Conn` counts them:
+ * up by one, skipping 0 at the wrap), or -1 when it is not one of them.
+ */
+function seqIndex(seq: number, firstSeq: number, count: number): number {
+  if (seq === 0) return -1;
+  let k = (seq - firstSeq) >>> 0;
+  if (seq < firstSeq) k -= 1; // 0 was skipped at the wrap.
+  return k < count ? k : -1;
 }
 
 /**
@@ -295,50 +307,74 @@ export class Conn {
   /**
    * Sends requests, many per datagram, and checks every outcome: the result at index `i` is
    * `null` when request `i` succeeded, or a {@linkcode NetlinkError} (`op`, errno, the kernel's
-   * extended-ack message) when it failed. Only the last request of each datagram carries
-   * `NLM_F_ACK`: the kernel handles a datagram's messages in order and answers every failure
-   * whether asked or not, so that one ACK says that the requests before it without an error
-   * reply succeeded — one reply per datagram instead of one per request. A request whose outcome
-   * was lost to a receive-buffer overrun gets `ENOBUFS` (unknown) and later batches are made
-   * smaller. Throws `ETIMEDOUT` when the kernel stops answering, and send errors.
+   * extended-ack message) when it failed. See {@linkcode Conn.executeBatch}, which this lays the
+   * requests out for.
    *
    * Use a socket not subscribed to multicast groups: events compete with replies for the buffer.
    */
   execute(requests: readonly NetlinkRequest[]): (NetlinkError | null)[] {
-    const results: (NetlinkError | null)[] = new Array(requests.length).fill(null);
+    const batch = new RequestBatch(
+      requests.reduce((n, r) => n + align(NLMSG_HDRLEN + r.payload.length), 0),
+    );
+    for (const r of requests) batch.addPayload(r.type, r.flags ?? 0, r.payload);
+    return this.executeBatch(batch, (i) => {
+      const op = requests[i].op;
+      return typeof op === "function" ? op() : op ?? typeName(requests[i].type);
+    });
+  }
+
+  /**
+   * Sends the requests of `batch`, many per datagram (runs of its buffer, as they are: each
+   * message's sequence number and port id are set here), and checks every outcome: the result
+   * at index `i` is `null` when request `i` succeeded, or a {@linkcode NetlinkError} (`opOf(i)`,
+   * default the message type's name; errno; the kernel's extended-ack message) when it failed.
+   * Only the last request of each datagram carries `NLM_F_ACK`: the kernel handles a datagram's
+   * messages in order and answers every failure whether asked or not, so that one ACK says that
+   * the requests before it without an error reply succeeded — one reply per datagram instead of
+   * one per request. A request whose outcome was lost to a receive-buffer overrun gets `ENOBUFS`
+   * (unknown) and later batches are made smaller. Throws `ETIMEDOUT` when the kernel stops
+   * answering, and send errors.
+   *
+   * Use a socket not subscribed to multicast groups: events compete with replies for the buffer.
+   *
+   * @example
+   * ```ts ignore
+   * const batch = new RequestBatch();
+   * for (const route of routes) batch.add(RTM.NEWROUTE, NLM_F.CREATE, encodeRouteInto, route);
+   * const errors = conn.executeBatch(batch, (i) => `add route ${routes[i].dst}`);
+   * ```
+   */
+  executeBatch(batch: RequestBatch, opOf?: (index: number) => string): (NetlinkError | null)[] {
+    const count = batch.length;
+    const results: (NetlinkError | null)[] = new Array(count).fill(null);
+    const buffer = batch.buffer;
+    const view = batch.view;
+    const op = (i: number) =>
+      opOf !== undefined ? opOf(i) : typeName(view.getUint16(batch.offsetOf(i) + 4, true));
+    const pid = this.transport.pid >>> 0;
     let next = 0;
-    while (next < requests.length) {
+    while (next < count) {
       // Which requests go into this datagram.
       const first = next;
-      let bytes = 0;
-      while (next < requests.length && next - first < this.#maxBatchMessages) {
-        const size = align(16 + requests[next].payload.length);
-        if (next > first && bytes + size > this.#maxBatchBytes) break;
-        bytes += size;
+      const from = batch.offsetOf(first);
+      while (next < count && next - first < this.#maxBatchMessages) {
+        if (next > first && batch.offsetOf(next + 1) - from > this.#maxBatchBytes) break;
         next++;
       }
-      const pending = new Map<number, number>(); // seq → request index
-      // The datagram is written in place: one buffer, headers set through one view.
-      const datagram = new Uint8Array(bytes);
-      const view = new DataView(datagram.buffer);
-      let off = 0;
+      const firstSeq = this.#seq;
       let lastSeq = 0;
       for (let i = first; i < next; i++) {
-        const r = requests[i];
-        const seq = this.#nextSeq();
-        const ack = i === next - 1 ? NLM_F.ACK : 0;
-        view.setUint32(off, NLMSG_HDRLEN + r.payload.length, true);
-        view.setUint16(off + 4, r.type, true);
-        view.setUint16(off + 6, (r.flags ?? 0) | NLM_F.REQUEST | ack, true);
-        view.setUint32(off + 8, seq, true);
-        view.setUint32(off + 12, this.transport.pid >>> 0, true);
-        datagram.set(r.payload, off + NLMSG_HDRLEN);
-        off += align(NLMSG_HDRLEN + r.payload.length);
-        pending.set(seq, i);
-        lastSeq = seq;
+        const off = batch.offsetOf(i);
+        lastSeq = this.#nextSeq();
+        view.setUint32(off + 8, lastSeq, true);
+        view.setUint32(off + 12, pid, true);
+        if (i === next - 1) {
+          view.setUint16(off + 6, view.getUint16(off + 6, true) | NLM_F.ACK, true);
+        }
       }
-      this.transport.send(datagram);
-      if (this.#collectAcks(pending, lastSeq, requests, results)) {
+      this.transport.send(buffer.subarray(from, batch.offsetOf(next)));
+      const sent = { first, count: next - first, firstSeq, lastSeq };
+      if (this.#collectAcks(sent, op, results)) {
         this.#maxBatchMessages = Math.max(1, Math.floor(this.#maxBatchMessages / 2));
       }
     }
@@ -346,22 +382,22 @@ export class Conn {
   }
 
   /**
-   * Reads the replies of one datagram into `results`: error replies, then the ACK of `lastSeq`,
-   * which settles every request still pending. Returns whether replies were lost to an overrun.
+   * Reads the replies of one datagram (requests `first` to `first + count - 1`, sequence numbers
+   * `firstSeq` on) into `results`: error replies, then the ACK of `lastSeq`, which settles every
+   * request still pending. Returns whether replies were lost to an overrun.
    */
   #collectAcks(
-    pending: Map<number, number>,
-    lastSeq: number,
-    requests: readonly NetlinkRequest[],
+    sent: { first: number; count: number; firstSeq: number; lastSeq: number },
+    opOf: (index: number) => string,
     results: (NetlinkError | null)[],
   ): boolean {
-    const opOf = (i: number) => {
-      const op = requests[i].op;
-      return typeof op === "function" ? op() : op ?? typeName(requests[i].type);
-    };
+    const { first, count, firstSeq, lastSeq } = sent;
+    const settled = new Uint8Array(count);
+    let pending = count;
+    const firstPending = () => first + settled.indexOf(0);
     let overrun = false;
     let deadline = performance.now() + this.#timeoutMs;
-    while (pending.size > 0) {
+    while (pending > 0) {
       // After an overrun, whatever is not queued yet was dropped: stop at the first empty read.
       const received = this.#receiveUnicast(overrun ? 0 : deadline);
       if (received === "overrun") {
@@ -370,40 +406,40 @@ export class Conn {
       }
       if (received === null) {
         if (!overrun) {
-          const [first] = pending.values();
           throw new NetlinkError(
-            opOf(first),
+            opOf(firstPending()),
             ERRNO.ETIMEDOUT,
-            `no ACK within ${this.#timeoutMs} ms (${pending.size} requests unanswered)`,
+            `no ACK within ${this.#timeoutMs} ms (${pending} requests unanswered)`,
           );
         }
-        for (const i of pending.values()) {
-          results[i] = new NetlinkError(
-            opOf(i),
+        for (let k = 0; k < count; k++) {
+          if (settled[k]) continue;
+          results[first + k] = new NetlinkError(
+            opOf(first + k),
             ERRNO.ENOBUFS,
             "ACK lost to a receive buffer overrun",
           );
         }
-        pending.clear();
         break;
       }
       deadline = performance.now() + this.#timeoutMs;
       for (const m of received) {
         if (m.header.type !== NLMSG.ERROR || m.header.pid !== this.transport.pid) continue;
-        const index = pending.get(m.header.seq);
-        if (index === undefined) continue;
-        pending.delete(m.header.seq);
+        const k = seqIndex(m.header.seq, firstSeq, count);
+        if (k < 0 || settled[k]) continue;
+        settled[k] = 1;
+        pending--;
         const ack = decodeAck(m.payload, m.header.flags);
         if (ack.errno !== 0) {
-          results[index] = new NetlinkError(
-            opOf(index),
+          results[first + k] = new NetlinkError(
+            opOf(first + k),
             ack.errno,
             ack.extAck?.msg,
             ack.extAck?.offset,
           );
         }
         // Replies come in order: the last request's says that the rest succeeded.
-        if (m.header.seq === lastSeq) pending.clear();
+        if (m.header.seq === lastSeq) pending = 0;
       }
     }
     return overrun;

@@ -595,6 +595,16 @@ function encodeCacheinfo(info: RouteCacheInfo): Uint8Array {
   return out;
 }
 
+/** Throws {@linkcode InvalidAddressError} for a family other than IPv4/IPv6 and bad prefix lengths. */
+function checkRoute(route: Route): void {
+  const { family } = route;
+  if (family !== AF.INET && family !== AF.INET6) {
+    throw new InvalidAddressError(String(family), "a route's family must be IPv4 (2) or IPv6 (10)");
+  }
+  checkPrefixLen(route.dstLen, family, "destination");
+  checkPrefixLen(route.srcLen, family, "source");
+}
+
 /**
  * Encodes a route as the payload of an `RTM_NEWROUTE`/`RTM_DELROUTE` message (`struct rtmsg` then
  * attributes; wrap it with `encodeMessage`). `rtm_table` is `table` below 256, else
@@ -616,29 +626,50 @@ function encodeCacheinfo(info: RouteCacheInfo): Uint8Array {
  * ```
  */
 export function encodeRoute(route: Route): Uint8Array {
-  const { family } = route;
-  if (family !== AF.INET && family !== AF.INET6) {
-    throw new InvalidAddressError(String(family), "a route's family must be IPv4 (2) or IPv6 (10)");
-  }
-  checkPrefixLen(route.dstLen, family, "destination");
-  checkPrefixLen(route.srcLen, family, "source");
-  const head = new Uint8Array(RTMSG_LEN);
-  head.set([
-    family,
-    route.dstLen,
-    route.srcLen,
-    route.tos,
-    route.table < 256 ? route.table : RT_TABLE.COMPAT,
-    route.protocol,
-    route.scope,
-    route.type,
-  ]);
-  new DataView(head.buffer).setUint32(8, route.flags >>> 0, true);
+  checkRoute(route);
   if (isPlain(route)) {
-    const plain = encodePlain(route, head);
-    if (plain !== undefined) return plain;
+    const length = encodePlainInto(route, PLAIN_SCRATCH, 0);
+    if (length >= 0) return PLAIN_SCRATCH.slice(0, length);
   }
+  return encodeGeneral(route);
+}
 
+/**
+ * Writes {@linkcode encodeRoute}'s bytes of `route` into `out` at `off` and returns their length,
+ * or -1 when `out` has no room for them from `off` on (nothing is then known to be written; grow
+ * the buffer and call again). A plain route (the fields of a copy or a delete request: addresses,
+ * device, metric, scope...) is written in place, without allocations; one with metrics, next hops
+ * or other attributes is encoded by {@linkcode encodeRoute} and copied. Throws like
+ * {@linkcode encodeRoute}.
+ *
+ * @example
+ * ```ts
+ * import { encodeRoute, encodeRouteInto } from "./route.ts";
+ * const route = { family: 2, table: 539098368, dst: "192.168.1.0", dstLen: 24, srcLen: 0,
+ *   tos: 0, protocol: 77, scope: 253, type: 1, flags: 0, oif: 3 };
+ * const out = new Uint8Array(256);
+ * const length = encodeRouteInto(route, out, 16);
+ * out.slice(16, 16 + length).join() === encodeRoute(route).join(); // true
+ * ```
+ */
+export function encodeRouteInto(route: Route, out: Uint8Array, off: number): number {
+  checkRoute(route);
+  if (isPlain(route)) {
+    if (out.length - off < PLAIN_MAX_LEN) return -1;
+    const length = encodePlainInto(route, out, off);
+    if (length >= 0) return length;
+  }
+  const bytes = encodeGeneral(route);
+  if (bytes.length > out.length - off) return -1;
+  out.set(bytes, off);
+  return bytes.length;
+}
+
+/** {@linkcode encodeRoute} through attribute objects: every field, `other` attributes included. */
+function encodeGeneral(route: Route): Uint8Array {
+  const { family } = route;
+  const head = new Uint8Array(RTMSG_LEN);
+  writeRtmsg(route, head, 0);
   const attrs: Attribute[] = [];
   const put = (type: number, data: Uint8Array) => attrs.push({ type, data });
   put(RTA.TABLE, u32Bytes(route.table));
@@ -682,92 +713,124 @@ export function encodeRoute(route: Route): Uint8Array {
   return out;
 }
 
-/** The fields a route made by linkmirror (a copy, a delete request) usually has, and no more. */
-const PLAIN_FIELDS: ReadonlySet<string> = new Set([
-  "family",
-  "table",
-  "dst",
-  "dstLen",
-  "src",
-  "srcLen",
-  "tos",
-  "protocol",
-  "scope",
-  "type",
-  "flags",
-  "oif",
-  "gateway",
-  "priority",
-  "prefsrc",
-]);
+/**
+ * Writes `struct rtmsg` of `route` at `off`: `rtm_table` is the id below 256, else
+ * `RT_TABLE_COMPAT`. Byte fields keep their low 8 bits, as a `Uint8Array` stores them.
+ */
+function writeRtmsg(route: Route, out: Uint8Array, off: number): void {
+  out[off] = route.family;
+  out[off + 1] = route.dstLen;
+  out[off + 2] = route.srcLen;
+  out[off + 3] = route.tos;
+  out[off + 4] = route.table < 256 ? route.table : RT_TABLE.COMPAT;
+  out[off + 5] = route.protocol;
+  out[off + 6] = route.scope;
+  out[off + 7] = route.type;
+  writeU32(out, off + 8, route.flags);
+}
 
-/** Whether every field of `route` that is set is one of {@linkcode PLAIN_FIELDS}. */
-function isPlain(route: Route): boolean {
-  for (const key in route) {
-    if (
-      !PLAIN_FIELDS.has(key) && (route as unknown as Record<string, unknown>)[key] !== undefined
-    ) {
-      return false;
-    }
-  }
-  return true;
+/** Writes `value` as a little-endian u32 (its low 32 bits) at `off`. */
+function writeU32(out: Uint8Array, off: number, value: number): void {
+  out[off] = value;
+  out[off + 1] = value >>> 8;
+  out[off + 2] = value >>> 16;
+  out[off + 3] = value >>> 24;
+}
+
+/** Writes a u32 attribute at `off`; returns the offset after it. */
+function writeU32Attr(out: Uint8Array, off: number, type: number, value: number): number {
+  out[off] = 8;
+  out[off + 1] = 0;
+  out[off + 2] = type;
+  out[off + 3] = type >>> 8;
+  writeU32(out, off + NLA_HDRLEN, value);
+  return off + 8;
+}
+
+/** Writes an IPv4 address attribute (`address` as a number) at `off`; returns the offset after. */
+function writeIpv4Attr(out: Uint8Array, off: number, type: number, address: number): number {
+  out[off] = NLA_HDRLEN + 4;
+  out[off + 1] = 0;
+  out[off + 2] = type;
+  out[off + 3] = type >>> 8;
+  out[off + 4] = address >>> 24;
+  out[off + 5] = address >>> 16;
+  out[off + 6] = address >>> 8;
+  out[off + 7] = address;
+  return off + 8;
+}
+
+/** Writes an IPv6 address attribute (16 bytes) at `off`; returns the offset after it. */
+function writeIpv6Attr(out: Uint8Array, off: number, type: number, address: Uint8Array): number {
+  out[off] = NLA_HDRLEN + 16;
+  out[off + 1] = 0;
+  out[off + 2] = type;
+  out[off + 3] = type >>> 8;
+  out.set(address, off + NLA_HDRLEN);
+  return off + NLA_HDRLEN + 16;
 }
 
 /**
- * {@linkcode encodeRoute} of a plain route (see {@linkcode isPlain}), written straight into its
- * buffer in the kernel's order (IPv4: table, dst, src, priority, prefsrc, gateway, oif; IPv6:
- * prefsrc before priority), without attribute objects. `undefined` for an IPv4 route with an
- * address that is not a dotted quad: the general path then says what is wrong with it.
+ * The most bytes a plain route takes: `rtmsg`, table, four IPv6 addresses (destination, source,
+ * preferred source, gateway), priority and device.
  */
-function encodePlain(route: Route, head: Uint8Array): Uint8Array | undefined {
-  const { family } = route;
-  const v4 = family === AF.INET;
-  const size = v4 ? 4 : 16;
-  const address = (text: string | undefined, what: string): number | Uint8Array | undefined => {
-    if (text === undefined) return undefined;
-    if (!v4) return addressBytes(text, family, what);
-    const value = ipv4Number(text);
-    return value < 0 ? Number.NaN : value;
-  };
-  const dst = address(route.dst, "the destination");
-  const src = address(route.src, "the source");
-  const prefsrc = address(route.prefsrc, "the preferred source");
-  const gateway = address(route.gateway, "the gateway");
-  if ([dst, src, prefsrc, gateway].some((a) => typeof a === "number" && Number.isNaN(a))) {
-    return undefined;
+const PLAIN_MAX_LEN = RTMSG_LEN + 8 + 4 * (NLA_HDRLEN + 16) + 8 + 8;
+
+/** Where {@linkcode encodeRoute} writes a plain route before copying it out. */
+const PLAIN_SCRATCH = new Uint8Array(PLAIN_MAX_LEN);
+
+/**
+ * Whether `route` is plain: it sets none of the fields a route made by linkmirror (a copy, a
+ * delete request) does not carry — metrics, next hops, nexthop id, realms, cache info,
+ * preference, expiry, other attributes. Plain routes are written by {@linkcode encodePlainInto}.
+ */
+function isPlain(route: Route): boolean {
+  return route.metrics === undefined && route.multipath === undefined &&
+    route.nhId === undefined && route.flow === undefined && route.cacheinfo === undefined &&
+    route.expires === undefined && route.pref === undefined && route.other === undefined;
+}
+
+/**
+ * {@linkcode encodeRoute} of a plain route (see {@linkcode isPlain}), written straight into `out`
+ * at `off` (which has room for {@linkcode PLAIN_MAX_LEN} bytes) in the kernel's order (IPv4:
+ * table, dst, src, priority, prefsrc, gateway, oif; IPv6: prefsrc before priority), without
+ * attribute objects; returns its length. -1 for an IPv4 route with an address that is not a
+ * dotted quad: the general path then says what is wrong with it.
+ */
+function encodePlainInto(route: Route, out: Uint8Array, off: number): number {
+  const start = off;
+  writeRtmsg(route, out, off);
+  off += RTMSG_LEN;
+  off = writeU32Attr(out, off, RTA.TABLE, route.table);
+  if (route.family === AF.INET) {
+    const dst = ipv4Number(route.dst);
+    const src = route.src === undefined ? 0 : ipv4Number(route.src);
+    const prefsrc = route.prefsrc === undefined ? 0 : ipv4Number(route.prefsrc);
+    const gateway = route.gateway === undefined ? 0 : ipv4Number(route.gateway);
+    if (dst < 0 || src < 0 || prefsrc < 0 || gateway < 0) return -1;
+    if (route.dstLen > 0 || dst !== 0) off = writeIpv4Attr(out, off, RTA.DST, dst);
+    if (route.src !== undefined) off = writeIpv4Attr(out, off, RTA.SRC, src);
+    if (route.priority !== undefined) off = writeU32Attr(out, off, RTA.PRIORITY, route.priority);
+    if (route.prefsrc !== undefined) off = writeIpv4Attr(out, off, RTA.PREFSRC, prefsrc);
+    if (route.gateway !== undefined) off = writeIpv4Attr(out, off, RTA.GATEWAY, gateway);
+  } else {
+    const family = route.family;
+    const dst = addressBytes(route.dst, family, "the destination");
+    const src = route.src === undefined ? undefined : addressBytes(route.src, family, "the source");
+    const prefsrc = route.prefsrc === undefined
+      ? undefined
+      : addressBytes(route.prefsrc, family, "the preferred source");
+    const gateway = route.gateway === undefined
+      ? undefined
+      : addressBytes(route.gateway, family, "the gateway");
+    if (route.dstLen > 0 || dst.some((b) => b !== 0)) off = writeIpv6Attr(out, off, RTA.DST, dst);
+    if (src !== undefined) off = writeIpv6Attr(out, off, RTA.SRC, src);
+    if (prefsrc !== undefined) off = writeIpv6Attr(out, off, RTA.PREFSRC, prefsrc);
+    if (route.priority !== undefined) off = writeU32Attr(out, off, RTA.PRIORITY, route.priority);
+    if (gateway !== undefined) off = writeIpv6Attr(out, off, RTA.GATEWAY, gateway);
   }
-  const zeroDst = typeof dst === "number" ? dst === 0 : (dst as Uint8Array).every((b) => b === 0);
-  const withDst = route.dstLen > 0 || !zeroDst;
-  const addr = NLA_HDRLEN + size;
-  const length = RTMSG_LEN + 8 + (withDst ? addr : 0) + (src !== undefined ? addr : 0) +
-    (route.priority !== undefined ? 8 : 0) + (prefsrc !== undefined ? addr : 0) +
-    (gateway !== undefined ? addr : 0) + (route.oif !== undefined ? 8 : 0);
-  const out = new Uint8Array(length);
-  const view = new DataView(out.buffer);
-  out.set(head);
-  let off = RTMSG_LEN;
-  const u32 = (type: number, value: number) => {
-    view.setUint16(off, 8, true);
-    view.setUint16(off + 2, type, true);
-    view.setUint32(off + 4, value >>> 0, true);
-    off += 8;
-  };
-  const ip = (type: number, value: number | Uint8Array) => {
-    view.setUint16(off, addr, true);
-    view.setUint16(off + 2, type, true);
-    if (typeof value === "number") view.setUint32(off + 4, value, false);
-    else out.set(value, off + 4);
-    off += addr;
-  };
-  u32(RTA.TABLE, route.table);
-  if (withDst) ip(RTA.DST, dst!);
-  if (src !== undefined) ip(RTA.SRC, src);
-  if (v4 && route.priority !== undefined) u32(RTA.PRIORITY, route.priority);
-  if (prefsrc !== undefined) ip(RTA.PREFSRC, prefsrc);
-  if (!v4 && route.priority !== undefined) u32(RTA.PRIORITY, route.priority);
-  if (gateway !== undefined) ip(RTA.GATEWAY, gateway);
-  if (route.oif !== undefined) u32(RTA.OIF, route.oif);
-  return out;
+  if (route.oif !== undefined) off = writeU32Attr(out, off, RTA.OIF, route.oif);
+  return off - start;
 }
 
 /** Each family's {@linkcode KERNEL_ORDER} as attribute type → rank. */

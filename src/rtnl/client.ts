@@ -9,13 +9,14 @@
 import { type Address, decodeAddress, IFADDRMSG_LEN } from "../netlink/address.ts";
 import { AttributeEncoder } from "../netlink/attributes.ts";
 import { AF, NLM_F, RTA, RTM, RTM_F } from "../netlink/constants.ts";
-import { Conn, type NetlinkRequest } from "../netlink/conn.ts";
+import { Conn } from "../netlink/conn.ts";
 import { ERRNO, NetlinkError } from "../netlink/errors.ts";
 import { formatCidr, parseIp } from "../netlink/ip.ts";
 import { decodeLink, IFINFOMSG_LEN, type Link } from "../netlink/link.ts";
 import type { Message } from "../netlink/message.ts";
 import { decodeNexthop, type NexthopObject, NHMSG_LEN } from "../netlink/nexthop.ts";
-import { decodeRoute, encodeRoute, type Route, RTMSG_LEN } from "../netlink/route.ts";
+import { decodeRoute, encodeRouteInto, type Route, RTMSG_LEN } from "../netlink/route.ts";
+import { RequestBatch } from "../netlink/request_batch.ts";
 import { decodeRule, FIB_RULE_HDR_LEN, type Rule } from "../netlink/rule.ts";
 import { NetlinkSocket, type NetlinkSocketOptions } from "../netlink/socket.ts";
 import type { Transport } from "../netlink/transport.ts";
@@ -196,33 +197,29 @@ function addable(route: Route): Route {
   return rest;
 }
 
-function changeRequest(change: RouteChange): NetlinkRequest {
+/**
+ * Appends the request of `change` to `batch`, its route encoded in place: `RTM_NEWROUTE` with
+ * `NLM_F_CREATE` (and `NLM_F_EXCL` for IPv4) to add, with `NLM_F_CREATE | NLM_F_REPLACE` to
+ * replace, `RTM_DELROUTE` to delete.
+ */
+function appendChange(batch: RequestBatch, change: RouteChange): void {
   const { route } = change;
   if (change.op === "add") {
     // IPv6 keeps several routes with one prefix and metric on different devices; NLM_F_EXCL
     // would refuse a second `fe80::/64`. IPv4 identity has no device: EXCL refuses a clash.
     const flags = NLM_F.CREATE | (route.family === AF.INET ? NLM_F.EXCL : 0);
-    return {
-      type: RTM.NEWROUTE,
-      flags,
-      payload: encodeRoute(addable(route)),
-      op: () => `add route ${describeRoute(route)}`,
-    };
-  }
-  if (change.op === "replace") {
+    batch.add(RTM.NEWROUTE, flags, encodeRouteInto, addable(route));
+  } else if (change.op === "replace") {
     // One atomic swap of the route in the slot (`ip route replace`); CREATE if it vanished.
-    return {
-      type: RTM.NEWROUTE,
-      flags: NLM_F.CREATE | NLM_F.REPLACE,
-      payload: encodeRoute(addable(route)),
-      op: () => `replace route ${describeRoute(route)}`,
-    };
+    batch.add(RTM.NEWROUTE, NLM_F.CREATE | NLM_F.REPLACE, encodeRouteInto, addable(route));
+  } else {
+    batch.add(RTM.DELROUTE, 0, encodeRouteInto, deletable(route));
   }
-  return {
-    type: RTM.DELROUTE,
-    payload: encodeRoute(deletable(route)),
-    op: () => `delete route ${describeRoute(route)}`,
-  };
+}
+
+/** What a change does, for its error message: `add route 192.168.1.0/24 oif 3 table 100`. */
+function changeOp(change: RouteChange): string {
+  return `${change.op} route ${describeRoute(change.route)}`;
 }
 
 /** The real {@linkcode RouteStore}: rtnetlink over a {@linkcode Conn}. */
@@ -398,8 +395,13 @@ export class RtnlClient implements RouteStore {
   /** Applies `changes` in order, batched; one result per change. */
   apply(changes: readonly RouteChange[]): ChangeResult[] {
     if (changes.length === 0) return [];
-    const errors = this.conn.execute(changes.map(changeRequest));
-    return changes.map((change, i) => ({ change, error: errors[i] }));
+    // Every request encoded straight into one buffer that the datagrams are cut from.
+    const batch = new RequestBatch(changes.length * 64);
+    for (const change of changes) appendChange(batch, change);
+    const errors = this.conn.executeBatch(batch, (i) => changeOp(changes[i]));
+    const results: ChangeResult[] = new Array(changes.length);
+    for (let i = 0; i < changes.length; i++) results[i] = { change: changes[i], error: errors[i] };
+    return results;
   }
 
   /** Closes the socket. */

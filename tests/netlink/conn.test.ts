@@ -1,5 +1,6 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { Conn } from "../../src/netlink/conn.ts";
+import { RequestBatch } from "../../src/netlink/request_batch.ts";
 import { NLM_F, RTM } from "../../src/netlink/constants.ts";
 import { ERRNO, NetlinkError } from "../../src/netlink/errors.ts";
 import type { Message } from "../../src/netlink/message.ts";
@@ -319,4 +320,36 @@ Deno.test("wait resolves readable for kept events, woken on wake, timeout otherw
   const pending = conn.wait();
   kernel.wake();
   equal(await pending, "woken");
+});
+
+Deno.test("executeBatch matches replies across the wrap of sequence numbers (0 is skipped)", () => {
+  const seqs: number[] = [];
+  const kernel = new FakeKernel((req, k) => {
+    seqs.push(req.header.seq);
+    const errno = req.payload[0] % 2 === 1 ? ERRNO.EEXIST : 0;
+    if (errno !== 0 || (req.header.flags & NLM_F.ACK) !== 0) {
+      return [FakeKernel.datagram([k.ack(req, errno)])];
+    }
+    return [];
+  });
+  const conn = new Conn(kernel, { firstSeq: 0xfffffffe });
+  const batch = new RequestBatch();
+  for (let i = 0; i < 5; i++) batch.addPayload(RTM.NEWROUTE, NLM_F.CREATE, bytes(i));
+  const results = conn.executeBatch(batch, (i) => `add ${i}`);
+  deepEqual(seqs, [0xfffffffe, 0xffffffff, 1, 2, 3]);
+  deepEqual(results.map((r) => r?.op ?? null), [null, "add 1", null, "add 3", null]);
+  equal(kernel.datagramsSent, 1);
+  deepEqual(kernel.requests.map((r) => r.header.flags), [
+    ...Array(4).fill(NLM_F.REQUEST | NLM_F.CREATE),
+    NLM_F.REQUEST | NLM_F.CREATE | NLM_F.ACK,
+  ]);
+});
+
+Deno.test("executeBatch names a failure by its message type without opOf", () => {
+  const kernel = new FakeKernel((req, k) => [FakeKernel.datagram([k.ack(req, ERRNO.ESRCH)])]);
+  const batch = new RequestBatch();
+  batch.addPayload(RTM.DELROUTE, 0, bytes(1, 2, 3));
+  const [error] = new Conn(kernel).executeBatch(batch);
+  equal(error?.op, "RTM_DELROUTE");
+  deepEqual([...kernel.requests[0].payload], [1, 2, 3]);
 });

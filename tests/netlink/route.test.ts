@@ -31,6 +31,7 @@ import {
   cacheExpires,
   decodeRoute,
   encodeRoute,
+  encodeRouteInto,
   type Route,
   RTMSG_LEN,
 } from "../../src/netlink/route.ts";
@@ -494,4 +495,22 @@ Deno.test("routes with only the common fields encode as through the general path
   const bad = { ...cases[0], gateway: "fe80::1" };
   assert.throws(() => encodeRoute(bad), InvalidAddressError);
   assert.throws(() => encodeRoute({ ...cases[4], gateway: "10.0.0.1" }), InvalidAddressError);
+});
+
+Deno.test("encodeRouteInto writes encodeRoute's bytes at the offset, or -1 without room", () => {
+  const plain = fixtureRoute(FIREZONE, "192.168.1.0/24", { protocol: OURS, oif: 3 });
+  for (const route of [plain, ...DECODED]) {
+    const want = encodeRoute(route);
+    const out = new Uint8Array(16 + want.length + 200).fill(0xaa);
+    const length = encodeRouteInto(route, out, 16);
+    assert.equal(length, want.length);
+    assert.equal(toHex(out.subarray(16, 16 + length)), toHex(want));
+    assert.ok(out.subarray(0, 16).every((b) => b === 0xaa)); // nothing before the offset
+    assert.equal(encodeRouteInto(route, new Uint8Array(want.length - 1), 0), -1);
+  }
+  assert.throws(() => encodeRouteInto({ ...plain, dstLen: 33 }, new Uint8Array(256), 0));
+  assert.throws(
+    () => encodeRouteInto({ ...plain, gateway: "fe80::1" }, new Uint8Array(256), 0),
+    InvalidAddressError,
+  );
 });
