@@ -61,7 +61,7 @@ export const OTHER_TOOLS_OPTIONS: Record<string, string[]> = {
     "--conditions",
     "--cpu-prof-interval",
   ],
-  "V8": ["--max-semi-space-size", "--optimize-for-size", "--perf-basic-prof"],
+  "V8": ["--max-semi-space-size", "--optimize-for-size", "--perf-basic-prof", "--trace-gc"],
   "ip": ["-j", "-n", "-g", "-batch", "-6"],
   "jq": ["-rR", "-r"],
   "journalctl": ["-u", "-o", "-f"],
