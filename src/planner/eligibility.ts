@@ -144,6 +144,47 @@ export function sourceExclusion(
   if (route.type !== RTN.UNICAST) return "not-unicast";
   if (route.dstLen === 0) return "default";
   if (route.srcLen !== 0) return "source-prefix";
+  const reason = route.nhId === undefined && route.multipath === undefined
+    ? singlePathExclusion(route, links, options)
+    : hopsExclusion(route, links, options, nexthops);
+  if (reason !== undefined) return reason;
+  if (options.exclude.length === 0) return undefined;
+  const dst = { family: route.family, address: route.dst, prefixLen: route.dstLen };
+  if (options.exclude.some((prefix) => cidrOverlaps(dst, prefix))) return "excluded-prefix";
+  return undefined;
+}
+
+/**
+ * The next-hop reasons of {@linkcode sourceExclusion} for a route that is its own single next
+ * hop (no nexthop object, no multipath): the checks of `hopsExclusion`, in its order, without
+ * building the hop list.
+ */
+function singlePathExclusion(
+  route: Route,
+  links: ReadonlyMap<number, Link>,
+  options: PlanOptions,
+): ExclusionReason | undefined {
+  const viaGateway = route.gateway !== undefined;
+  if (hasAttribute(route.other, RTA.VIA) || (viaGateway && !options.includeGatewayRoutes)) {
+    return "gateway";
+  }
+  if (hasAttribute(route.other, RTA.ENCAP) || hasAttribute(route.other, RTA.ENCAP_TYPE)) {
+    return "encap";
+  }
+  if (
+    route.family === AF.INET && route.scope !== (viaGateway ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK)
+  ) return "scope";
+  if (route.oif === undefined || route.oif === 0) return "no-interface";
+  return linkExclusion(route.oif, links, options);
+}
+
+/** The next-hop reasons of {@linkcode sourceExclusion} for any route, by its hop list. */
+function hopsExclusion(
+  route: Route,
+  links: ReadonlyMap<number, Link>,
+  options: PlanOptions,
+  nexthops?: ReadonlyMap<number, NexthopObject>,
+): ExclusionReason | undefined {
   let hops: readonly HopView[] = [];
   if (route.nhId === undefined) hops = nextHops(route, NO_NEXTHOPS)!;
   else if (nexthops !== undefined) {
@@ -168,13 +209,24 @@ export function sourceExclusion(
   }
   if (hops.some((hop) => hop.oif === undefined || hop.oif === 0)) return "no-interface";
   for (const hop of hops) {
-    const link = links.get(hop.oif!);
-    if (link === undefined) return "unknown-interface";
-    if (link.name === "lo" || (link.flags & IFF.LOOPBACK) !== 0) return "loopback";
-    if (options.excludeDevices.includes(link.name)) return "excluded-device";
+    const reason = linkExclusion(hop.oif!, links, options);
+    if (reason !== undefined) return reason;
   }
-  const dst = { family: route.family, address: route.dst, prefixLen: route.dstLen };
-  if (options.exclude.some((prefix) => cidrOverlaps(dst, prefix))) return "excluded-prefix";
+  return undefined;
+}
+
+/** Why a next hop's output interface `oif` disqualifies a route, or `undefined` if it does not. */
+function linkExclusion(
+  oif: number,
+  links: ReadonlyMap<number, Link>,
+  options: PlanOptions,
+): ExclusionReason | undefined {
+  const link = links.get(oif);
+  if (link === undefined) return "unknown-interface";
+  if (link.name === "lo" || (link.flags & IFF.LOOPBACK) !== 0) return "loopback";
+  if (options.excludeDevices.length > 0 && options.excludeDevices.includes(link.name)) {
+    return "excluded-device";
+  }
   return undefined;
 }
 

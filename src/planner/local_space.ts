@@ -108,12 +108,23 @@ export interface LocalSpaceInput {
 /** The local address space of one host: the test the planner applies to every source route. */
 export class LocalSpace {
   readonly #ranges: PrefixBytes[];
+  /** The IPv4 ranges as 32-bit network values, for {@linkcode LocalSpace.admitsIpv4}. */
+  readonly #v4Networks: number[] = [];
+  /** The prefix length of each of {@linkcode LocalSpace.#v4Networks}. */
+  readonly #v4Lengths: number[] = [];
   /** Global IPv6 addresses by interface index. */
   readonly #globalV6 = new Map<number, PrefixBytes[]>();
 
   /** Parses the ranges and indexes the host's global IPv6 addresses by interface. */
   constructor(input: LocalSpaceInput) {
     this.#ranges = [...LOCAL_SPACE, ...input.allow].map(prefixBytes);
+    for (const { family, bytes, prefixLen } of this.#ranges) {
+      if (family !== AF.INET || bytes.length !== 4) continue;
+      this.#v4Networks.push(
+        ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0,
+      );
+      this.#v4Lengths.push(prefixLen);
+    }
     for (const address of input.addresses) {
       if (address.family !== AF.INET6 || address.scope !== RT_SCOPE.UNIVERSE) continue;
       if ((address.flags & IFA_F.DADFAILED) !== 0) continue;
@@ -130,6 +141,20 @@ export class LocalSpace {
     if (route.family !== AF.INET && route.family !== AF.INET6) return false;
     const dst = { family: route.family, bytes: parseIp(route.dst).bytes, prefixLen: route.dstLen };
     return this.admitsPrefix(dst, route.oif);
+  }
+
+  /**
+   * {@linkcode LocalSpace.admits} for an IPv4 destination given as its 32-bit value (see
+   * `ipv4Number`) and prefix length: no parsing, no allocation.
+   */
+  admitsIpv4(value: number, prefixLen: number): boolean {
+    const networks = this.#v4Networks, lengths = this.#v4Lengths;
+    for (let i = 0; i < networks.length; i++) {
+      const len = lengths[i];
+      if (len > prefixLen) continue;
+      if (len === 0 || ((networks[i] ^ value) >>> (32 - len)) === 0) return true;
+    }
+    return false;
   }
 
   /** {@linkcode LocalSpace.admits} for a destination already parsed, on interface `oif`. */

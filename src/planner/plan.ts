@@ -7,7 +7,7 @@
 
 import type { Address } from "../netlink/address.ts";
 import { AF, RTM_F } from "../netlink/constants.ts";
-import { parseIp } from "../netlink/ip.ts";
+import { ipv4Number, parseIp } from "../netlink/ip.ts";
 import type { Link } from "../netlink/link.ts";
 import type { NexthopObject } from "../netlink/nexthop.ts";
 import type { Route } from "../netlink/route.ts";
@@ -21,10 +21,10 @@ import {
 } from "./eligibility.ts";
 import { LocalSpace } from "./local_space.ts";
 import type { PlanOptions } from "./options.ts";
-import { compareRoutes } from "./order.ts";
+import { compareRoutes, sortInPlace } from "./order.ts";
 import { DEFAULT_CATCH_ALL, VpnRoutes } from "./precedence.ts";
 import { isSameCopy, mirrorCopy } from "./route_copy.ts";
-import { prefixKey, replaceGroupKey, routeKey } from "./route_identity.ts";
+import { prefixKey, replaceGroupKey, sameRouteKey } from "./route_identity.ts";
 
 /** What {@linkcode planSync} plans from. */
 export interface PlanInput {
@@ -174,113 +174,211 @@ export function planSync(input: PlanInput): Plan {
     allow: options.allowPrefixes ?? [],
     addresses: input.addresses,
   });
-  const eligible: Route[] = [];
-  // Each eligible destination parsed once, for the local space and the precedence checks.
-  const parsed = new Map<Route, Uint8Array>();
+  // On-link routes first: a gateway route is mirrored only if its LAN is.
+  const onLink: Candidate[] = [];
+  const viaGateway: Candidate[] = [];
   for (const route of input.source) {
     let reason = sourceExclusion(route, links, options, nexthops);
+    let candidate: Candidate | undefined;
     if (reason === undefined) {
-      const bytes = parseIp(route.dst).bytes;
-      const dst = { family: route.family, bytes, prefixLen: route.dstLen };
-      if (localSpace.admitsPrefix(dst, route.oif)) parsed.set(route, bytes);
-      else reason = "outside-local-space";
+      candidate = new Candidate(route, nexthops);
+      if (!candidate.isLocal(localSpace)) reason = "outside-local-space";
     }
-    if (reason === undefined) eligible.push(route);
-    else plan.excluded.push({ route, reason });
+    if (reason !== undefined) plan.excluded.push({ route, reason });
+    else if (candidate!.viaGateway) viaGateway.push(candidate!);
+    else onLink.push(candidate!);
   }
-  const vpnFirst = (options.precedence ?? "vpn") === "vpn";
+  const candidates = viaGateway.length === 0 ? onLink : [...onLink, ...viaGateway];
 
   for (const [table, routes] of input.targets) {
-    const live = routes.filter((route) => (route.flags & RTM_F.CLONED) === 0);
-    const ours = live.filter((route) => route.protocol === options.protocol);
-    const foreign = live.filter((route) => route.protocol !== options.protocol);
-    const tableInterfaces = vpnInterfaces(foreign, options.protocol);
-    const foreignByPrefix = groupBy(foreign, prefixKey);
-    const vpnRoutes = vpnFirst
-      ? new VpnRoutes(foreign, options.catchAll ?? DEFAULT_CATCH_ALL)
-      : undefined;
-
-    const wanted = new Map<string, Route>();
-    const lanCopies: Route[] = [];
-    // On-link routes first: a gateway route is mirrored only if its LAN is.
-    const viaGateway = (route: Route) => isGatewayRoute(route, nexthops);
-    const ordered = [
-      ...eligible.filter((route) => !viaGateway(route)),
-      ...eligible.filter(viaGateway),
-    ];
-    for (const source of ordered) {
-      const hops = nextHops(source, nexthops) ?? [];
-      if (hops.some((hop) => tableInterfaces.has(hop.oif ?? 0))) {
-        plan.excluded.push({ route: source, reason: "vpn-interface", table });
-        continue;
-      }
-      const vpnRoute = vpnRoutes?.winnerOf(source.family, parsed.get(source)!, source.dstLen);
-      if (vpnRoute !== undefined) {
-        plan.excluded.push({ route: source, reason: "vpn-route-wins", table, vpnRoute });
-        continue;
-      }
-      if (viaGateway(source) && !gatewayOnMirroredLan(source, lanCopies, nexthops)) {
-        plan.excluded.push({ route: source, reason: "gateway-off-lan", table });
-        continue;
-      }
-      const copy = mirrorCopy(source, { table, protocol: options.protocol });
-      const inTheWay = foreignByPrefix.get(prefixKey(copy));
-      if (inTheWay !== undefined) {
-        plan.conflicts.push({ table, wanted: copy, existing: [...inTheWay].sort(compareRoutes) });
-        continue;
-      }
-      const key = routeKey(copy);
-      if (wanted.has(key)) {
-        plan.excluded.push({ route: source, reason: "duplicate", table });
-        continue;
-      }
-      wanted.set(key, copy);
-      if (!viaGateway(copy)) lanCopies.push(copy);
-    }
-
-    // IPv6 replaces the first route of the prefix and metric: only unambiguous when it is alone.
-    const slots = new Map<string, number>();
-    for (const route of live) {
-      const group = replaceGroupKey(route);
-      slots.set(group, (slots.get(group) ?? 0) + 1);
-    }
-    // First the copies that are right, then one replace per slot, then the rest goes.
-    const kept = new Set<string>();
-    const unchanged = new Set<Route>();
-    for (const route of ours) {
-      const key = routeKey(route);
-      const copy = wanted.get(key);
-      if (copy !== undefined && !kept.has(key) && isSameCopy(route, copy)) {
-        kept.add(key);
-        unchanged.add(route);
-        plan.unchanged.push(route);
-      }
-    }
-    for (const route of ours) {
-      if (unchanged.has(route)) continue;
-      const key = routeKey(route);
-      const copy = wanted.get(key);
-      const replaceable = route.family === AF.INET || slots.get(replaceGroupKey(route)) === 1;
-      if (copy !== undefined && !kept.has(key) && replaceable) {
-        kept.add(key);
-        plan.replaces.push({ from: route, to: copy });
-      } else {
-        plan.deletes.push(route);
-      }
-    }
-    for (const [key, copy] of wanted) if (!kept.has(key)) plan.adds.push(copy);
+    planTable(plan, table, routes, candidates, input, nexthops);
   }
 
-  plan.adds.sort(compareRoutes);
-  plan.replaces.sort((a, b) => compareRoutes(a.to, b.to));
-  plan.deletes.sort(compareRoutes);
-  plan.unchanged.sort(compareRoutes);
-  plan.conflicts.sort((a, b) => compareRoutes(a.wanted, b.wanted));
-  plan.excluded.sort((a, b) =>
-    compareRoutes(a.route, b.route) || (a.table ?? -1) - (b.table ?? -1) ||
-    (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0)
+  sortInPlace(plan.adds, compareRoutes);
+  sortInPlace(plan.replaces, (a, b) => compareRoutes(a.to, b.to));
+  sortInPlace(plan.deletes, compareRoutes);
+  sortInPlace(plan.unchanged, compareRoutes);
+  sortInPlace(plan.conflicts, (a, b) => compareRoutes(a.wanted, b.wanted));
+  sortInPlace(
+    plan.excluded,
+    (a, b) =>
+      compareRoutes(a.route, b.route) || (a.table ?? -1) - (b.table ?? -1) ||
+      (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0),
   );
   return plan;
+}
+
+/** An eligible source route, with what every target table asks of it computed once. */
+class Candidate {
+  /** The source route. */
+  readonly route: Route;
+  /** An IPv4 destination as its 32-bit value; -1 for any other (see `bytes`). */
+  readonly ipv4: number;
+  /** The destination's bytes, when it is not an IPv4 address (`ipv4` is -1). */
+  readonly bytes: Uint8Array | undefined;
+  /** Whether it goes via a gateway ({@linkcode isGatewayRoute}). */
+  readonly viaGateway: boolean;
+  /** The output interfaces of its next hops ({@linkcode nextHops}), `oif` alone if it has one. */
+  readonly oifs: readonly number[] | undefined;
+  /** The output interface of a route that is its own single next hop (0: none). */
+  readonly oif: number;
+
+  constructor(route: Route, nexthops: ReadonlyMap<number, NexthopObject>) {
+    this.route = route;
+    this.ipv4 = route.family === AF.INET ? ipv4Number(route.dst) : -1;
+    this.bytes = this.ipv4 < 0 ? parseIp(route.dst).bytes : undefined;
+    this.viaGateway = isGatewayRoute(route, nexthops);
+    const single = route.nhId === undefined && route.multipath === undefined;
+    this.oif = single ? route.oif ?? 0 : 0;
+    this.oifs = single ? undefined : (nextHops(route, nexthops) ?? []).map((hop) => hop.oif ?? 0);
+  }
+
+  /** Whether its destination is local address space. */
+  isLocal(space: LocalSpace): boolean {
+    const { route } = this;
+    if (this.bytes === undefined) return space.admitsIpv4(this.ipv4, route.dstLen);
+    const dst = { family: route.family, bytes: this.bytes, prefixLen: route.dstLen };
+    return space.admitsPrefix(dst, route.oif);
+  }
+
+  /** Whether one of its next hops leaves through one of `interfaces`. */
+  usesAny(interfaces: ReadonlySet<number>): boolean {
+    if (interfaces.size === 0) return false;
+    if (this.oifs === undefined) return interfaces.has(this.oif);
+    return this.oifs.some((oif) => interfaces.has(oif));
+  }
+
+  /** The VPN route that wins over its copy, if any ({@linkcode VpnRoutes.winner}). */
+  vpnWinner(vpnRoutes: VpnRoutes): Route | undefined {
+    const { route } = this;
+    return this.bytes === undefined
+      ? vpnRoutes.winnerOfIpv4(this.ipv4, route.dstLen)
+      : vpnRoutes.winnerOf(route.family, this.bytes, route.dstLen);
+  }
+}
+
+/** A copy wanted in a table; wanted copies of one destination are chained (`next`). */
+class Wanted {
+  /** The copy. */
+  readonly copy: Route;
+  /** The next wanted copy of the same destination text. */
+  readonly next: Wanted | undefined;
+  /** Whether a copy in the table already takes its slot (unchanged or replaced). */
+  kept = false;
+  /** The copy of the table that is exactly this one, if found. */
+  unchangedBy: Route | undefined = undefined;
+
+  constructor(copy: Route, next: Wanted | undefined) {
+    this.copy = copy;
+    this.next = next;
+  }
+}
+
+/** The wanted copy with the same {@linkcode routeKey} as `route`, if any. */
+function wantedOf(wanted: ReadonlyMap<string, Wanted>, route: Route): Wanted | undefined {
+  for (let w = wanted.get(route.dst); w !== undefined; w = w.next) {
+    if (sameRouteKey(w.copy, route)) return w;
+  }
+  return undefined;
+}
+
+/** Plans one target table (see {@linkcode planSync}) into `plan`. */
+function planTable(
+  plan: Plan,
+  table: number,
+  routes: readonly Route[],
+  candidates: readonly Candidate[],
+  input: PlanInput,
+  nexthops: ReadonlyMap<number, NexthopObject>,
+): void {
+  const { options } = input;
+  const live: Route[] = [];
+  const ours: Route[] = [];
+  const foreign: Route[] = [];
+  for (const route of routes) {
+    if ((route.flags & RTM_F.CLONED) !== 0) continue;
+    live.push(route);
+    if (route.protocol === options.protocol) ours.push(route);
+    else foreign.push(route);
+  }
+  const tableInterfaces = vpnInterfaces(foreign, options.protocol);
+  const foreignByPrefix = groupBy(foreign, prefixKey);
+  const foreignDsts = new Set(foreign.map((route) => route.dst));
+  const vpnRoutes = (options.precedence ?? "vpn") === "vpn"
+    ? new VpnRoutes(foreign, options.catchAll ?? DEFAULT_CATCH_ALL)
+    : undefined;
+  const target = { table, protocol: options.protocol };
+
+  // The wanted copies by destination text, and in the order they were wanted.
+  const wanted = new Map<string, Wanted>();
+  const wantedInOrder: Wanted[] = [];
+  // The on-link copies, for gateway routes (which come after every on-link one).
+  const lanCopies: Route[] = [];
+  for (const candidate of candidates) {
+    const source = candidate.route;
+    if (candidate.usesAny(tableInterfaces)) {
+      plan.excluded.push({ route: source, reason: "vpn-interface", table });
+      continue;
+    }
+    const vpnRoute = vpnRoutes === undefined ? undefined : candidate.vpnWinner(vpnRoutes);
+    if (vpnRoute !== undefined) {
+      plan.excluded.push({ route: source, reason: "vpn-route-wins", table, vpnRoute });
+      continue;
+    }
+    if (candidate.viaGateway && !gatewayOnMirroredLan(source, lanCopies, nexthops)) {
+      plan.excluded.push({ route: source, reason: "gateway-off-lan", table });
+      continue;
+    }
+    const copy = mirrorCopy(source, target);
+    const inTheWay = foreignDsts.has(copy.dst) ? foreignByPrefix.get(prefixKey(copy)) : undefined;
+    if (inTheWay !== undefined) {
+      plan.conflicts.push({ table, wanted: copy, existing: [...inTheWay].sort(compareRoutes) });
+      continue;
+    }
+    if (wantedOf(wanted, copy) !== undefined) {
+      plan.excluded.push({ route: source, reason: "duplicate", table });
+      continue;
+    }
+    const entry = new Wanted(copy, wanted.get(copy.dst));
+    wanted.set(copy.dst, entry);
+    wantedInOrder.push(entry);
+    if (!isGatewayRoute(copy, nexthops)) lanCopies.push(copy);
+  }
+
+  // First the copies that are right, then one replace per slot, then the rest goes.
+  const found: (Wanted | undefined)[] = new Array(ours.length);
+  for (let i = 0; i < ours.length; i++) {
+    const route = ours[i];
+    const entry = found[i] = wantedOf(wanted, route);
+    if (entry !== undefined && !entry.kept && isSameCopy(route, entry.copy)) {
+      entry.kept = true;
+      entry.unchangedBy = route;
+      plan.unchanged.push(route);
+    }
+  }
+  // IPv6 replaces the first route of the prefix and metric: only unambiguous when it is alone.
+  let slots: Map<string, number> | undefined;
+  for (let i = 0; i < ours.length; i++) {
+    const route = ours[i];
+    const entry = found[i];
+    if (entry === undefined) {
+      plan.deletes.push(route);
+      continue;
+    }
+    if (entry.unchangedBy === route) continue;
+    if (entry.kept) {
+      plan.deletes.push(route);
+      continue;
+    }
+    slots ??= countBy(live, replaceGroupKey);
+    if (route.family === AF.INET || slots.get(replaceGroupKey(route)) === 1) {
+      entry.kept = true;
+      plan.replaces.push({ from: route, to: entry.copy });
+    } else {
+      plan.deletes.push(route);
+    }
+  }
+  for (const entry of wantedInOrder) if (!entry.kept) plan.adds.push(entry.copy);
 }
 
 /**
@@ -312,6 +410,15 @@ function nexthopsById(
   if (nexthops === undefined) return new Map();
   if (Array.isArray(nexthops)) return new Map(nexthops.map((nh) => [nh.id, nh]));
   return nexthops as ReadonlyMap<number, NexthopObject>;
+}
+
+function countBy(routes: readonly Route[], key: (route: Route) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const route of routes) {
+    const k = key(route);
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return counts;
 }
 
 function groupBy(routes: readonly Route[], key: (route: Route) => string): Map<string, Route[]> {

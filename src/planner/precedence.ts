@@ -26,7 +26,8 @@
  * @module
  */
 
-import { type Cidr, parseCidr, parseIp } from "../netlink/ip.ts";
+import { AF } from "../netlink/constants.ts";
+import { type Cidr, ipv4Number, parseCidr, parseIp } from "../netlink/ip.ts";
 import type { Route } from "../netlink/route.ts";
 import { routeMetric } from "./route_identity.ts";
 
@@ -70,11 +71,18 @@ function maskedKey(family: number, bytes: Uint8Array, len: number): string {
 
 /** A target table's own routes, indexed for best-match queries by prefix. */
 export class VpnRoutes {
-  /** The lowest-metric route per prefix, by masked key. */
+  /** The lowest-metric route per prefix, by masked key (IPv4 routes: see `#v4ByLength`). */
   readonly #byPrefix = new Map<string, Route>();
   /** The prefix lengths present, longest first, per family. */
   readonly #lengths = new Map<number, number[]>();
+  /**
+   * IPv4 routes: per prefix length, the lowest-metric route per masked 32-bit destination (as a
+   * signed 32-bit number: a small integer, hashed without building a string).
+   */
+  readonly #v4ByLength: Map<number, Route>[] = [];
   readonly #catchAll: Set<string>;
+  /** Whether a route found as a best match is a catch-all, once computed. */
+  readonly #catchAllRoutes = new Map<Route, boolean>();
 
   /**
    * Indexes `routes` (the table's routes that are not linkmirror's and not cloned) and the
@@ -85,15 +93,26 @@ export class VpnRoutes {
       catchAll.map((c) => maskedKey(c.family, parseIp(c.address).bytes, c.prefixLen)),
     );
     for (const route of routes) {
-      const key = maskedKey(route.family, parseIp(route.dst).bytes, route.dstLen);
-      const held = this.#byPrefix.get(key);
+      const value = route.family === AF.INET ? ipv4Number(route.dst) : -1;
+      let held: Route | undefined;
+      let byPrefix: Map<number, Route> | undefined;
+      let key: string | number;
+      if (value >= 0) {
+        byPrefix = this.#v4ByLength[route.dstLen] ??= new Map();
+        key = masked(value, route.dstLen);
+        held = byPrefix.get(key);
+      } else {
+        key = maskedKey(route.family, parseIp(route.dst).bytes, route.dstLen);
+        held = this.#byPrefix.get(key);
+      }
       if (held === undefined) {
         const lengths = this.#lengths.get(route.family) ?? [];
         if (!lengths.includes(route.dstLen)) lengths.push(route.dstLen);
         this.#lengths.set(route.family, lengths);
       }
       if (held === undefined || routeMetric(route) < routeMetric(held)) {
-        this.#byPrefix.set(key, route);
+        if (byPrefix !== undefined) byPrefix.set(key as number, route);
+        else this.#byPrefix.set(key as string, route);
       }
     }
     for (const lengths of this.#lengths.values()) lengths.sort((a, b) => b - a);
@@ -110,11 +129,31 @@ export class VpnRoutes {
 
   /** {@linkcode VpnRoutes.bestMatch} for a destination already parsed (`bytes`, `len`). */
   bestMatchOf(family: number, bytes: Uint8Array, len: number): Route | undefined {
+    if (family === AF.INET && bytes.length === 4) {
+      const value = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
+      return this.bestMatchOfIpv4(value, len);
+    }
     const lengths = this.#lengths.get(family);
     if (lengths === undefined) return undefined;
     for (const length of lengths) {
       if (length > len) continue;
       const route = this.#byPrefix.get(maskedKey(family, bytes, length));
+      if (route !== undefined) return route;
+    }
+    return undefined;
+  }
+
+  /**
+   * {@linkcode VpnRoutes.bestMatch} for an IPv4 destination given as its 32-bit value (see
+   * `ipv4Number`) and prefix length `len`.
+   */
+  bestMatchOfIpv4(value: number, len: number): Route | undefined {
+    const lengths = this.#lengths.get(AF.INET);
+    if (lengths === undefined) return undefined;
+    for (let i = 0; i < lengths.length; i++) {
+      const length = lengths[i];
+      if (length > len) continue;
+      const route = this.#v4ByLength[length]?.get(masked(value, length));
       if (route !== undefined) return route;
     }
     return undefined;
@@ -137,7 +176,29 @@ export class VpnRoutes {
 
   /** {@linkcode VpnRoutes.winner} for a destination already parsed (`bytes`, `len`). */
   winnerOf(family: number, bytes: Uint8Array, len: number): Route | undefined {
-    const best = this.bestMatchOf(family, bytes, len);
-    return best === undefined || this.isCatchAll(best) ? undefined : best;
+    return this.#unlessCatchAll(this.bestMatchOf(family, bytes, len));
   }
+
+  /**
+   * {@linkcode VpnRoutes.winner} for an IPv4 destination given as its 32-bit value (see
+   * `ipv4Number`) and prefix length `len`.
+   */
+  winnerOfIpv4(value: number, len: number): Route | undefined {
+    return this.#unlessCatchAll(this.bestMatchOfIpv4(value, len));
+  }
+
+  #unlessCatchAll(best: Route | undefined): Route | undefined {
+    if (best === undefined) return undefined;
+    let catchAll = this.#catchAllRoutes.get(best);
+    if (catchAll === undefined) {
+      catchAll = this.isCatchAll(best);
+      this.#catchAllRoutes.set(best, catchAll);
+    }
+    return catchAll ? undefined : best;
+  }
+}
+
+/** The top `len` bits of the IPv4 address `value`, as a signed 32-bit number (a map key). */
+function masked(value: number, len: number): number {
+  return len === 0 ? 0 : (value >>> (32 - len)) | 0;
 }

@@ -193,6 +193,7 @@ function hopText(hop: Nexthop): string {
  * type and bytes, in order.
  */
 export function sameMetrics(a: RouteMetrics | undefined, b: RouteMetrics | undefined): boolean {
+  if (a === undefined && b === undefined) return true;
   const x = a ?? {}, y = b ?? {};
   const keys = new Set([...Object.keys(x), ...Object.keys(y)]) as Set<keyof RouteMetrics>;
   for (const key of keys) {

@@ -6,7 +6,7 @@
  * | --- | --- | --- |
  * | {@linkcode viewKey} | the same kernel object: everything an `RTM_DELROUTE` names (table, prefixes, tos, metric, type, protocol, scope, prefsrc, next hop(s) or nexthop id) | the daemon's view (`TableView`): which route an event adds, replaces or deletes |
  * | `isSameCopy` (route_copy.ts) | a copy forwards exactly like the wanted one: every forwarding attribute (next hops with weights, metrics, pref, realms, onlink, expiry) | the planner: unchanged vs replace |
- * | {@linkcode routeKey} | the same slot for the kernel: an `NLM_F_EXCL` add of one fails with `EEXIST` while the other exists, `NLM_F_REPLACE` swaps it | the planner's duplicates and replaces; the daemon's echoes of its own writes |
+ * | {@linkcode routeKey} (or {@linkcode sameRouteKey}, without building the keys) | the same slot for the kernel: an `NLM_F_EXCL` add of one fails with `EEXIST` while the other exists, `NLM_F_REPLACE` swaps it | the planner's duplicates and replaces; the daemon's echoes of its own writes |
  * | {@linkcode replaceGroupKey} | compete for one `NLM_F_REPLACE` / `NLM_F_APPEND` (table, prefixes, tos, metric; any next hop) | the view's replace/append emulation |
  * | {@linkcode tablePrefixKey} | the same destinations in the same table | the view's per-prefix index |
  * | {@linkcode prefixKey} | the same destinations (family, destination, length), any table | foreign routes "in the way"; the daemon's dirty prefixes; `explain` |
@@ -75,6 +75,30 @@ export function routeKey(route: Route): string {
     return `${head} from ${src} metric ${routeMetric(route)} ${next}`;
   }
   return `${head} tos ${route.tos} metric ${routeMetric(route)}`;
+}
+
+/**
+ * Whether `a` and `b` have the same {@linkcode routeKey}, compared field by field without
+ * building either key: the planner's hot path matches every copy in a table this way.
+ *
+ * @example
+ * ```ts
+ * import { sameRouteKey } from "./route_identity.ts";
+ * const base = { family: 2, table: 100, dst: "10.0.0.0", dstLen: 24, srcLen: 0, tos: 0,
+ *   protocol: 77, scope: 253, type: 1, flags: 0 };
+ * sameRouteKey({ ...base, oif: 3 }, { ...base, oif: 4 }); // true
+ * sameRouteKey(base, { ...base, priority: 5 }); // false
+ * ```
+ */
+export function sameRouteKey(a: Route, b: Route): boolean {
+  if (
+    a.family !== b.family || a.table !== b.table || a.dst !== b.dst || a.dstLen !== b.dstLen ||
+    routeMetric(a) !== routeMetric(b)
+  ) return false;
+  if (a.family !== AF.INET6) return a.tos === b.tos;
+  if ((a.src ?? "::") !== (b.src ?? "::") || a.srcLen !== b.srcLen) return false;
+  if (a.nhId !== undefined || b.nhId !== undefined) return a.nhId === b.nhId;
+  return (a.oif ?? 0) === (b.oif ?? 0) && (a.gateway ?? "-") === (b.gateway ?? "-");
 }
 
 /**

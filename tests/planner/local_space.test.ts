@@ -3,7 +3,7 @@
 import { equal } from "node:assert/strict";
 import type { Address } from "../../src/netlink/address.ts";
 import { AF, IFA_F, RT_SCOPE } from "../../src/netlink/constants.ts";
-import { parseCidr } from "../../src/netlink/ip.ts";
+import { ipv4Number, parseCidr } from "../../src/netlink/ip.ts";
 import { LocalSpace, prefixBytes, prefixContains } from "../../src/planner/local_space.ts";
 import { addr, IF } from "./fixtures.ts";
 
@@ -165,4 +165,41 @@ Deno.test("prefixContains: bit boundaries inside a byte", () => {
   equal(prefixContains(p("fe80::/10"), p("fec0::/16")), false);
   equal(prefixContains(p("0.0.0.0/0"), p("1.2.3.4/32")), true);
   equal(prefixContains(p("0.0.0.0/0"), p("::/0")), false);
+});
+
+Deno.test("admitsIpv4 agrees with admits on every IPv4 prefix length around the ranges", () => {
+  const space = new LocalSpace({
+    allow: ["198.51.100.0/24", "0.0.0.0/1"].map(parseCidr),
+    addresses: [],
+  });
+  const plain = new LocalSpace({ allow: [], addresses: [] });
+  const addresses = [
+    "10.1.2.3",
+    "11.0.0.0",
+    "172.15.255.255",
+    "172.16.0.0",
+    "172.31.255.255",
+    "172.32.0.0",
+    "192.168.255.255",
+    "192.169.0.0",
+    "169.254.1.1",
+    "198.51.100.7",
+    "198.51.101.0",
+    "127.0.0.1",
+    "200.0.0.0",
+    "0.0.0.0",
+    "255.255.255.255",
+  ];
+  let admitted = 0;
+  for (const address of addresses) {
+    for (let len = 0; len <= 32; len++) {
+      for (const s of [space, plain]) {
+        const route = { family: AF.INET, dst: address, dstLen: len, oif: IF.eth0 };
+        const expected = s.admits(route);
+        equal(s.admitsIpv4(ipv4Number(address), len), expected, `${address}/${len}`);
+        if (expected) admitted++;
+      }
+    }
+  }
+  equal(admitted > 100, true);
 });

@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { compareAddresses, compareRoutes } from "../../src/planner/order.ts";
+import { compareAddresses, compareRoutes, sortInPlace } from "../../src/planner/order.ts";
 import { IF, v4, v6 } from "./fixtures.ts";
 
 Deno.test("compareAddresses orders numerically, then non-addresses as text", () => {
@@ -29,4 +29,17 @@ Deno.test("compareRoutes: family, table, dst, length, tos, metric, oif, prefsrc,
   ];
   const shuffled = [...expected].reverse();
   deepEqual(shuffled.sort(compareRoutes), expected);
+});
+
+Deno.test("sortInPlace sorts like Array.prototype.sort (stably) and leaves sorted lists alone", () => {
+  const byFirst = (a: number[], b: number[]) => a[0] - b[0];
+  const lists = [[], [[1, 0]], [[1, 0], [1, 1], [2, 2]], [[2, 0], [1, 1], [1, 2], [0, 3]]];
+  for (const list of lists) {
+    const expected = [...list].sort(byFirst);
+    const given = [...list];
+    equal(sortInPlace(given, byFirst), given);
+    deepEqual(given, expected);
+  }
+  const routes = [v4("10.0.0.0/8", IF.eth0), v4("9.0.0.0/8", IF.eth0), v6("fe80::/64", IF.eth0)];
+  deepEqual(sortInPlace([...routes], compareRoutes), [...routes].sort(compareRoutes));
 });

@@ -2,9 +2,11 @@
 
 import { equal } from "node:assert/strict";
 import { AF, RTPROT } from "../../src/netlink/constants.ts";
-import { type Cidr, parseCidr } from "../../src/netlink/ip.ts";
+import { type Cidr, ipv4Number, parseCidr, parseIp } from "../../src/netlink/ip.ts";
 import type { Route } from "../../src/netlink/route.ts";
 import { DEFAULT_CATCH_ALL, VpnRoutes } from "../../src/planner/precedence.ts";
+import { prefixBytes, prefixContains } from "../../src/planner/local_space.ts";
+import { routeMetric } from "../../src/planner/route_identity.ts";
 import { FIREZONE, IF, v4, v6 } from "./fixtures.ts";
 
 /** A route of the VPN in its table. */
@@ -133,4 +135,51 @@ Deno.test("DEFAULT_CATCH_ALL is the documented set", () => {
     DEFAULT_CATCH_ALL.map((c) => `${c.address}/${c.prefixLen}`).join(" "),
     "0.0.0.0/0 0.0.0.0/1 128.0.0.0/1 ::/0 ::/1 8000::/1 2000::/3",
   );
+});
+
+/** The best match by brute force: the longest covering prefix, then the lowest metric, first. */
+function bruteBestMatch(table: Route[], dst: string, len: number): Route | undefined {
+  let best: Route | undefined;
+  for (const route of table) {
+    if (route.family !== AF.INET || route.dstLen > len) continue;
+    const outer = prefixBytes({ family: AF.INET, address: route.dst, prefixLen: route.dstLen });
+    if (!prefixContains(outer, prefixBytes({ family: AF.INET, address: dst, prefixLen: len }))) {
+      continue;
+    }
+    if (
+      best === undefined || route.dstLen > best.dstLen ||
+      (route.dstLen === best.dstLen && routeMetric(route) < routeMetric(best))
+    ) best = route;
+  }
+  return best;
+}
+
+Deno.test("VpnRoutes: the IPv4 queries by number agree with a brute-force best match", () => {
+  const table = [
+    vpn("0.0.0.0/0"),
+    vpn("0.0.0.0/1", { priority: 5 }),
+    vpn("192.168.0.0/16"),
+    vpn("192.168.0.0/16", { priority: 1 }),
+    vpn("192.168.188.0/24", { priority: 9 }),
+    vpn("10.0.0.0/8"),
+    vpn("10.1.2.3/32"),
+    vpn("255.255.255.255/32"),
+    vpn("fd00::/8"),
+  ];
+  const dsts = ["192.168.188.0", "192.168.0.0", "10.1.2.3", "10.1.2.0", "11.1.2.3", "128.0.0.0"];
+  for (const catchAll of [DEFAULT_CATCH_ALL, ["10.0.0.0/8", "0.0.0.0/1"].map(parseCidr)]) {
+    const routes = new VpnRoutes(table, catchAll);
+    for (const dst of dsts) {
+      for (let len = 0; len <= 32; len++) {
+        const prefix = { family: AF.INET, dst, dstLen: len };
+        const best = bruteBestMatch(table, dst, len);
+        equal(routes.bestMatchOfIpv4(ipv4Number(dst), len), best, `${dst}/${len}`);
+        equal(routes.bestMatchOf(AF.INET, parseIp(dst).bytes, len), best);
+        equal(routes.bestMatch(prefix), best);
+        const winner = best === undefined || routes.isCatchAll(best) ? undefined : best;
+        equal(routes.winnerOfIpv4(ipv4Number(dst), len), winner);
+        equal(routes.winner(prefix), winner);
+      }
+    }
+  }
 });

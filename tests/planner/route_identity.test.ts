@@ -5,7 +5,10 @@ import {
   prefixKey,
   routeKey,
   routeMetric,
+  sameRouteKey,
 } from "../../src/planner/route_identity.ts";
+import type { Route } from "../../src/netlink/route.ts";
+import { Random } from "../_fixtures/random.ts";
 import { FIREZONE, IF, v4, v6 } from "./fixtures.ts";
 
 Deno.test("routeMetric fills in the kernel's default metric per family", () => {
@@ -78,4 +81,38 @@ Deno.test("prefixKey is family, destination and length", () => {
     [prefixKey(v4("10.0.0.0/8", IF.eth0, { priority: 5 })), prefixKey(v4("10.0.0.0/8", IF.eth1))],
     ["2 10.0.0.0/8", "2 10.0.0.0/8"],
   );
+});
+
+Deno.test("sameRouteKey agrees with routeKey on 5,000 random pairs that often collide", () => {
+  const rand = new Random(0x6b6579); // "key"
+  const dsts: Record<number, string[]> = {
+    [AF.INET]: ["10.0.0.0/8", "10.0.0.0/16", "192.168.1.0/24"],
+    [AF.INET6]: ["fe80::/64", "2001:db8::/64", "fe80::/10"],
+  };
+  const random = (): Route => {
+    const family = rand.pick([AF.INET, AF.INET6]);
+    const build = family === AF.INET ? v4 : v6;
+    const extra: Partial<Route> = {
+      table: rand.pick([FIREZONE, 254]),
+      priority: rand.pick([undefined, 0, 1024, 5]),
+      tos: rand.pick([0, 0x10]),
+      gateway: rand.pick([undefined, "-", family === AF.INET ? "10.0.0.1" : "fe80::1"]),
+      nhId: rand.pick([undefined, undefined, 0, 7]),
+    };
+    if (rand.chance(0.2)) Object.assign(extra, { src: rand.pick(["::", "fd00::"]), srcLen: 8 });
+    if (rand.chance(0.1)) extra.src = "::";
+    return build(rand.pick(dsts[family]), rand.pick([undefined, 0, IF.eth0, IF.eth1]), extra);
+  };
+  let same = 0;
+  for (let i = 0; i < 5_000; i++) {
+    const a = random();
+    // Half the time `a` with one field taken from another random route.
+    const other = random();
+    const field = rand.pick(Object.keys(other) as (keyof Route)[]);
+    const b = rand.chance(0.5) ? { ...a, [field]: other[field] } : other;
+    const expected = routeKey(a) === routeKey(b);
+    equal(sameRouteKey(a, b), expected, `${routeKey(a)} vs ${routeKey(b)}`);
+    if (expected) same++;
+  }
+  equal(same > 1_000, true, `only ${same} pairs with the same key`);
 });
