@@ -105,6 +105,8 @@ export interface ReconcileResult {
   plan: Plan;
   /** One result per applied change (empty for a dry run). */
   results: ChangeResult[];
+  /** The links the plan was made from (for device names: no second dump). */
+  links: Link[];
 }
 
 /**
@@ -122,9 +124,10 @@ export function reconcile(
   config: MirrorConfig,
   options: { dryRun?: boolean } = {},
 ): ReconcileResult {
-  const plan = planSync(planInput(readTables(store, config), config));
+  const state = readTables(store, config);
+  const plan = planSync(planInput(state, config));
   const results = options.dryRun ? [] : store.apply(planChanges(plan));
-  return { plan, results };
+  return { plan, results, links: state.links };
 }
 
 /** Every route linkmirror owns in the target tables, as delete changes. */

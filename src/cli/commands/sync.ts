@@ -15,32 +15,30 @@ import {
 } from "../../engine/reconcile.ts";
 import { log } from "../../log.ts";
 import { ERRNO } from "../../netlink/errors.ts";
+import { CachedReads } from "../../rtnl/cached_reads.ts";
 import { loadRouteNames } from "../../rt_names.ts";
 import { EXIT } from "../exit_codes.ts";
 import { resultsText } from "../render.ts";
-import {
-  type CommandContext,
-  linkNames,
-  needsNetAdmin,
-  requireRouteChanges,
-  withClient,
-} from "./context.ts";
+import { type CommandContext, needsNetAdmin, requireRouteChanges, withClient } from "./context.ts";
 
 /** `linkmirror sync`. */
 export function sync(ctx: CommandContext): Promise<number> {
   return withClient("sync", (client) => {
     requireRouteChanges("sync", client);
     const started = performance.now();
-    const config = resolveAutoTable(ctx.config, client, ctx.tableNames);
-    for (const { table, why } of uncapturedTables(readVpnDetection(client), config.tables)) {
+    // The detection dumps the target tables too: the plan reads them (and the links) from it.
+    const store = new CachedReads(client);
+    const config = resolveAutoTable(ctx.config, store, ctx.tableNames);
+    for (const { table, why } of uncapturedTables(readVpnDetection(store), config.tables)) {
       log().warn(
         "Table {table} gets no traffic ({why}): its copies change nothing until the VPN uses it; " +
           "is the VPN connected? `linkmirror detect` lists the tables that capture traffic",
         { table, why },
       );
     }
-    const { plan, results } = reconcile(client, config);
-    const links = linkNames(client);
+    const { plan, results, links: read } = reconcile(store, config);
+    // The device names of the links the plan was made from: a second dump would only cost time.
+    const links = new Map(read.map((l) => [l.index, l.name]));
     const counts = applyCounts(plan, results);
     ctx.print(resultsText(results, links, loadRouteNames()));
     for (const c of plan.conflicts) logConflict(log(), c);
