@@ -168,26 +168,53 @@ function routeDumpPayload(filter: RouteFilter): Uint8Array {
 }
 
 /**
- * A route as a delete request needs it: identity fields and our protocol, without the
- * attributes a dump adds (cache info, metrics, expiry) that a request must not carry.
+ * The route a delete request is encoded from, reused: {@linkcode encodeDeleteInto} fills it, so
+ * that deleting 10k copies allocates no route per delete.
  */
-function deletable(route: Route): Route {
-  const {
-    other: _o,
-    expires: _e,
-    pref: _p,
-    multipath: _m,
-    metrics: _x,
-    cacheinfo: _c,
-    flow: _f,
-    ...rest
-  } = route;
-  if (rest.nhId !== undefined) {
-    // The kernel refuses a device or gateway next to a nexthop id; a dump reports the object's.
-    delete rest.oif;
-    delete rest.gateway;
-  }
-  return { ...rest, flags: 0 };
+const DELETE_ROUTE: Route = {
+  family: 0,
+  table: 0,
+  dst: "",
+  dstLen: 0,
+  src: undefined,
+  srcLen: 0,
+  tos: 0,
+  protocol: 0,
+  scope: 0,
+  type: 0,
+  flags: 0,
+  oif: undefined,
+  gateway: undefined,
+  priority: undefined,
+  prefsrc: undefined,
+  nhId: undefined,
+};
+
+/**
+ * Writes the payload of a request that deletes `route` (a `PayloadWriter`): its
+ * identity fields and our protocol, `flags` 0, without the attributes a dump adds (cache info,
+ * metrics, expiry, realms, preference, next hops, other attributes) that a request must not
+ * carry.
+ */
+function encodeDeleteInto(route: Route, out: Uint8Array, off: number): number {
+  const d = DELETE_ROUTE;
+  d.family = route.family;
+  d.table = route.table;
+  d.dst = route.dst;
+  d.dstLen = route.dstLen;
+  d.src = route.src;
+  d.srcLen = route.srcLen;
+  d.tos = route.tos;
+  d.protocol = route.protocol;
+  d.scope = route.scope;
+  d.type = route.type;
+  d.priority = route.priority;
+  d.prefsrc = route.prefsrc;
+  d.nhId = route.nhId;
+  // The kernel refuses a device or gateway next to a nexthop id; a dump reports the object's.
+  d.oif = route.nhId === undefined ? route.oif : undefined;
+  d.gateway = route.nhId === undefined ? route.gateway : undefined;
+  return encodeRouteInto(d, out, off);
 }
 
 /** A route as an add or replace request carries it: without what only dumps report. */
@@ -213,7 +240,7 @@ function appendChange(batch: RequestBatch, change: RouteChange): void {
     // One atomic swap of the route in the slot (`ip route replace`); CREATE if it vanished.
     batch.add(RTM.NEWROUTE, NLM_F.CREATE | NLM_F.REPLACE, encodeRouteInto, addable(route));
   } else {
-    batch.add(RTM.DELROUTE, 0, encodeRouteInto, deletable(route));
+    batch.add(RTM.DELROUTE, 0, encodeDeleteInto, route);
   }
 }
 
@@ -396,7 +423,7 @@ export class RtnlClient implements RouteStore {
   apply(changes: readonly RouteChange[]): ChangeResult[] {
     if (changes.length === 0) return [];
     // Every request encoded straight into one buffer that the datagrams are cut from.
-    const batch = new RequestBatch(changes.length * 64);
+    const batch = new RequestBatch(changes.length * 96 + 256);
     for (const change of changes) appendChange(batch, change);
     const errors = this.conn.executeBatch(batch, (i) => changeOp(changes[i]));
     const results: ChangeResult[] = new Array(changes.length);

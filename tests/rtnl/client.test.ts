@@ -95,3 +95,71 @@ Deno.test("routeGet turns the kernel's refusal into a NetlinkError and times out
   );
   throws(() => empty.routeGet({ dst: "10.9.9.9" }), /no route in the reply/);
 });
+
+Deno.test("apply: one datagram of add, replace and delete requests, dump-only fields left out", () => {
+  const requests: { type: number; flags: number; payload: Uint8Array }[] = [];
+  const kernel = new FakeKernel((request, k) => {
+    requests.push({ ...request.header, payload: request.payload.slice() });
+    const failed = request.header.type === RTM.DELROUTE && request.payload[1] === 16;
+    if (failed || (request.header.flags & NLM_F.ACK) !== 0) {
+      return [FakeKernel.datagram([k.ack(request, failed ? ERRNO.ESRCH : 0)])];
+    }
+    return [];
+  });
+  const client = new RtnlClient(new Conn(kernel));
+  const cacheinfo = {
+    clntref: 0,
+    lastuse: 0,
+    expires: 0,
+    error: 0,
+    used: 0,
+    id: 0,
+    ts: 0,
+    tsage: 0,
+  };
+  const dumped = route(FIREZONE, "10.1.0.0/16", {
+    protocol: OURS,
+    oif: 2,
+    flags: 0x10,
+    metrics: { mtu: 1400 },
+    cacheinfo,
+    pref: 0,
+    expires: 30,
+    flow: 5,
+    other: [{ type: RTA.ENCAP_TYPE, data: Uint8Array.of(1, 0) }],
+  });
+  const viaObject = route(FIREZONE, "10.2.0.0/24", { protocol: OURS, oif: 2, nhId: 7 });
+  const v6 = route(FIREZONE, "2001:db8::/64", { protocol: OURS, oif: 3, priority: 1024 });
+  const added = route(FIREZONE, "10.3.0.0/24", { protocol: OURS, oif: 2, cacheinfo });
+  const results = client.apply([
+    { op: "replace", route: added },
+    { op: "add", route: v6 },
+    { op: "add", route: added },
+    { op: "delete", route: dumped },
+    { op: "delete", route: viaObject },
+  ]);
+  deepEqual(results.map((r) => r.error?.code ?? null), [null, null, null, "ESRCH", null]);
+  equal(results[3].error?.op, `delete route ${"10.1.0.0/16"} oif 2 table ${FIREZONE}`);
+  equal(kernel.datagramsSent, 1);
+  const { cacheinfo: _c, ...addable } = added;
+  const { metrics: _m, cacheinfo: _i, pref: _p, expires: _e, flow: _f, other: _o, ...rest } =
+    dumped;
+  const { oif: _oif, ...objectOnly } = viaObject;
+  deepEqual(requests.map((r) => [r.type, r.flags & ~NLM_F.ACK]), [
+    [RTM.NEWROUTE, NLM_F.REQUEST | NLM_F.CREATE | NLM_F.REPLACE],
+    [RTM.NEWROUTE, NLM_F.REQUEST | NLM_F.CREATE],
+    [RTM.NEWROUTE, NLM_F.REQUEST | NLM_F.CREATE | NLM_F.EXCL],
+    [RTM.DELROUTE, NLM_F.REQUEST],
+    [RTM.DELROUTE, NLM_F.REQUEST],
+  ]);
+  deepEqual(
+    requests.map((r) => [...r.payload]),
+    [
+      addable,
+      v6,
+      addable,
+      { ...rest, flags: 0 },
+      objectOnly,
+    ].map((r) => [...encodeRoute(r)]),
+  );
+});
