@@ -12,8 +12,15 @@
 
 import { decodeAck, decodeDone } from "./ack.ts";
 import { NLM_F, NLMSG, NLMSG_HDRLEN, RTM } from "./constants.ts";
-import { ERRNO, NetlinkError } from "./errors.ts";
-import { align, decodeMessages, encodeMessage, type Message } from "./message.ts";
+import { DecodeError, ERRNO, NetlinkError } from "./errors.ts";
+import {
+  align,
+  decodeMessages,
+  encodeMessage,
+  type Message,
+  messageAt,
+  messageLengthAt,
+} from "./message.ts";
 import { RequestBatch } from "./request_batch.ts";
 import type { Datagram, Transport, WaitResult } from "./transport.ts";
 
@@ -54,6 +61,20 @@ export interface NetlinkRequest {
    */
   op?: string | (() => string);
 }
+
+/**
+ * Decodes one reply message of a dump in place, for {@linkcode Conn.dumpDecoded}: the message's
+ * `nlmsghdr` starts at `offset` in the datagram `data` (read through `view`, which covers all of
+ * `data`) and it is `length` bytes long (header included, checked to lie inside `data`). Returns
+ * the value to keep, or `undefined` to skip the message. Must not keep views into `data`: the
+ * datagram's bytes are the socket's, reused by later receives.
+ */
+export type DumpDecoder<T> = (
+  data: Uint8Array,
+  view: DataView,
+  offset: number,
+  length: number,
+) => T | undefined;
 
 /** What {@linkcode Conn.drainEvents} read. */
 export interface EventBatch {
@@ -159,6 +180,12 @@ export class Conn {
    * `ENOBUFS`, or `null` at the deadline.
    */
   #receiveUnicast(deadline: number): Message[] | "overrun" | null {
+    const datagram = this.#receiveUnicastDatagram(deadline);
+    return datagram === null || datagram === "overrun" ? datagram : decodeMessages(datagram.data);
+  }
+
+  /** {@linkcode #receiveUnicast}, returning the datagram itself rather than its messages. */
+  #receiveUnicastDatagram(deadline: number): Datagram | "overrun" | null {
     for (;;) {
       const datagram = this.#tryReceive();
       if (datagram === "overrun") {
@@ -174,12 +201,11 @@ export class Conn {
         this.#droppedForeign++;
         continue;
       }
-      const messages = decodeMessages(datagram.data);
       if (datagram.groups !== 0) {
-        this.#keep(messages);
+        this.#keep(decodeMessages(datagram.data));
         continue;
       }
-      return messages;
+      return datagram;
     }
   }
 
@@ -209,6 +235,22 @@ export class Conn {
    * ```
    */
   dump(type: number, payload: Uint8Array, flags = 0): Message[] {
+    return this.dumpDecoded(type, payload, messageAt, flags);
+  }
+
+  /**
+   * {@linkcode dump} with each reply message decoded in place by `decode` as its datagram is
+   * walked, without a {@linkcode Message} per reply: returns the values `decode` returned, in
+   * order (`undefined` ones left out). A {@linkcode DecodeError} that `decode` throws is thrown
+   * once the dump has been read to its end (an interrupted dump is repeated first), so that no
+   * part of it is left queued; the first one is thrown.
+   *
+   * @example
+   * ```ts ignore
+   * const types = conn.dumpDecoded(RTM.GETLINK, new Uint8Array(16), (_d, view, at) => view.getUint16(at + 4, true));
+   * ```
+   */
+  dumpDecoded<T>(type: number, payload: Uint8Array, decode: DumpDecoder<T>, flags = 0): T[] {
     const op = `dump ${typeName(type)}`;
     for (let attempt = 0;; attempt++) {
       const seq = this.#nextSeq();
@@ -219,8 +261,11 @@ export class Conn {
         pid: this.transport.pid,
       };
       this.transport.send(encodeMessage(header, payload));
-      const { messages, interrupted } = this.#collectDump(seq, op);
-      if (!interrupted) return messages;
+      const { values, interrupted, error } = this.#collectDump(seq, op, decode);
+      if (!interrupted) {
+        if (error !== undefined) throw error;
+        return values;
+      }
       if (attempt >= this.#dumpRetries) {
         throw new NetlinkError(
           op,
@@ -231,38 +276,62 @@ export class Conn {
     }
   }
 
-  #collectDump(seq: number, op: string): { messages: Message[]; interrupted: boolean } {
-    const messages: Message[] = [];
+  #collectDump<T>(
+    seq: number,
+    op: string,
+    decode: DumpDecoder<T>,
+  ): { values: T[]; interrupted: boolean; error?: unknown } {
+    const values: T[] = [];
     let interrupted = false;
+    let error: unknown;
     let deadline = performance.now() + this.#timeoutMs;
+    const pid = this.transport.pid;
     for (;;) {
-      const received = this.#receiveUnicast(deadline);
+      const received = this.#receiveUnicastDatagram(deadline);
       if (received === null) {
         throw new NetlinkError(op, ERRNO.ETIMEDOUT, `no reply within ${this.#timeoutMs} ms`);
       }
       if (received === "overrun") continue; // Dump parts are paced by reads: only events were lost.
       deadline = performance.now() + this.#timeoutMs;
-      for (const m of received) {
-        if (!this.#isReply(m, seq)) continue;
-        if (m.header.flags & NLM_F.DUMP_INTR) interrupted = true;
-        switch (m.header.type) {
+      const data = received.data;
+      const end = data.length;
+      const view = new DataView(data.buffer, data.byteOffset, end);
+      // The framing of the whole datagram first: a malformed one is refused before any of it is
+      // used.
+      for (let off = 0; off < end;) off += align(messageLengthAt(view, off, end));
+      for (let off = 0; off < end;) {
+        const at = off;
+        const len = view.getUint32(at, true);
+        off += align(len);
+        if (view.getUint32(at + 8, true) !== seq || view.getUint32(at + 12, true) !== pid) continue;
+        const messageFlags = view.getUint16(at + 6, true);
+        if (messageFlags & NLM_F.DUMP_INTR) interrupted = true;
+        switch (view.getUint16(at + 4, true)) {
           case NLMSG.DONE: {
-            const done = decodeDone(m.payload, m.header.flags);
+            const done = decodeDone(data.subarray(at + NLMSG_HDRLEN, at + len), messageFlags);
             if (done.errno > 0) {
               throw new NetlinkError(op, done.errno, done.extAck?.msg, done.extAck?.offset);
             }
-            return { messages, interrupted };
+            return { values, interrupted, error };
           }
           case NLMSG.ERROR: {
-            const ack = decodeAck(m.payload, m.header.flags);
+            const ack = decodeAck(data.subarray(at + NLMSG_HDRLEN, at + len), messageFlags);
             if (ack.errno === 0) continue; // The ACK of a dump sent with NLM_F_ACK follows DONE.
             throw new NetlinkError(op, ack.errno, ack.extAck?.msg, ack.extAck?.offset);
           }
           case NLMSG.NOOP:
           case NLMSG.OVERRUN:
             continue;
-          default:
-            messages.push(m);
+          default: {
+            if (error !== undefined) continue;
+            try {
+              const value = decode(data, view, at, len);
+              if (value !== undefined) values.push(value);
+            } catch (e) {
+              if (!(e instanceof DecodeError)) throw e;
+              error = e;
+            }
+          }
         }
       }
     }

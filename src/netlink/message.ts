@@ -70,6 +70,50 @@ export function concatMessages(messages: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
+ * The length (`nlmsg_len`) of the message whose header starts at `off` in a datagram of `end`
+ * bytes read through `view`: what {@linkcode decodeMessages} checks for each message, for walking
+ * a datagram in place. Throws {@linkcode DecodeError} (offset `off`) on a truncated header or a
+ * length that is too short or runs past `end`. The next message starts at `off + align(length)`.
+ *
+ * @example
+ * ```ts
+ * import { encodeMessage, messageLengthAt } from "./message.ts";
+ * const bytes = encodeMessage({ type: 3, flags: 2, seq: 7, pid: 0 }, new Uint8Array(4));
+ * messageLengthAt(new DataView(bytes.buffer), 0, bytes.length); // 20
+ * ```
+ */
+export function messageLengthAt(view: DataView, off: number, end: number): number {
+  if (end - off < NLMSG_HDRLEN) {
+    throw new DecodeError(`truncated netlink header: ${end - off} bytes`, off);
+  }
+  const len = view.getUint32(off, true);
+  if (len < NLMSG_HDRLEN) throw new DecodeError(`netlink message length ${len} too short`, off);
+  if (len > end - off) {
+    throw new DecodeError(
+      `netlink message length ${len} runs past the ${end - off} bytes left`,
+      off,
+    );
+  }
+  return len;
+}
+
+/**
+ * The message whose header starts at `off` in `buf` (of `len` bytes, as
+ * {@linkcode messageLengthAt} returned): its header, and its payload as a view into `buf`.
+ */
+export function messageAt(buf: Uint8Array, view: DataView, off: number, len: number): Message {
+  return {
+    header: {
+      type: view.getUint16(off + 4, true),
+      flags: view.getUint16(off + 6, true),
+      seq: view.getUint32(off + 8, true),
+      pid: view.getUint32(off + 12, true),
+    },
+    payload: buf.subarray(off + NLMSG_HDRLEN, off + len),
+  };
+}
+
+/**
  * Splits a received datagram into its messages. Throws {@linkcode DecodeError} on a truncated
  * header or a length that is too short or runs past the buffer; never loops on bad lengths.
  *
@@ -85,26 +129,8 @@ export function decodeMessages(buf: Uint8Array): Message[] {
   const out: Message[] = [];
   let off = 0;
   while (off < buf.length) {
-    if (buf.length - off < NLMSG_HDRLEN) {
-      throw new DecodeError(`truncated netlink header: ${buf.length - off} bytes`, off);
-    }
-    const len = view.getUint32(off, true);
-    if (len < NLMSG_HDRLEN) throw new DecodeError(`netlink message length ${len} too short`, off);
-    if (len > buf.length - off) {
-      throw new DecodeError(
-        `netlink message length ${len} runs past the ${buf.length - off} bytes left`,
-        off,
-      );
-    }
-    out.push({
-      header: {
-        type: view.getUint16(off + 4, true),
-        flags: view.getUint16(off + 6, true),
-        seq: view.getUint32(off + 8, true),
-        pid: view.getUint32(off + 12, true),
-      },
-      payload: buf.subarray(off + NLMSG_HDRLEN, off + len),
-    });
+    const len = messageLengthAt(view, off, buf.length);
+    out.push(messageAt(buf, view, off, len));
     off += align(len);
   }
   return out;

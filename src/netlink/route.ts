@@ -346,107 +346,134 @@ function cacheinfoAt(view: DataView, at: number): RouteCacheInfo {
  * ```
  */
 export function decodeRoute(payload: Uint8Array): Route {
-  if (payload.length < RTMSG_LEN) {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  return decodeRouteAt(payload, view, 0, payload.length);
+}
+
+/**
+ * {@linkcode decodeRoute} of the payload that lies at `[start, end)` in `data`, read in place
+ * through `view` (a view of all of `data`): how a dump decodes its routes straight from the
+ * received datagram. {@linkcode DecodeError} offsets are relative to `start`, as
+ * {@linkcode decodeRoute}'s are to its payload; the route holds no view into `data`.
+ *
+ * @example
+ * ```ts
+ * import { decodeRouteAt, encodeRoute } from "./route.ts";
+ * const payload = encodeRoute({
+ *   family: 2, table: 254, dst: "10.0.0.0", dstLen: 8, srcLen: 0, tos: 0,
+ *   protocol: 3, scope: 253, type: 1, flags: 0, oif: 2,
+ * });
+ * const datagram = new Uint8Array(16 + payload.length);
+ * datagram.set(payload, 16);
+ * decodeRouteAt(datagram, new DataView(datagram.buffer), 16, datagram.length).dst; // "10.0.0.0"
+ * ```
+ */
+export function decodeRouteAt(data: Uint8Array, view: DataView, start: number, end: number): Route {
+  if (end - start < RTMSG_LEN) {
     throw new DecodeError(
-      `route message has ${payload.length} bytes, struct rtmsg needs ${RTMSG_LEN}`,
+      `route message has ${end - start} bytes, struct rtmsg needs ${RTMSG_LEN}`,
       0,
     );
   }
-  const family = payload[0];
+  const family = data[start];
   if (family !== AF.INET && family !== AF.INET6) {
     throw new DecodeError(`route family ${family} is neither IPv4 nor IPv6`, 0);
   }
   const max = family === AF.INET ? 32 : 128;
-  if (payload[1] > max) {
-    throw new DecodeError(`destination prefix length ${payload[1]} exceeds ${max}`, 1);
+  const dstLen = data[start + 1];
+  const srcLen = data[start + 2];
+  if (dstLen > max) {
+    throw new DecodeError(`destination prefix length ${dstLen} exceeds ${max}`, 1);
   }
-  if (payload[2] > max) {
-    throw new DecodeError(`source prefix length ${payload[2]} exceeds ${max}`, 2);
+  if (srcLen > max) {
+    throw new DecodeError(`source prefix length ${srcLen} exceeds ${max}`, 2);
   }
-  // One view for the whole message; attributes are read in place, and only those that are not
-  // modelled become `Attribute` objects.
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  // Attributes are read in place, and only those that are not modelled become `Attribute`
+  // objects.
   const route: Route = {
     family,
-    table: payload[4],
+    table: data[start + 4],
     dst: family === AF.INET ? "0.0.0.0" : "::",
-    dstLen: payload[1],
-    srcLen: payload[2],
-    tos: payload[3],
-    protocol: payload[5],
-    scope: payload[6],
-    type: payload[7],
-    flags: view.getUint32(8, true),
+    dstLen,
+    srcLen,
+    tos: data[start + 3],
+    protocol: data[start + 5],
+    scope: data[start + 6],
+    type: data[start + 7],
+    flags: view.getUint32(start + 8, true),
   };
-  const end = payload.length;
   // A copy of the message for what is kept as views (`other` attributes, also of next hops and
   // metrics), made at the first one: they must not hold the datagram (or the receive arena it
-  // lies in) alive.
+  // lies in) alive. Offsets in it are relative to `start`.
   let own: Uint8Array | undefined;
-  let off = RTMSG_LEN;
+  let off = start + RTMSG_LEN;
   while (off + NLA_HDRLEN <= end) {
     const len = view.getUint16(off, true);
     const rawType = view.getUint16(off + 2, true);
     const type = rawType & NLA_TYPE_MASK;
     if (len < NLA_HDRLEN) {
-      throw new DecodeError(`attribute ${type} length ${len} shorter than its header`, off);
+      throw new DecodeError(`attribute ${type} length ${len} shorter than its header`, off - start);
     }
     if (len > end - off) {
       throw new DecodeError(
         `attribute ${type} length ${len} runs past the ${end - off} bytes left`,
-        off,
+        off - start,
       );
     }
     switch (type) {
       case RTA.DST:
-        route.dst = addressAt(payload, off, len, family);
+        route.dst = addressAt(data, off, len, family, start);
         break;
       case RTA.SRC:
-        route.src = addressAt(payload, off, len, family);
+        route.src = addressAt(data, off, len, family, start);
         break;
       case RTA.GATEWAY:
-        route.gateway = addressAt(payload, off, len, family);
+        route.gateway = addressAt(data, off, len, family, start);
         break;
       case RTA.PREFSRC:
-        route.prefsrc = addressAt(payload, off, len, family);
+        route.prefsrc = addressAt(data, off, len, family, start);
         break;
       case RTA.OIF:
-        route.oif = u32At(view, off, len);
+        route.oif = u32At(view, off, len, start);
         break;
       case RTA.PRIORITY:
-        route.priority = u32At(view, off, len);
+        route.priority = u32At(view, off, len, start);
         break;
       case RTA.TABLE:
-        route.table = u32At(view, off, len);
+        route.table = u32At(view, off, len, start);
         break;
       case RTA.PREF:
-        route.pref = u8At(payload, off, len);
+        route.pref = u8At(data, off, len, start);
         break;
       case RTA.EXPIRES:
-        route.expires = u32At(view, off, len);
+        route.expires = u32At(view, off, len, start);
         break;
       case RTA.NH_ID:
-        route.nhId = u32At(view, off, len);
+        route.nhId = u32At(view, off, len, start);
         break;
       case RTA.FLOW:
-        route.flow = u32At(view, off, len);
+        route.flow = u32At(view, off, len, start);
         break;
       case RTA.CACHEINFO:
         // Another size is not the kernel's struct: kept as it is.
         if (len - NLA_HDRLEN === CACHEINFO_LEN) {
           route.cacheinfo = cacheinfoAt(view, off + NLA_HDRLEN);
-        } else (route.other ??= []).push(attributeAt(own ??= payload.slice(), off, len, rawType));
+        } else {
+          own ??= data.slice(start, end);
+          (route.other ??= []).push(attributeAt(own, off - start, len, rawType));
+        }
         break;
       case RTA.MULTIPATH:
-        own ??= payload.slice();
-        route.multipath = decodeMultipath(attributeAt(own, off, len, rawType), family, own);
+        own ??= data.slice(start, end);
+        route.multipath = decodeMultipath(attributeAt(own, off - start, len, rawType), family, own);
         break;
       case RTA.METRICS:
-        own ??= payload.slice();
-        route.metrics = decodeMetrics(attributeAt(own, off, len, rawType), own);
+        own ??= data.slice(start, end);
+        route.metrics = decodeMetrics(attributeAt(own, off - start, len, rawType), own);
         break;
       default:
-        (route.other ??= []).push(attributeAt(own ??= payload.slice(), off, len, rawType));
+        own ??= data.slice(start, end);
+        (route.other ??= []).push(attributeAt(own, off - start, len, rawType));
     }
     off += align(len);
   }
@@ -462,26 +489,32 @@ function attributeAt(payload: Uint8Array, off: number, len: number, rawType: num
   return attr;
 }
 
-/** The u32 value of the attribute at `off`, or {@linkcode DecodeError} when it is too short. */
-function u32At(view: DataView, off: number, len: number): number {
+/**
+ * The u32 value of the attribute at `off`, or {@linkcode DecodeError} (its offset counted from
+ * `base`) when it is too short.
+ */
+function u32At(view: DataView, off: number, len: number, base: number): number {
   if (len - NLA_HDRLEN < 4) {
     throw new DecodeError(
       `attribute ${view.getUint16(off + 2, true) & NLA_TYPE_MASK} has ${
         len - NLA_HDRLEN
       } bytes, expected 4`,
-      off,
+      off - base,
     );
   }
   return view.getUint32(off + NLA_HDRLEN, true);
 }
 
-/** The u8 value of the attribute at `off`, or {@linkcode DecodeError} when it is empty. */
-function u8At(payload: Uint8Array, off: number, len: number): number {
+/**
+ * The u8 value of the attribute at `off`, or {@linkcode DecodeError} (its offset counted from
+ * `base`) when it is empty.
+ */
+function u8At(payload: Uint8Array, off: number, len: number, base: number): number {
   if (len - NLA_HDRLEN < 1) {
     throw new DecodeError(
       `attribute ${(payload[off + 2] | (payload[off + 3] << 8)) & NLA_TYPE_MASK} has 0 bytes, ` +
         `expected 1`,
-      off,
+      off - base,
     );
   }
   return payload[off + NLA_HDRLEN];
@@ -489,19 +522,24 @@ function u8At(payload: Uint8Array, off: number, len: number): number {
 
 /** Decimal text of each byte value: IPv4 addresses are formatted without number conversions. */
 const OCTETS: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
-
 /**
- * The address of the attribute at `off` as canonical text, or {@linkcode DecodeError} when its
- * length is not the family's.
+ * The address of the attribute at `off` as canonical text, or {@linkcode DecodeError} (its offset
+ * counted from `base`) when its length is not the family's.
  */
-function addressAt(payload: Uint8Array, off: number, len: number, family: number): string {
+function addressAt(
+  payload: Uint8Array,
+  off: number,
+  len: number,
+  family: number,
+  base: number,
+): string {
   const size = len - NLA_HDRLEN;
   const want = family === AF.INET ? 4 : 16;
   if (size !== want) {
     const type = (payload[off + 2] | (payload[off + 3] << 8)) & NLA_TYPE_MASK;
     throw new DecodeError(
       `route attribute ${type} has ${size} bytes, an address of family ${family} has ${want}`,
-      off,
+      off - base,
     );
   }
   const at = off + NLA_HDRLEN;

@@ -8,14 +8,19 @@
 
 import { type Address, decodeAddress, IFADDRMSG_LEN } from "../netlink/address.ts";
 import { AttributeEncoder } from "../netlink/attributes.ts";
-import { AF, NLM_F, RTA, RTM, RTM_F } from "../netlink/constants.ts";
-import { Conn } from "../netlink/conn.ts";
+import { AF, NLM_F, NLMSG_HDRLEN, RTA, RTM, RTM_F } from "../netlink/constants.ts";
+import { Conn, type DumpDecoder } from "../netlink/conn.ts";
 import { ERRNO, NetlinkError } from "../netlink/errors.ts";
 import { formatCidr, parseIp } from "../netlink/ip.ts";
 import { decodeLink, IFINFOMSG_LEN, type Link } from "../netlink/link.ts";
-import type { Message } from "../netlink/message.ts";
 import { decodeNexthop, type NexthopObject, NHMSG_LEN } from "../netlink/nexthop.ts";
-import { decodeRoute, encodeRouteInto, type Route, RTMSG_LEN } from "../netlink/route.ts";
+import {
+  decodeRoute,
+  decodeRouteAt,
+  encodeRouteInto,
+  type Route,
+  RTMSG_LEN,
+} from "../netlink/route.ts";
 import { RequestBatch } from "../netlink/request_batch.ts";
 import { decodeRule, FIB_RULE_HDR_LEN, type Rule } from "../netlink/rule.ts";
 import { NetlinkSocket, type NetlinkSocketOptions } from "../netlink/socket.ts";
@@ -249,6 +254,12 @@ function changeOp(change: RouteChange): string {
   return `${change.op} route ${describeRoute(change.route)}`;
 }
 
+/** A dump's `RTM_NEWROUTE` message decoded in place; other messages are skipped. */
+const decodeDumpedRoute: DumpDecoder<Route> = (data, view, offset, length) =>
+  view.getUint16(offset + 4, true) === RTM.NEWROUTE
+    ? decodeRouteAt(data, view, offset + NLMSG_HDRLEN, offset + length)
+    : undefined;
+
 /** The real {@linkcode RouteStore}: rtnetlink over a {@linkcode Conn}. */
 export class RtnlClient implements RouteStore {
   /** The connection requests go over. */
@@ -310,9 +321,13 @@ export class RtnlClient implements RouteStore {
     const out: Route[] = [];
     let missing = 0;
     for (const family of families) {
-      let messages: Message[];
+      let routes: Route[];
       try {
-        messages = this.conn.dump(RTM.GETROUTE, routeDumpPayload({ ...filter, family }));
+        routes = this.conn.dumpDecoded(
+          RTM.GETROUTE,
+          routeDumpPayload({ ...filter, family }),
+          decodeDumpedRoute,
+        );
       } catch (e) {
         if (e instanceof NetlinkError && e.errno === ERRNO.ENOENT) {
           missing++;
@@ -320,9 +335,7 @@ export class RtnlClient implements RouteStore {
         }
         throw e;
       }
-      for (const m of messages) {
-        if (m.header.type !== RTM.NEWROUTE) continue;
-        const route = decodeRoute(m.payload);
+      for (const route of routes) {
         // Older kernels ignore the filters; apply them here too.
         if (filter.table !== undefined && route.table !== filter.table) continue;
         if (filter.protocol !== undefined && route.protocol !== filter.protocol) continue;
@@ -354,18 +367,28 @@ export class RtnlClient implements RouteStore {
 
   /** Every link. */
   links(): Link[] {
-    return this.conn.dump(RTM.GETLINK, new Uint8Array(IFINFOMSG_LEN))
-      .filter((m) => m.header.type === RTM.NEWLINK)
-      .map((m) => decodeLink(m.payload));
+    return this.conn.dumpDecoded(
+      RTM.GETLINK,
+      new Uint8Array(IFINFOMSG_LEN),
+      (data, view, offset, length) =>
+        view.getUint16(offset + 4, true) === RTM.NEWLINK
+          ? decodeLink(data.subarray(offset + NLMSG_HDRLEN, offset + length))
+          : undefined,
+    );
   }
 
   /** Every address of `family` (both when undefined). */
   addresses(family?: number): Address[] {
     const payload = new Uint8Array(IFADDRMSG_LEN);
     payload[0] = family ?? AF.UNSPEC;
-    return this.conn.dump(RTM.GETADDR, payload)
-      .filter((m) => m.header.type === RTM.NEWADDR)
-      .map((m) => decodeAddress(m.payload));
+    return this.conn.dumpDecoded(
+      RTM.GETADDR,
+      payload,
+      (data, view, offset, length) =>
+        view.getUint16(offset + 4, true) === RTM.NEWADDR
+          ? decodeAddress(data.subarray(offset + NLMSG_HDRLEN, offset + length))
+          : undefined,
+    );
   }
 
   /**

@@ -2,8 +2,8 @@ import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { Conn } from "../../src/netlink/conn.ts";
 import { RequestBatch } from "../../src/netlink/request_batch.ts";
 import { NLM_F, RTM } from "../../src/netlink/constants.ts";
-import { ERRNO, NetlinkError } from "../../src/netlink/errors.ts";
-import type { Message } from "../../src/netlink/message.ts";
+import { DecodeError, ERRNO, NetlinkError } from "../../src/netlink/errors.ts";
+import { concatMessages, type Message } from "../../src/netlink/message.ts";
 import { FakeKernel } from "./fake_kernel.ts";
 
 const ROUTE_GROUP_MASK = 1 << 6; // RTNLGRP_IPV4_ROUTE (7) as an nl_groups bit
@@ -143,6 +143,69 @@ Deno.test("dump skips unicast messages of another sequence number (a stale reply
     ];
   });
   deepEqual(payloads(new Conn(kernel).dump(RTM.GETLINK, new Uint8Array(16))), [[1]]);
+});
+
+/** A decoder of dumpDecoded: the first payload byte, or skipped when it is 0. */
+function firstByte(data: Uint8Array, _view: DataView, offset: number): number | undefined {
+  return data[offset + 16] || undefined;
+}
+
+Deno.test("dumpDecoded decodes each reply in place, in order, and leaves out undefined", () => {
+  const kernel = dumpKernel([[[1], [0], [2]], [[3]]]);
+  const conn = new Conn(kernel);
+  const seen: [number, number][] = [];
+  const values = conn.dumpDecoded(RTM.GETLINK, new Uint8Array(16), (data, view, offset, length) => {
+    seen.push([view.getUint16(offset + 4, true), length]);
+    return firstByte(data, view, offset);
+  });
+  deepEqual(values, [1, 2, 3]);
+  deepEqual(seen, [[RTM.NEWLINK, 17], [RTM.NEWLINK, 17], [RTM.NEWLINK, 17], [RTM.NEWLINK, 17]]);
+  equal(kernel.queued, 0);
+});
+
+Deno.test("dumpDecoded repeats an interrupted dump, without the values of the cut one", () => {
+  const kernel = dumpKernel([[[5], [6]]], (attempt) => (attempt === 0 ? NLM_F.DUMP_INTR : 0));
+  deepEqual(new Conn(kernel).dumpDecoded(RTM.GETROUTE, new Uint8Array(12), firstByte), [5, 6]);
+  equal(kernel.requests.length, 2);
+});
+
+Deno.test("dumpDecoded throws a decoder's DecodeError once the dump is read to its end", () => {
+  const kernel = dumpKernel([[[1], [2]], [[3]]]);
+  const conn = new Conn(kernel);
+  const calls: number[] = [];
+  throws(
+    () =>
+      conn.dumpDecoded(RTM.GETLINK, new Uint8Array(16), (data, _view, offset) => {
+        calls.push(data[offset + 16]);
+        throw new DecodeError(`bad ${data[offset + 16]}`, 0);
+      }),
+    (e) => e instanceof DecodeError && e.message.startsWith("bad 1"),
+  );
+  deepEqual(calls, [1]); // No decode after the first error...
+  equal(kernel.queued, 0); // ...but the dump was read to its DONE.
+  // Other errors are not the message's fault: they are thrown at once.
+  throws(() =>
+    new Conn(dumpKernel([[[1]]])).dumpDecoded(RTM.GETLINK, new Uint8Array(16), () => {
+      throw new TypeError("bug");
+    }), TypeError);
+});
+
+Deno.test("dumpDecoded refuses a datagram with bad framing before decoding any of it", () => {
+  const kernel = new FakeKernel((req, k) => {
+    const good = k.reply(req, RTM.NEWLINK, bytes(1), NLM_F.MULTI);
+    const torn = k.done(req).subarray(0, 12);
+    return [{ data: concatMessages([good, torn]), pid: 0, groups: 0 }];
+  });
+  let calls = 0;
+  throws(
+    () =>
+      new Conn(kernel).dumpDecoded(RTM.GETLINK, new Uint8Array(16), () => {
+        calls++;
+        return 1;
+      }),
+    (e) => e instanceof DecodeError && e.offset === 20,
+  );
+  equal(calls, 0);
 });
 
 Deno.test("execute turns a NACK with an extended ack into a NetlinkError naming the op", () => {

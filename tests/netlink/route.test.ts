@@ -30,6 +30,7 @@ import { FIREZONE, OURS, route as fixtureRoute } from "../_fixtures/routes.ts";
 import {
   cacheExpires,
   decodeRoute,
+  decodeRouteAt,
   encodeRoute,
   encodeRouteInto,
   type Route,
@@ -301,13 +302,44 @@ Deno.test("cacheExpires reads rta_expires in USER_HZ ticks", () => {
 const V4_HEAD = "02180000fe030001" + "00000000";
 const V6_HEAD = "0a400000fe030001" + "00000000";
 
+/**
+ * `payload` in the middle of a larger buffer (as in a datagram, after its `nlmsghdr` and before
+ * the next message), decoded in place with {@linkcode decodeRouteAt}.
+ */
+function decodeInPlace(payload: Uint8Array): Route {
+  const data = new Uint8Array(16 + payload.length + 24).fill(0xa5);
+  data.set(payload, 16);
+  return decodeRouteAt(data, new DataView(data.buffer), 16, 16 + payload.length);
+}
+
+/** Asserts that `payload` is refused with a DecodeError matching `pattern`, in place or not. */
 function rejects(hex: string, pattern: RegExp): void {
-  assert.throws(() => decodeRoute(fromHex(hex)), (error: unknown) => {
+  const payload = fromHex(hex);
+  let offset = -1;
+  assert.throws(() => decodeRoute(payload), (error: unknown) => {
     assert.ok(error instanceof DecodeError, `${error}`);
     assert.match(error.message, pattern);
+    offset = error.offset;
+    return true;
+  });
+  assert.throws(() => decodeInPlace(payload), (error: unknown) => {
+    assert.ok(error instanceof DecodeError, `${error}`);
+    assert.match(error.message, pattern);
+    assert.equal(error.offset, offset, "the same offset, relative to the payload");
     return true;
   });
 }
+
+Deno.test("decodeRouteAt decodes every golden route in place as decodeRoute does", () => {
+  for (const g of [...GOLDEN.routes, ...GOLDEN.routeAttrs]) {
+    const route = decodeInPlace(g.message.payload);
+    assert.deepEqual(route, decodeRoute(g.message.payload));
+    // Nothing kept points into the datagram: unmodelled attributes are views of a copy.
+    for (const attr of route.other ?? []) {
+      assert.equal(attr.data.buffer.byteLength, g.message.payload.length);
+    }
+  }
+});
 
 Deno.test("a short rtmsg is a DecodeError", () => {
   for (let n = 0; n < RTMSG_LEN; n++) rejects(V4_HEAD.slice(0, 2 * n), /struct rtmsg needs 12/);
@@ -351,10 +383,12 @@ Deno.test("truncating or corrupting any golden route never throws anything but D
   for (const g of GOLDEN.routes) {
     const payload = g.message.payload;
     for (let n = 0; n < payload.length; n++) {
-      try {
-        decodeRoute(payload.subarray(0, n));
-      } catch (error) {
-        assert.ok(error instanceof DecodeError, `${error}`);
+      for (const decode of [decodeRoute, decodeInPlace]) {
+        try {
+          decode(payload.subarray(0, n));
+        } catch (error) {
+          assert.ok(error instanceof DecodeError, `${error}`);
+        }
       }
     }
   }

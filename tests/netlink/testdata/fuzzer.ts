@@ -12,13 +12,13 @@ import acks from "./acks.json" with { type: "json" };
 import { ALL_GOLDEN, fromHex, toHex } from "./golden.ts";
 import { decodeAck, decodeDone } from "../../../src/netlink/ack.ts";
 import { decodeAddress, encodeAddress } from "../../../src/netlink/address.ts";
-import { NLMSG } from "../../../src/netlink/constants.ts";
+import { AF, NLMSG, RTM } from "../../../src/netlink/constants.ts";
 import { DecodeError } from "../../../src/netlink/errors.ts";
 import { decodeLink, encodeLink } from "../../../src/netlink/link.ts";
-import { decodeMessages } from "../../../src/netlink/message.ts";
+import { decodeMessages, type Message } from "../../../src/netlink/message.ts";
 import { decodeNexthop, encodeNexthop } from "../../../src/netlink/nexthop.ts";
 import { decodeRtnlMessage, type RtnlMessage } from "../../../src/netlink/rtnl_message.ts";
-import { decodeRoute, encodeRoute } from "../../../src/netlink/route.ts";
+import { decodeRoute, decodeRouteAt, encodeRoute, type Route } from "../../../src/netlink/route.ts";
 import { decodeRule, encodeRule } from "../../../src/netlink/rule.ts";
 import { Random } from "../../_fixtures/random.ts";
 
@@ -112,6 +112,48 @@ function value(event: RtnlMessage): unknown {
 }
 
 /**
+ * {@linkcode decodeRtnlMessage}, checking that a route decoded in place from the datagram (as
+ * dumps decode them) is the same route, or the same DecodeError at the same offset.
+ */
+function decodeRtnlMessageInPlace(datagram: Uint8Array, message: Message): RtnlMessage {
+  const { type } = message.header;
+  const { payload } = message;
+  const isRoute = (type === RTM.NEWROUTE || type === RTM.DELROUTE) &&
+    (payload[0] === AF.INET || payload[0] === AF.INET6);
+  if (!isRoute) return decodeRtnlMessage(message);
+  const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
+  const start = payload.byteOffset - datagram.byteOffset;
+  let inPlace: Route | DecodeError;
+  try {
+    inPlace = decodeRouteAt(datagram, view, start, start + payload.length);
+  } catch (error) {
+    if (!(error instanceof DecodeError)) {
+      throw new Error(`decodeRouteAt threw ${error} for a route message`);
+    }
+    inPlace = error;
+  }
+  let event: RtnlMessage;
+  try {
+    event = decodeRtnlMessage(message);
+  } catch (error) {
+    if (error instanceof DecodeError) {
+      deepStrictEqual(
+        inPlace instanceof DecodeError ? [inPlace.message, inPlace.offset] : inPlace,
+        [error.message, error.offset],
+        "a route refused differently in place",
+      );
+    }
+    throw error;
+  }
+  deepStrictEqual(
+    event.kind === "route" ? event.route : event,
+    inPlace,
+    "a route decoded differently in place",
+  );
+  return event;
+}
+
+/**
  * Decodes every message of a datagram. Returns normally, throws DecodeError, or throws an Error
  * that says which property broke (anything else escaping a decoder, or a lossy round trip).
  */
@@ -125,7 +167,7 @@ export function decodeDatagram(datagram: Uint8Array): void {
       decodeDone(message.payload, message.header.flags);
       continue;
     }
-    const event = decodeRtnlMessage(message);
+    const event = decodeRtnlMessageInPlace(datagram, message);
     let again: unknown;
     try {
       again = reencode(event);
