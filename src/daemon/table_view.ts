@@ -86,12 +86,7 @@ import {
 import type { Link } from "../netlink/link.ts";
 import type { NexthopObject } from "../netlink/nexthop.ts";
 import type { Nexthop, Route } from "../netlink/route.ts";
-import {
-  replaceGroupKey,
-  replaceGroupKeyIn,
-  tablePrefixKey,
-  viewKey,
-} from "../planner/route_identity.ts";
+import { sameReplaceGroup, viewKey } from "../planner/route_identity.ts";
 
 /** Whether an event adds/updates (`RTM_NEW*`) or removes (`RTM_DEL*`) an object. */
 export type ChangeOp = "new" | "del";
@@ -139,6 +134,17 @@ function collapse(route: Route, hop: Nexthop): Route {
   };
   if (hop.gateway !== undefined) single.gateway = hop.gateway;
   return single;
+}
+
+/**
+ * The routes of one table with one destination address (`dst`, any prefix length): one route
+ * alone (by far the most common case: no array), or its replace groups
+ * ({@linkcode sameReplaceGroup}) in the order they appeared, each in kernel order.
+ */
+type Slot = Route | Route[][];
+
+function groupsOf(slot: Slot): Route[][] {
+  return Array.isArray(slot) ? slot : [[slot]];
 }
 
 /** Equal routes, not counting what changes by itself (`expires`, `cacheinfo`). */
@@ -217,14 +223,12 @@ export class TableView {
   /** The tracked routing tables. */
   readonly tables: ReadonlySet<number>;
 
-  /** table → group key → routes in kernel order. */
-  #routes = new Map<number, Map<string, Route[]>>();
-  /** prefix part → the keys of its groups, so that one prefix's routes are found without a scan. */
   /**
-   * prefix → the key of its one group, or the keys of its groups when it has several (rare: other
-   * metrics or tos), so that the common prefix costs no set of its own.
+   * table → destination address (the route's own `dst` string: no key is built) → its routes.
+   * One prefix's routes are found without a scan, and a table of single routes costs one map
+   * entry per route.
    */
-  #byPrefix = new Map<string, string | Set<string>>();
+  #routes = new Map<number, Map<string, Slot>>();
   #links = new Map<number, Link>();
   #addresses = new Map<string, Address>();
   #nexthops = new Map<number, NexthopObject>();
@@ -281,11 +285,12 @@ export class TableView {
       this.#addresses = new Map((values as Address[]).map((a) => [addressKey(a), a]));
     } else {
       for (const table of this.tables) this.#routes.set(table, new Map());
-      this.#byPrefix.clear();
       this.#foreign.clear();
       for (const route of values as Route[]) {
         if (!this.#tracks(route)) continue;
-        this.#group(route, true).push(route);
+        const group = this.#group(route);
+        group.push(route);
+        this.#store(route, group);
       }
       this.#resync = undefined;
     }
@@ -293,8 +298,12 @@ export class TableView {
 
   /** The routes of one tracked table (empty for an untracked one), in kernel order per key. */
   routes(table: number): Route[] {
-    const groups = this.#routes.get(table);
-    return groups ? [...groups.values()].flat() : [];
+    const out: Route[] = [];
+    for (const slot of this.#routes.get(table)?.values() ?? []) {
+      if (!Array.isArray(slot)) out.push(slot);
+      else for (const group of slot) for (const route of group) out.push(route);
+    }
+    return out;
   }
 
   /**
@@ -341,12 +350,12 @@ export class TableView {
    * ```
    */
   routesWithPrefix(prefix: Pick<Route, "family" | "table" | "dst" | "dstLen">): Route[] {
-    const groups = this.#routes.get(prefix.table);
-    const keys = this.#byPrefix.get(tablePrefixKey(prefix));
-    if (!groups || keys === undefined) return [];
-    if (typeof keys === "string") return [...(groups.get(keys) ?? [])];
+    const slot = this.#routes.get(prefix.table)?.get(prefix.dst);
+    if (slot === undefined) return [];
+    const matches = (r: Route) => r.family === prefix.family && r.dstLen === prefix.dstLen;
+    if (!Array.isArray(slot)) return matches(slot) ? [slot] : [];
     const out: Route[] = [];
-    for (const key of keys) for (const route of groups.get(key) ?? []) out.push(route);
+    for (const group of slot) for (const route of group) if (matches(route)) out.push(route);
     return out;
   }
 
@@ -506,52 +515,63 @@ export class TableView {
     return changed;
   }
 
-  #indexGroup(key: string, prefix: string, present: boolean): void {
-    const keys = this.#byPrefix.get(prefix);
-    if (present) {
-      if (keys === undefined) this.#byPrefix.set(prefix, key);
-      else if (typeof keys !== "string") keys.add(key);
-      else if (keys !== key) this.#byPrefix.set(prefix, new Set([keys, key]));
-    } else if (keys === key) {
-      this.#byPrefix.delete(prefix);
-    } else if (keys !== undefined && typeof keys !== "string") {
-      keys.delete(key);
-      if (keys.size === 1) this.#byPrefix.set(prefix, keys.values().next().value!);
-    }
-  }
-
   #tracks(route: Route): boolean {
     return (route.family === AF.INET || route.family === AF.INET6) &&
       this.tables.has(route.table) && (route.flags & RTM_F.CLONED) === 0;
   }
 
-  #group(route: Route, create: boolean): Route[] {
-    const groups = this.#routes.get(route.table);
-    if (!groups) throw new Error(`Table ${route.table} is not tracked`);
-    const prefix = tablePrefixKey(route);
-    const key = replaceGroupKeyIn(prefix, route);
-    let group = groups.get(key);
-    if (!group) {
-      group = [];
-      if (create) {
-        groups.set(key, group);
-        this.#indexGroup(key, prefix, true);
-      }
-    }
-    return group;
+  /**
+   * The routes of `route`'s replace group, as a new array (empty when it has none): change it,
+   * then write it back with {@linkcode TableView.#store}.
+   */
+  #group(route: Route): Route[] {
+    const slots = this.#routes.get(route.table);
+    if (!slots) throw new Error(`Table ${route.table} is not tracked`);
+    const slot = slots.get(route.dst);
+    if (slot === undefined) return [];
+    if (!Array.isArray(slot)) return sameReplaceGroup(slot, route) ? [slot] : [];
+    const group = slot.find((g) => sameReplaceGroup(g[0], route));
+    return group ? [...group] : [];
   }
 
-  #dropEmpty(route: Route): void {
-    const groups = this.#routes.get(route.table);
-    const key = replaceGroupKey(route);
-    if (groups?.get(key)?.length === 0) {
-      groups.delete(key);
-      this.#indexGroup(key, tablePrefixKey(route), false);
+  /**
+   * Writes back the routes of `route`'s replace group (empty: the group is gone). A new group
+   * comes after the other groups of its destination; a destination whose last route goes is
+   * forgotten.
+   */
+  #store(route: Route, group: Route[]): void {
+    const slots = this.#routes.get(route.table)!;
+    const slot = slots.get(route.dst);
+    if (slot === undefined) {
+      if (group.length === 1) slots.set(route.dst, group[0]);
+      else if (group.length > 1) slots.set(route.dst, [group]);
+      return;
     }
+    const groups = groupsOf(slot);
+    const at = groups.findIndex((g) => sameReplaceGroup(g[0], route));
+    if (at < 0) {
+      if (group.length > 0) groups.push(group);
+    } else if (group.length > 0) groups[at] = group;
+    else groups.splice(at, 1);
+    this.#setSlot(slots, route.dst, groups);
+  }
+
+  /** Stores a destination's groups in their most compact form (none: the entry goes). */
+  #setSlot(slots: Map<string, Slot>, dst: string, groups: Route[][]): void {
+    if (groups.length === 0) slots.delete(dst);
+    else if (groups.length === 1 && groups[0].length === 1) slots.set(dst, groups[0][0]);
+    else slots.set(dst, groups);
   }
 
   #addRoute(route: Route, headerFlags: number): boolean {
-    const group = this.#group(route, true);
+    const group = this.#group(route);
+    const changed = this.#addTo(group, route, headerFlags);
+    this.#store(route, group);
+    return changed;
+  }
+
+  /** {@linkcode TableView.#addRoute} on `group`, the new route's replace group. */
+  #addTo(group: Route[], route: Route, headerFlags: number): boolean {
     const replace = (headerFlags & NLM_F.REPLACE) !== 0;
     if (route.family === AF.INET) {
       if (replace && group.length > 0) {
@@ -620,12 +640,18 @@ export class TableView {
   }
 
   #deleteRoute(route: Route): boolean {
-    const group = this.#group(route, false);
+    const group = this.#group(route);
+    const changed = this.#deleteFrom(group, route);
+    if (changed) this.#store(route, group);
+    return changed;
+  }
+
+  /** {@linkcode TableView.#deleteRoute} on `group`, the deleted route's replace group. */
+  #deleteFrom(group: Route[], route: Route): boolean {
     const at = this.#find(group, route);
     if (at >= 0) {
       this.#changing(group[at]);
       group.splice(at, 1);
-      this.#dropEmpty(route);
       return true;
     }
     if (route.family !== AF.INET6 || route.multipath || route.oif === undefined) return false;
@@ -651,21 +677,31 @@ export class TableView {
    */
   #rewriteRoutes(f: (route: Route) => Route | null): boolean {
     let changed = false;
-    for (const groups of this.#routes.values()) {
-      for (const [key, group] of groups) {
-        const sample = group[0];
-        for (let i = group.length - 1; i >= 0; i--) {
-          const next = f(group[i]);
-          if (next === group[i]) continue;
+    for (const slots of this.#routes.values()) {
+      for (const [dst, slot] of slots) {
+        if (!Array.isArray(slot)) {
+          const next = f(slot);
+          if (next === slot) continue;
           changed = true;
-          this.#changing(group[i]);
-          if (next === null) group.splice(i, 1);
-          else group[i] = next;
+          this.#changing(slot);
+          if (next === null) slots.delete(dst);
+          else slots.set(dst, next);
+          continue;
         }
-        if (group.length === 0) {
-          groups.delete(key);
-          this.#indexGroup(key, tablePrefixKey(sample), false);
+        let touched = false;
+        for (const group of slot) {
+          for (let i = group.length - 1; i >= 0; i--) {
+            const next = f(group[i]);
+            if (next === group[i]) continue;
+            touched = true;
+            this.#changing(group[i]);
+            if (next === null) group.splice(i, 1);
+            else group[i] = next;
+          }
         }
+        if (!touched) continue;
+        changed = true;
+        this.#setSlot(slots, dst, slot.filter((g) => g.length > 0));
       }
     }
     return changed;
@@ -732,13 +768,9 @@ export class TableView {
   }
 
   #hasV6MetricsVia(index: number): boolean {
-    for (const groups of this.#routes.values()) {
-      for (const group of groups.values()) {
-        for (const r of group) {
-          if (
-            r.family === AF.INET6 && hasHopOn(r, index) && r.metrics !== undefined
-          ) return true;
-        }
+    for (const table of this.tables) {
+      for (const r of this.routes(table)) {
+        if (r.family === AF.INET6 && hasHopOn(r, index) && r.metrics !== undefined) return true;
       }
     }
     return false;

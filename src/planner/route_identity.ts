@@ -7,8 +7,7 @@
  * | {@linkcode viewKey} | the same kernel object: everything an `RTM_DELROUTE` names (table, prefixes, tos, metric, type, protocol, scope, prefsrc, next hop(s) or nexthop id) | the daemon's view (`TableView`): which route an event adds, replaces or deletes |
  * | `isSameCopy` (route_copy.ts) | a copy forwards exactly like the wanted one: every forwarding attribute (next hops with weights, metrics, pref, realms, onlink, expiry) | the planner: unchanged vs replace |
  * | {@linkcode routeKey} (or {@linkcode sameRouteKey}, without building the keys) | the same slot for the kernel: an `NLM_F_EXCL` add of one fails with `EEXIST` while the other exists, `NLM_F_REPLACE` swaps it | the planner's duplicates and replaces; the daemon's echoes of its own writes |
- * | {@linkcode replaceGroupKey} | compete for one `NLM_F_REPLACE` / `NLM_F_APPEND` (table, prefixes, tos, metric; any next hop) | the view's replace/append emulation |
- * | {@linkcode tablePrefixKey} | the same destinations in the same table | the view's per-prefix index |
+ * | {@linkcode replaceGroupKey} ({@linkcode sameReplaceGroup}) | compete for one `NLM_F_REPLACE` / `NLM_F_APPEND` (table, prefixes, tos, metric; any next hop) | the planner's replaces; the view's replace/append emulation |
  * | {@linkcode prefixKey} | the same destinations (family, destination, length), any table | foreign routes "in the way"; the daemon's dirty prefixes; `explain` |
  *
  * Metrics are compared with the kernel's default filled in ({@linkcode routeMetric}). Addresses
@@ -116,20 +115,6 @@ export function prefixKey(route: Pick<Route, "family" | "dst" | "dstLen">): stri
 }
 
 /**
- * Family, table, destination and prefix length of a route, as a string: the routes of one prefix
- * in one table (the daemon's per-prefix index).
- *
- * @example
- * ```ts
- * import { tablePrefixKey } from "./route_identity.ts";
- * tablePrefixKey({ family: 2, table: 254, dst: "10.0.0.0", dstLen: 8 }); // "2|254|10.0.0.0/8"
- * ```
- */
-export function tablePrefixKey(route: Pick<Route, "family" | "table" | "dst" | "dstLen">): string {
-  return `${route.family}|${route.table}|${route.dst}/${route.dstLen}`;
-}
-
-/**
  * The set of routes that one `NLM_F_REPLACE` (or `NLM_F_APPEND`) competes over, as a string:
  * family, table, destination, source prefix, tos and metric, whatever the next hop. IPv4's
  * `fib_find_alias` looks aliases up by exactly these; IPv6 narrows further by ECMP eligibility.
@@ -143,23 +128,28 @@ export function tablePrefixKey(route: Pick<Route, "family" | "table" | "dst" | "
  * ```
  */
 export function replaceGroupKey(route: Route): string {
-  return replaceGroupKeyIn(tablePrefixKey(route), route);
+  return `${route.family}|${route.table}|${route.dst}/${route.dstLen}|${
+    route.src ?? ""
+  }/${route.srcLen}|${route.tos}|${routeMetric(route)}`;
 }
 
 /**
- * {@linkcode replaceGroupKey} from the route's {@linkcode tablePrefixKey} `prefix`, when the
- * caller has built that already.
+ * Whether two routes have the same {@linkcode replaceGroupKey}, compared field by field: no string
+ * is built (the daemon's view asks this on every route event).
  *
  * @example
  * ```ts
- * import { replaceGroupKey, replaceGroupKeyIn, tablePrefixKey } from "./route_identity.ts";
+ * import { sameReplaceGroup } from "./route_identity.ts";
  * const r = { family: 2, table: 254, dst: "10.0.0.0", dstLen: 8, srcLen: 0, tos: 0, protocol: 4,
  *   scope: 253, type: 1, flags: 0, oif: 3 };
- * replaceGroupKeyIn(tablePrefixKey(r), r) === replaceGroupKey(r); // true
+ * sameReplaceGroup(r, { ...r, oif: 4 }); // true
+ * sameReplaceGroup(r, { ...r, priority: 5 }); // false
  * ```
  */
-export function replaceGroupKeyIn(prefix: string, route: Route): string {
-  return `${prefix}|${route.src ?? ""}/${route.srcLen}|${route.tos}|${routeMetric(route)}`;
+export function sameReplaceGroup(a: Route, b: Route): boolean {
+  return a.family === b.family && a.table === b.table && a.dst === b.dst &&
+    a.dstLen === b.dstLen && a.srcLen === b.srcLen && a.tos === b.tos &&
+    (a.src ?? "") === (b.src ?? "") && routeMetric(a) === routeMetric(b);
 }
 
 function hopKey(hop: Pick<Nexthop, "oif" | "gateway" | "hops">): string {

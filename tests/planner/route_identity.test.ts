@@ -3,8 +3,10 @@ import { AF, RT_SCOPE, RTN } from "../../src/netlink/constants.ts";
 import {
   IPV6_DEFAULT_METRIC,
   prefixKey,
+  replaceGroupKey,
   routeKey,
   routeMetric,
+  sameReplaceGroup,
   sameRouteKey,
 } from "../../src/planner/route_identity.ts";
 import type { Route } from "../../src/netlink/route.ts";
@@ -115,4 +117,31 @@ Deno.test("sameRouteKey agrees with routeKey on 5,000 random pairs that often co
     if (expected) same++;
   }
   equal(same > 1_000, true, `only ${same} pairs with the same key`);
+});
+
+Deno.test("sameReplaceGroup agrees with replaceGroupKey on every pair of varied routes", () => {
+  const base = v4("10.0.0.0/8", IF.eth0);
+  const variants = [
+    base,
+    { ...base, oif: IF.eth1, protocol: 77 },
+    { ...base, table: FIREZONE },
+    { ...base, dst: "10.1.0.0" },
+    { ...base, dstLen: 16 },
+    { ...base, tos: 4 },
+    { ...base, priority: 0 },
+    { ...base, priority: 5 },
+    { ...base, family: AF.INET6, dst: "::", dstLen: 8 },
+    { ...base, family: AF.INET6, dst: "::", dstLen: 8, priority: IPV6_DEFAULT_METRIC },
+    { ...base, family: AF.INET6, dst: "::", dstLen: 8, src: "2001:db8::", srcLen: 32 },
+    { ...base, family: AF.INET6, dst: "::", dstLen: 8, src: "2001:db8::", srcLen: 48 },
+  ];
+  for (const a of variants) {
+    for (const b of variants) {
+      equal(
+        sameReplaceGroup(a, b),
+        replaceGroupKey(a) === replaceGroupKey(b),
+        `${replaceGroupKey(a)} vs ${replaceGroupKey(b)}`,
+      );
+    }
+  }
 });
