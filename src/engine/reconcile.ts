@@ -54,10 +54,14 @@ export function readTables(store: RouteStore, config: MirrorConfig): TableState 
     links: store.links(),
     addresses: store.addresses(),
   };
-  if (store.nexthops !== undefined && source.some((route) => route.nhId !== undefined)) {
-    state.nexthops = store.nexthops();
-  }
+  if (store.nexthops !== undefined && usesNexthopObjects(source)) state.nexthops = store.nexthops();
   return state;
+}
+
+/** Whether a route of `routes` refers to a nexthop object (a plain loop: it runs cold, once). */
+function usesNexthopObjects(routes: readonly Route[]): boolean {
+  for (let i = 0; i < routes.length; i++) if (routes[i].nhId !== undefined) return true;
+  return false;
 }
 
 /** The planner's input for `state` under `config`. */

@@ -106,6 +106,11 @@ function seqIndex(seq: number, firstSeq: number, count: number): number {
   return k < count ? k : -1;
 }
 
+/** Checks the framing of the messages from `off` to `end` ({@linkcode messageLengthAt}). */
+function checkFraming(view: DataView, off: number, end: number): void {
+  while (off < end) off += align(messageLengthAt(view, off, end));
+}
+
 /**
  * A netlink connection: requests, dumps, batches and events over one {@linkcode Transport}.
  * Requests are synchronous (they block the thread until the kernel answered, at most
@@ -296,17 +301,17 @@ export class Conn {
       const data = received.data;
       const end = data.length;
       const view = new DataView(data.buffer, data.byteOffset, end);
-      // The framing of the whole datagram first: a malformed one is refused before any of it is
-      // used.
-      for (let off = 0; off < end;) off += align(messageLengthAt(view, off, end));
       for (let off = 0; off < end;) {
         const at = off;
-        const len = view.getUint32(at, true);
+        const len = messageLengthAt(view, at, end);
         off += align(len);
         if (view.getUint32(at + 8, true) !== seq || view.getUint32(at + 12, true) !== pid) continue;
         const messageFlags = view.getUint16(at + 6, true);
         if (messageFlags & NLM_F.DUMP_INTR) interrupted = true;
-        switch (view.getUint16(at + 4, true)) {
+        const messageType = view.getUint16(at + 4, true);
+        // A datagram with bad framing is refused whole, also when the dump ends before it.
+        if (messageType === NLMSG.DONE || messageType === NLMSG.ERROR) checkFraming(view, off, end);
+        switch (messageType) {
           case NLMSG.DONE: {
             const done = decodeDone(data.subarray(at + NLMSG_HDRLEN, at + len), messageFlags);
             if (done.errno > 0) {

@@ -260,6 +260,25 @@ const decodeDumpedRoute: DumpDecoder<Route> = (data, view, offset, length) =>
     ? decodeRouteAt(data, view, offset + NLMSG_HDRLEN, offset + length)
     : undefined;
 
+/**
+ * Removes from `routes`, in place and in order, those of another table or protocol than given
+ * (an indexed loop: it runs once per dump, on cold code).
+ */
+function keepMatching(
+  routes: Route[],
+  table: number | undefined,
+  protocol: number | undefined,
+): void {
+  let kept = 0;
+  for (let i = 0; i < routes.length; i++) {
+    const route = routes[i];
+    if (table !== undefined && route.table !== table) continue;
+    if (protocol !== undefined && route.protocol !== protocol) continue;
+    routes[kept++] = route;
+  }
+  routes.length = kept;
+}
+
 /** The real {@linkcode RouteStore}: rtnetlink over a {@linkcode Conn}. */
 export class RtnlClient implements RouteStore {
   /** The connection requests go over. */
@@ -318,7 +337,8 @@ export class RtnlClient implements RouteStore {
    */
   routes(filter: RouteFilter): Route[] {
     const families = filter.family !== undefined ? [filter.family] : [AF.INET, AF.INET6];
-    const out: Route[] = [];
+    const { table, protocol } = filter;
+    let out: Route[] | undefined;
     let missing = 0;
     for (const family of families) {
       let routes: Route[];
@@ -335,17 +355,15 @@ export class RtnlClient implements RouteStore {
         }
         throw e;
       }
-      for (const route of routes) {
-        // Older kernels ignore the filters; apply them here too.
-        if (filter.table !== undefined && route.table !== filter.table) continue;
-        if (filter.protocol !== undefined && route.protocol !== filter.protocol) continue;
-        out.push(route);
-      }
+      // Older kernels ignore the filters; apply them here too.
+      if (table !== undefined || protocol !== undefined) keepMatching(routes, table, protocol);
+      if (out === undefined) out = routes;
+      else for (let i = 0; i < routes.length; i++) out.push(routes[i]);
     }
-    if (filter.mustExist && filter.table !== undefined && missing === families.length) {
-      throw new MissingTableError(filter.table);
+    if (filter.mustExist && table !== undefined && missing === families.length) {
+      throw new MissingTableError(table);
     }
-    return out;
+    return out ?? [];
   }
 
   /**

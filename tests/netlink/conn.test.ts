@@ -190,22 +190,23 @@ Deno.test("dumpDecoded throws a decoder's DecodeError once the dump is read to i
     }), TypeError);
 });
 
-Deno.test("dumpDecoded refuses a datagram with bad framing before decoding any of it", () => {
-  const kernel = new FakeKernel((req, k) => {
-    const good = k.reply(req, RTM.NEWLINK, bytes(1), NLM_F.MULTI);
-    const torn = k.done(req).subarray(0, 12);
-    return [{ data: concatMessages([good, torn]), pid: 0, groups: 0 }];
-  });
-  let calls = 0;
-  throws(
-    () =>
-      new Conn(kernel).dumpDecoded(RTM.GETLINK, new Uint8Array(16), () => {
-        calls++;
-        return 1;
-      }),
-    (e) => e instanceof DecodeError && e.offset === 20,
-  );
-  equal(calls, 0);
+Deno.test("dumpDecoded refuses a datagram with bad framing, also after its DONE", () => {
+  const torn = (req: Message, k: FakeKernel, last: Uint8Array) => [{
+    data: concatMessages([k.reply(req, RTM.NEWLINK, bytes(1), NLM_F.MULTI), last]),
+    pid: 0,
+    groups: 0,
+  }];
+  const cases = [
+    new FakeKernel((req, k) => torn(req, k, k.done(req).subarray(0, 12))),
+    new FakeKernel((req, k) => torn(req, k, concatMessages([k.done(req), bytes(8, 0, 0, 0)]))),
+    new FakeKernel((req, k) => torn(req, k, concatMessages([k.ack(req, 1), bytes(1)]))),
+  ];
+  for (const kernel of cases) {
+    throws(
+      () => new Conn(kernel).dumpDecoded(RTM.GETLINK, new Uint8Array(16), () => 1),
+      (e) => e instanceof DecodeError,
+    );
+  }
 });
 
 Deno.test("execute turns a NACK with an extended ack into a NetlinkError naming the op", () => {

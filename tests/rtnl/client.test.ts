@@ -163,3 +163,31 @@ Deno.test("apply: one datagram of add, replace and delete requests, dump-only fi
     ].map((r) => [...encodeRoute(r)]),
   );
 });
+
+Deno.test("routes: both families in order, filtered again as the kernel may not, links and addresses too", () => {
+  const v4 = [
+    route(FIREZONE, "192.168.1.0/24", { protocol: OURS, oif: 2 }),
+    route(254, "192.168.2.0/24", { oif: 2 }), // another table: an older kernel's answer
+    route(FIREZONE, "192.168.3.0/24", { protocol: 3, oif: 3 }), // another protocol
+    route(FIREZONE, "192.168.4.0/24", { protocol: OURS, oif: 3, priority: 2 ** 31 }),
+  ];
+  const v6 = [route(FIREZONE, "fd00::/64", { protocol: OURS, oif: 2 })];
+  const kernel = new FakeKernel((request, k) => {
+    const family = request.payload[0];
+    const answers = request.header.type !== RTM.GETROUTE
+      ? []
+      : (family === AF.INET ? v4 : v6).map((r) =>
+        k.reply(request, RTM.NEWROUTE, encodeRoute(r), NLM_F.MULTI)
+      );
+    // A control message in the middle is not a route.
+    return [
+      FakeKernel.datagram([...answers, k.reply(request, 0x1, new Uint8Array())]),
+      FakeKernel.datagram([k.done(request)]),
+    ];
+  });
+  const client = new RtnlClient(new Conn(kernel));
+  deepEqual(client.routes({ table: FIREZONE }), [v4[0], v4[2], v4[3], v6[0]]);
+  deepEqual(client.routes({ table: FIREZONE, protocol: OURS, family: AF.INET }), [v4[0], v4[3]]);
+  deepEqual(client.routes({}), [...v4, ...v6]);
+  deepEqual(client.links(), []);
+});
