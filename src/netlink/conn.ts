@@ -86,6 +86,8 @@ export interface EventBatch {
 
 /** Most multicast messages kept aside while a request runs, before they count as lost. */
 const MAX_STASHED_EVENTS = 65536;
+/** The options of a transient receive ({@linkcode Transport.tryReceive}). */
+const TRANSIENT = Object.freeze({ transient: true });
 /** Smallest message type that is not a control message. */
 const NLMSG_MIN_TYPE = 0x10;
 
@@ -168,10 +170,13 @@ export class Conn {
     return seq;
   }
 
-  /** The next queued datagram, `null` when none is, or `"overrun"` when the socket lost some. */
-  #tryReceive(): Datagram | null | "overrun" {
+  /**
+   * The next queued datagram, `null` when none is, or `"overrun"` when the socket lost some;
+   * `transient`: see {@linkcode Transport.tryReceive}.
+   */
+  #tryReceive(transient = false): Datagram | null | "overrun" {
     try {
-      return this.transport.tryReceive();
+      return transient ? this.transport.tryReceive(TRANSIENT) : this.transport.tryReceive();
     } catch (e) {
       if (e instanceof NetlinkError && e.errno === ERRNO.ENOBUFS) return "overrun";
       throw e;
@@ -189,10 +194,13 @@ export class Conn {
     return datagram === null || datagram === "overrun" ? datagram : decodeMessages(datagram.data);
   }
 
-  /** {@linkcode #receiveUnicast}, returning the datagram itself rather than its messages. */
-  #receiveUnicastDatagram(deadline: number): Datagram | "overrun" | null {
+  /**
+   * {@linkcode #receiveUnicast}, returning the datagram itself rather than its messages;
+   * `transient`: its bytes may be overwritten by the next receive.
+   */
+  #receiveUnicastDatagram(deadline: number, transient = false): Datagram | "overrun" | null {
     for (;;) {
-      const datagram = this.#tryReceive();
+      const datagram = this.#tryReceive(transient);
       if (datagram === "overrun") {
         this.#stashOverrun = true;
         return "overrun";
@@ -207,7 +215,7 @@ export class Conn {
         continue;
       }
       if (datagram.groups !== 0) {
-        this.#keep(decodeMessages(datagram.data));
+        this.#keep(decodeMessages(transient ? datagram.data.slice() : datagram.data));
         continue;
       }
       return datagram;
@@ -240,7 +248,8 @@ export class Conn {
    * ```
    */
   dump(type: number, payload: Uint8Array, flags = 0): Message[] {
-    return this.dumpDecoded(type, payload, messageAt, flags);
+    // The messages are views into the datagrams: those must stay, not be received transiently.
+    return this.#dump(type, payload, messageAt, flags, false);
   }
 
   /**
@@ -256,6 +265,17 @@ export class Conn {
    * ```
    */
   dumpDecoded<T>(type: number, payload: Uint8Array, decode: DumpDecoder<T>, flags = 0): T[] {
+    return this.#dump(type, payload, decode, flags, true);
+  }
+
+  /** {@linkcode dumpDecoded}, receiving the datagrams transiently or not. */
+  #dump<T>(
+    type: number,
+    payload: Uint8Array,
+    decode: DumpDecoder<T>,
+    flags: number,
+    transient: boolean,
+  ): T[] {
     const op = `dump ${typeName(type)}`;
     for (let attempt = 0;; attempt++) {
       const seq = this.#nextSeq();
@@ -266,7 +286,7 @@ export class Conn {
         pid: this.transport.pid,
       };
       this.transport.send(encodeMessage(header, payload));
-      const { values, interrupted, error } = this.#collectDump(seq, op, decode);
+      const { values, interrupted, error } = this.#collectDump(seq, op, decode, transient);
       if (!interrupted) {
         if (error !== undefined) throw error;
         return values;
@@ -285,6 +305,7 @@ export class Conn {
     seq: number,
     op: string,
     decode: DumpDecoder<T>,
+    transient: boolean,
   ): { values: T[]; interrupted: boolean; error?: unknown } {
     const values: T[] = [];
     let interrupted = false;
@@ -292,7 +313,7 @@ export class Conn {
     let deadline = performance.now() + this.#timeoutMs;
     const pid = this.transport.pid;
     for (;;) {
-      const received = this.#receiveUnicastDatagram(deadline);
+      const received = this.#receiveUnicastDatagram(deadline, transient);
       if (received === null) {
         throw new NetlinkError(op, ERRNO.ETIMEDOUT, `no reply within ${this.#timeoutMs} ms`);
       }

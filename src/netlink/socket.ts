@@ -22,7 +22,7 @@ import {
   SOCK,
   SOCKADDR_NL_SIZE,
 } from "../sys/libc.ts";
-import type { Datagram, Transport, WaitResult } from "./transport.ts";
+import type { Datagram, ReceiveOptions, Transport, WaitResult } from "./transport.ts";
 
 /** Options of {@linkcode NetlinkSocket.open}. */
 export interface NetlinkSocketOptions {
@@ -119,6 +119,8 @@ export class NetlinkSocket implements Transport {
   readonly #eventFd: number;
   #arena = new Uint8Array(ARENA_SIZE);
   #arenaUsed = 0;
+  /** The buffer of transient receives, reused by each (allocated at the first). */
+  #scratch = new Uint8Array(0);
   #maxDatagram = MAX_DATAGRAM;
   /** `struct sockaddr_nl` of the sender, then its length (`socklen_t`), as recvfrom fills them. */
   readonly #senderBytes = new Uint8Array(SOCKADDR_NL_SIZE + 4);
@@ -219,14 +221,26 @@ export class NetlinkSocket implements Transport {
    * Datagrams are received one after the other into a shared arena and returned as views into
    * it, without an allocation of their own: a view keeps its arena alive, so copy what must
    * outlive the message (decoders do: they build values, not views, for what they model).
+   * A transient receive (`options.transient`) goes to one reused buffer instead: the bytes of
+   * a dump are read once, and the arena's fresh memory (page faults as the kernel writes it)
+   * is left to what is kept.
    */
-  tryReceive(): Datagram | null {
+  tryReceive(options?: ReceiveOptions): Datagram | null {
     if (this.#closed) throw new NetlinkError("recvfrom", ERRNO.EBADF);
-    if (this.#arena.length - this.#arenaUsed < this.#maxDatagram) {
-      this.#arena = new Uint8Array(Math.max(ARENA_SIZE, 2 * this.#maxDatagram));
-      this.#arenaUsed = 0;
+    const transient = options?.transient === true;
+    let room: Uint8Array;
+    if (transient) {
+      if (this.#scratch.length < this.#maxDatagram) {
+        this.#scratch = new Uint8Array(this.#maxDatagram);
+      }
+      room = this.#scratch;
+    } else {
+      if (this.#arena.length - this.#arenaUsed < this.#maxDatagram) {
+        this.#arena = new Uint8Array(Math.max(ARENA_SIZE, 2 * this.#maxDatagram));
+        this.#arenaUsed = 0;
+      }
+      room = this.#arena.subarray(this.#arenaUsed);
     }
-    const room = this.#arena.subarray(this.#arenaUsed);
     const c = libc();
     let n: number;
     for (;;) {
@@ -257,7 +271,7 @@ export class NetlinkSocket implements Transport {
         `datagram of ${n} bytes truncated to ${room.length}`,
       );
     }
-    this.#arenaUsed += (n + 7) & ~7;
+    if (!transient) this.#arenaUsed += (n + 7) & ~7;
     return { data: room.subarray(0, n), pid, groups };
   }
 

@@ -17,6 +17,12 @@ export interface Datagram {
   groups: number;
 }
 
+/** Options of {@linkcode Transport.tryReceive}. */
+export interface ReceiveOptions {
+  /** The bytes are read before the next receive and not kept: they may lie in a reused buffer. */
+  transient?: boolean;
+}
+
 /** How a {@linkcode Transport.wait} ended. */
 export type WaitResult = "readable" | "woken" | "timeout";
 
@@ -33,8 +39,10 @@ export interface Transport {
   /**
    * Receives one queued datagram without blocking; `null` when none is queued. Errors reported
    * by the socket (`ENOBUFS` after an overrun, ...) throw `NetlinkError("recvfrom", errno)`.
+   * With `options.transient`, the datagram's bytes may be overwritten by the next receive (a
+   * socket reuses one buffer for them): for a caller that copies what it keeps.
    */
-  tryReceive(): Datagram | null;
+  tryReceive(options?: ReceiveOptions): Datagram | null;
   /** Blocks the thread until a datagram is queued (`true`) or `timeoutMs` passed (`false`). */
   waitSync(timeoutMs: number): boolean;
   /**

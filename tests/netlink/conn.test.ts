@@ -163,6 +163,23 @@ Deno.test("dumpDecoded decodes each reply in place, in order, and leaves out und
   equal(kernel.queued, 0);
 });
 
+Deno.test("dumpDecoded receives into a reused buffer; dump keeps every datagram's bytes", () => {
+  const kernel = dumpKernel([[[1]], [[2]], [[3]]]);
+  // A decoder that (wrongly) keeps views sees them overwritten by later datagrams...
+  const views = new Conn(kernel).dumpDecoded(
+    RTM.GETLINK,
+    new Uint8Array(16),
+    (data, _view, offset, length) => data.subarray(offset + 16, offset + length),
+  );
+  equal(views.length, 3);
+  ok(views.every((v, i) => v[0] !== i + 1), "the views show the last datagram's bytes");
+  // ...while the messages of dump() stay whole.
+  deepEqual(
+    payloads(new Conn(dumpKernel([[[1]], [[2]], [[3]]])).dump(RTM.GETLINK, new Uint8Array(16))),
+    [[1], [2], [3]],
+  );
+});
+
 Deno.test("dumpDecoded repeats an interrupted dump, without the values of the cut one", () => {
   const kernel = dumpKernel([[[5], [6]]], (attempt) => (attempt === 0 ? NLM_F.DUMP_INTR : 0));
   deepEqual(new Conn(kernel).dumpDecoded(RTM.GETROUTE, new Uint8Array(12), firstByte), [5, 6]);

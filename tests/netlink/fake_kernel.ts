@@ -20,7 +20,12 @@ import {
   encodeMessage,
   type Message,
 } from "../../src/netlink/message.ts";
-import type { Datagram, Transport, WaitResult } from "../../src/netlink/transport.ts";
+import type {
+  Datagram,
+  ReceiveOptions,
+  Transport,
+  WaitResult,
+} from "../../src/netlink/transport.ts";
 
 /** Something the fake kernel queues for the socket: a datagram, or an error `recvfrom` reports. */
 export type Delivery = Datagram | { errno: number };
@@ -66,6 +71,7 @@ export class FakeKernel implements Transport {
   readonly #queue: Delivery[] = [];
   #woken = false;
   #notify: (() => void) | undefined;
+  #scratch = new Uint8Array(0);
 
   /** Creates a fake kernel answering with `handler`. */
   constructor(handler: KernelHandler, options: FakeKernelOptions = {}) {
@@ -141,13 +147,21 @@ export class FakeKernel implements Transport {
     }
   }
 
-  /** Dequeues the next delivery: a datagram, `null` when empty, or throws its errno. */
-  tryReceive(): Datagram | null {
+  /**
+   * Dequeues the next delivery: a datagram, `null` when empty, or throws its errno. A transient
+   * receive returns it in one reused buffer, scribbled over by the next transient receive, as a
+   * socket may: a caller that keeps a view into it sees the damage.
+   */
+  tryReceive(options?: ReceiveOptions): Datagram | null {
     if (this.closed) throw new NetlinkError("recvfrom", 9);
     const next = this.#queue.shift();
     if (next === undefined) return null;
     if ("errno" in next) throw new NetlinkError("recvfrom", next.errno);
-    return next;
+    if (!options?.transient) return next;
+    if (this.#scratch.length < next.data.length) this.#scratch = new Uint8Array(next.data.length);
+    this.#scratch.fill(0xee);
+    this.#scratch.set(next.data);
+    return { ...next, data: this.#scratch.subarray(0, next.data.length) };
   }
 
   /** Whether something is queued; never sleeps. */
