@@ -4,6 +4,7 @@
  * @module
  */
 
+import { AF } from "../netlink/constants.ts";
 import { InvalidAddressError, ipv4Number, parseIp } from "../netlink/ip.ts";
 import type { Route } from "../netlink/route.ts";
 import { routeMetric } from "./route_identity.ts";
@@ -38,8 +39,7 @@ export function compareRoutes(a: Route, b: Route): number {
 
 /**
  * Sorts `list` in place by `compare`, as `Array.prototype.sort` does (stably), and returns it;
- * a list already in order (the common case: routes come in the kernel's dump order) costs one
- * pass of comparisons and no sort.
+ * a list already in order costs one pass of comparisons and no sort.
  *
  * @example
  * ```ts
@@ -52,6 +52,80 @@ export function sortInPlace<T>(list: T[], compare: (a: T, b: T) => number): T[] 
     if (compare(list[i - 1], list[i]) > 0) return list.sort(compare);
   }
   return list;
+}
+
+/**
+ * Watches routes appended to a list one by one and tells whether the list is still in
+ * {@linkcode compareRoutes} order, without parsing: the caller gives each IPv4 destination's
+ * value (`ipv4Number`), which orders different IPv4 destinations as `compareRoutes` does.
+ *
+ * @example
+ * ```ts
+ * import { RouteOrder } from "./order.ts";
+ * const r = { family: 2, table: 1, dst: "10.0.0.0", dstLen: 8, srcLen: 0, tos: 0, protocol: 77,
+ *   scope: 253, type: 1, flags: 0 };
+ * const order = new RouteOrder();
+ * order.note(r, 0x0a000000);
+ * order.note({ ...r, dst: "9.0.0.0" }, 0x09000000);
+ * order.sorted; // false
+ * ```
+ */
+export class RouteOrder {
+  #last: Route | undefined = undefined;
+  #lastIpv4 = -1;
+  /** Whether every route noted so far came in order. */
+  sorted = true;
+
+  /** Notes the next route of the list; `ipv4` is its IPv4 destination's value, else -1. */
+  note(route: Route, ipv4: number): void {
+    const last = this.#last;
+    if (this.sorted && last !== undefined) {
+      let order = last.family - route.family || last.table - route.table;
+      if (order === 0) {
+        order = this.#lastIpv4 >= 0 && ipv4 >= 0 && this.#lastIpv4 !== ipv4
+          ? this.#lastIpv4 - ipv4
+          : compareRoutes(last, route);
+      }
+      if (order > 0) this.sorted = false;
+    }
+    this.#last = route;
+    this.#lastIpv4 = ipv4;
+  }
+}
+
+/**
+ * Sorts `items` in place by {@linkcode compareRoutes} of `routeOf(item)`, as `Array.prototype.sort`
+ * does (stably), and returns it. A list already in order (the common case: routes come in the
+ * kernel's dump order) costs one pass and no sort; the pass reads each IPv4 destination once.
+ * Given the {@linkcode RouteOrder} that watched the list being built, not even that pass.
+ *
+ * @example
+ * ```ts
+ * import { sortRoutes } from "./order.ts";
+ * const r = { family: 2, table: 1, dst: "10.0.0.0", dstLen: 8, srcLen: 0, tos: 0, protocol: 77,
+ *   scope: 253, type: 1, flags: 0 };
+ * sortRoutes([{ ...r, dst: "11.0.0.0" }, r], (route) => route)[0].dst; // "10.0.0.0"
+ * ```
+ */
+export function sortRoutes<T>(items: T[], routeOf: (item: T) => Route, order?: RouteOrder): T[] {
+  if (items.length < 2 || order?.sorted) return items;
+  let previous = routeOf(items[0]);
+  let previousIpv4 = previous.family === AF.INET ? ipv4Number(previous.dst) : -1;
+  for (let i = 1; i < items.length; i++) {
+    const route = routeOf(items[i]);
+    const ipv4 = route.family === AF.INET ? ipv4Number(route.dst) : -1;
+    let order = previous.family - route.family || previous.table - route.table;
+    // compareRoutes orders different IPv4 destinations by number before any other field.
+    if (order === 0) {
+      order = previousIpv4 >= 0 && ipv4 >= 0 && previousIpv4 !== ipv4
+        ? previousIpv4 - ipv4
+        : compareRoutes(previous, route);
+    }
+    if (order > 0) return items.sort((a, b) => compareRoutes(routeOf(a), routeOf(b)));
+    previous = route;
+    previousIpv4 = ipv4;
+  }
+  return items;
 }
 
 /**

@@ -7,7 +7,6 @@
 
 import type { Address } from "../netlink/address.ts";
 import { AF, RTM_F } from "../netlink/constants.ts";
-import { ipv4Number, parseIp } from "../netlink/ip.ts";
 import type { Link } from "../netlink/link.ts";
 import type { NexthopObject } from "../netlink/nexthop.ts";
 import type { Route } from "../netlink/route.ts";
@@ -15,16 +14,16 @@ import {
   type ExclusionReason,
   gatewayOnMirroredLan,
   isGatewayRoute,
-  nextHops,
   sourceExclusion,
   vpnInterfaces,
 } from "./eligibility.ts";
 import { LocalSpace } from "./local_space.ts";
 import type { PlanOptions } from "./options.ts";
-import { compareRoutes, sortInPlace } from "./order.ts";
+import { compareRoutes, RouteOrder, sortInPlace, sortRoutes } from "./order.ts";
 import { DEFAULT_CATCH_ALL, VpnRoutes } from "./precedence.ts";
-import { isSameCopy, mirrorCopy } from "./route_copy.ts";
-import { prefixKey, replaceGroupKey, sameRouteKey } from "./route_identity.ts";
+import { Candidate } from "./candidate.ts";
+import type { CopyTarget } from "./route_copy.ts";
+import { prefixKey, replaceGroupKey } from "./route_identity.ts";
 
 /** What {@linkcode planSync} plans from. */
 export interface PlanInput {
@@ -177,7 +176,10 @@ export function planSync(input: PlanInput): Plan {
   // On-link routes first: a gateway route is mirrored only if its LAN is.
   const onLink: Candidate[] = [];
   const viaGateway: Candidate[] = [];
-  for (const route of input.source) {
+  // Indexed loops: in the first call (not yet optimized) a for-of allocates per element.
+  const { source } = input;
+  for (let i = 0; i < source.length; i++) {
+    const route = source[i];
     let reason = sourceExclusion(route, links, options, nexthops);
     let candidate: Candidate | undefined;
     if (reason === undefined) {
@@ -190,15 +192,17 @@ export function planSync(input: PlanInput): Plan {
   }
   const candidates = viaGateway.length === 0 ? onLink : [...onLink, ...viaGateway];
 
+  // Adds and unchanged copies come in the candidates' order: sorted if the source table is.
+  const order = { adds: new RouteOrder(), unchanged: new RouteOrder() };
   for (const [table, routes] of input.targets) {
-    planTable(plan, table, routes, candidates, input, nexthops);
+    planTable(plan, order, table, routes, candidates, input, nexthops);
   }
 
-  sortInPlace(plan.adds, compareRoutes);
-  sortInPlace(plan.replaces, (a, b) => compareRoutes(a.to, b.to));
-  sortInPlace(plan.deletes, compareRoutes);
-  sortInPlace(plan.unchanged, compareRoutes);
-  sortInPlace(plan.conflicts, (a, b) => compareRoutes(a.wanted, b.wanted));
+  sortRoutes(plan.adds, (route) => route, order.adds);
+  sortRoutes(plan.replaces, (replacement) => replacement.to);
+  sortRoutes(plan.deletes, (route) => route);
+  sortRoutes(plan.unchanged, (route) => route, order.unchanged);
+  sortRoutes(plan.conflicts, (conflict) => conflict.wanted);
   sortInPlace(
     plan.excluded,
     (a, b) =>
@@ -208,76 +212,13 @@ export function planSync(input: PlanInput): Plan {
   return plan;
 }
 
-/** An eligible source route, with what every target table asks of it computed once. */
-class Candidate {
-  /** The source route. */
-  readonly route: Route;
-  /** An IPv4 destination as its 32-bit value; -1 for any other (see `bytes`). */
-  readonly ipv4: number;
-  /** The destination's bytes, when it is not an IPv4 address (`ipv4` is -1). */
-  readonly bytes: Uint8Array | undefined;
-  /** Whether it goes via a gateway ({@linkcode isGatewayRoute}). */
-  readonly viaGateway: boolean;
-  /** The output interfaces of its next hops ({@linkcode nextHops}), `oif` alone if it has one. */
-  readonly oifs: readonly number[] | undefined;
-  /** The output interface of a route that is its own single next hop (0: none). */
-  readonly oif: number;
-
-  constructor(route: Route, nexthops: ReadonlyMap<number, NexthopObject>) {
-    this.route = route;
-    this.ipv4 = route.family === AF.INET ? ipv4Number(route.dst) : -1;
-    this.bytes = this.ipv4 < 0 ? parseIp(route.dst).bytes : undefined;
-    this.viaGateway = isGatewayRoute(route, nexthops);
-    const single = route.nhId === undefined && route.multipath === undefined;
-    this.oif = single ? route.oif ?? 0 : 0;
-    this.oifs = single ? undefined : (nextHops(route, nexthops) ?? []).map((hop) => hop.oif ?? 0);
-  }
-
-  /** Whether its destination is local address space. */
-  isLocal(space: LocalSpace): boolean {
-    const { route } = this;
-    if (this.bytes === undefined) return space.admitsIpv4(this.ipv4, route.dstLen);
-    const dst = { family: route.family, bytes: this.bytes, prefixLen: route.dstLen };
-    return space.admitsPrefix(dst, route.oif);
-  }
-
-  /** Whether one of its next hops leaves through one of `interfaces`. */
-  usesAny(interfaces: ReadonlySet<number>): boolean {
-    if (interfaces.size === 0) return false;
-    if (this.oifs === undefined) return interfaces.has(this.oif);
-    return this.oifs.some((oif) => interfaces.has(oif));
-  }
-
-  /** The VPN route that wins over its copy, if any ({@linkcode VpnRoutes.winner}). */
-  vpnWinner(vpnRoutes: VpnRoutes): Route | undefined {
-    const { route } = this;
-    return this.bytes === undefined
-      ? vpnRoutes.winnerOfIpv4(this.ipv4, route.dstLen)
-      : vpnRoutes.winnerOf(route.family, this.bytes, route.dstLen);
-  }
-}
-
-/** A copy wanted in a table; wanted copies of one destination are chained (`next`). */
-class Wanted {
-  /** The copy. */
-  readonly copy: Route;
-  /** The next wanted copy of the same destination text. */
-  readonly next: Wanted | undefined;
-  /** Whether a copy in the table already takes its slot (unchanged or replaced). */
-  kept = false;
-  /** The copy of the table that is exactly this one, if found. */
-  unchangedBy: Route | undefined = undefined;
-
-  constructor(copy: Route, next: Wanted | undefined) {
-    this.copy = copy;
-    this.next = next;
-  }
-}
-
-/** The wanted copy with the same {@linkcode routeKey} as `route`, if any. */
-function wantedOf(wanted: ReadonlyMap<string, Wanted>, route: Route): Wanted | undefined {
-  for (let w = wanted.get(route.dst); w !== undefined; w = w.next) {
-    if (sameRouteKey(w.copy, route)) return w;
+/**
+ * The wanted candidate whose copy has the {@linkcode routeKey} of `route`, if any: `first` (the
+ * first wanted candidate of the route's destination text) or one chained after it.
+ */
+function wantedOf(first: Candidate, route: Route, target: CopyTarget): Candidate | undefined {
+  for (let c: Candidate | undefined = first; c !== undefined; c = c.next) {
+    if (c.hasCopyKey(route, target)) return c;
   }
   return undefined;
 }
@@ -285,6 +226,7 @@ function wantedOf(wanted: ReadonlyMap<string, Wanted>, route: Route): Wanted | u
 /** Plans one target table (see {@linkcode planSync}) into `plan`. */
 function planTable(
   plan: Plan,
+  order: { adds: RouteOrder; unchanged: RouteOrder },
   table: number,
   routes: readonly Route[],
   candidates: readonly Candidate[],
@@ -292,29 +234,28 @@ function planTable(
   nexthops: ReadonlyMap<number, NexthopObject>,
 ): void {
   const { options } = input;
-  const live: Route[] = [];
-  const ours: Route[] = [];
+  const { protocol } = options;
   const foreign: Route[] = [];
-  for (const route of routes) {
-    if ((route.flags & RTM_F.CLONED) !== 0) continue;
-    live.push(route);
-    if (route.protocol === options.protocol) ours.push(route);
-    else foreign.push(route);
+  for (let i = 0; i < routes.length; i++) {
+    const route = routes[i];
+    if ((route.flags & RTM_F.CLONED) === 0 && route.protocol !== protocol) foreign.push(route);
   }
-  const tableInterfaces = vpnInterfaces(foreign, options.protocol);
+  const tableInterfaces = vpnInterfaces(foreign, protocol);
   const foreignByPrefix = groupBy(foreign, prefixKey);
   const foreignDsts = new Set(foreign.map((route) => route.dst));
   const vpnRoutes = (options.precedence ?? "vpn") === "vpn"
     ? new VpnRoutes(foreign, options.catchAll ?? DEFAULT_CATCH_ALL)
     : undefined;
-  const target = { table, protocol: options.protocol };
+  const target: CopyTarget = { table, protocol };
 
-  // The wanted copies by destination text, and in the order they were wanted.
-  const wanted = new Map<string, Wanted>();
-  const wantedInOrder: Wanted[] = [];
+  // The wanted candidates by destination text (chained by `next`).
+  const wanted = new Map<string, Candidate>();
   // The on-link copies, for gateway routes (which come after every on-link one).
-  const lanCopies: Route[] = [];
-  for (const candidate of candidates) {
+  // (Gateway routes come last: if there is one, the last candidate is one.)
+  const lanCopies: Route[] | undefined = candidates.at(-1)?.viaGateway ? [] : undefined;
+  for (let i = 0; i < candidates.length; i++) {
+    const candidate = candidates[i];
+    candidate.startTable();
     const source = candidate.route;
     if (candidate.usesAny(tableInterfaces)) {
       plan.excluded.push({ route: source, reason: "vpn-interface", table });
@@ -325,60 +266,95 @@ function planTable(
       plan.excluded.push({ route: source, reason: "vpn-route-wins", table, vpnRoute });
       continue;
     }
-    if (candidate.viaGateway && !gatewayOnMirroredLan(source, lanCopies, nexthops)) {
+    if (candidate.viaGateway && !gatewayOnMirroredLan(source, lanCopies!, nexthops)) {
       plan.excluded.push({ route: source, reason: "gateway-off-lan", table });
       continue;
     }
-    const copy = mirrorCopy(source, target);
-    const inTheWay = foreignDsts.has(copy.dst) ? foreignByPrefix.get(prefixKey(copy)) : undefined;
+    // The copy has the source's family, destination and length.
+    const inTheWay = foreignDsts.has(source.dst)
+      ? foreignByPrefix.get(prefixKey(source))
+      : undefined;
     if (inTheWay !== undefined) {
-      plan.conflicts.push({ table, wanted: copy, existing: [...inTheWay].sort(compareRoutes) });
+      const existing = [...inTheWay].sort(compareRoutes);
+      plan.conflicts.push({ table, wanted: candidate.copyFor(target), existing });
       continue;
     }
-    if (wantedOf(wanted, copy) !== undefined) {
+    const first = wanted.get(source.dst);
+    if (first !== undefined && isDuplicate(candidate, first, target)) {
       plan.excluded.push({ route: source, reason: "duplicate", table });
       continue;
     }
-    const entry = new Wanted(copy, wanted.get(copy.dst));
-    wanted.set(copy.dst, entry);
-    wantedInOrder.push(entry);
-    if (!isGatewayRoute(copy, nexthops)) lanCopies.push(copy);
+    candidate.wanted = true;
+    candidate.next = first;
+    wanted.set(source.dst, candidate);
+    if (lanCopies !== undefined) {
+      const copy = candidate.copyFor(target);
+      if (!isGatewayRoute(copy, nexthops)) lanCopies.push(copy);
+    }
   }
 
-  // First the copies that are right, then one replace per slot, then the rest goes.
-  const found: (Wanted | undefined)[] = new Array(ours.length);
-  for (let i = 0; i < ours.length; i++) {
-    const route = ours[i];
-    const entry = found[i] = wantedOf(wanted, route);
-    if (entry !== undefined && !entry.kept && isSameCopy(route, entry.copy)) {
-      entry.kept = true;
-      entry.unchangedBy = route;
+  // First the copies that are right; the others, with the wanted candidate of their slot.
+  const rest: Route[] = [];
+  const restWanted: (Candidate | undefined)[] = [];
+  for (let i = 0; i < routes.length; i++) {
+    const route = routes[i];
+    if ((route.flags & RTM_F.CLONED) !== 0 || route.protocol !== protocol) continue;
+    // Mostly the first candidate of the destination is the one, and the copy is right.
+    let candidate = wanted.get(route.dst);
+    let same = candidate !== undefined && candidate.isCopyInSlot(route, target);
+    if (candidate !== undefined && !same) {
+      candidate = wantedOf(candidate, route, target);
+      same = candidate !== undefined && candidate.isCopy(route, target);
+    }
+    if (candidate !== undefined && !candidate.kept && same) {
+      candidate.kept = true;
+      candidate.unchangedBy = route;
       plan.unchanged.push(route);
+      order.unchanged.note(route, candidate.ipv4);
+    } else {
+      rest.push(route);
+      restWanted.push(candidate);
     }
   }
-  // IPv6 replaces the first route of the prefix and metric: only unambiguous when it is alone.
+  // Then one replace per slot; the rest goes. IPv6 replaces the first route of the prefix and
+  // metric: only unambiguous when it is alone.
   let slots: Map<string, number> | undefined;
-  for (let i = 0; i < ours.length; i++) {
-    const route = ours[i];
-    const entry = found[i];
-    if (entry === undefined) {
+  for (let i = 0; i < rest.length; i++) {
+    const route = rest[i];
+    const candidate = restWanted[i];
+    // The same route object twice: once unchanged is enough.
+    if (candidate !== undefined && candidate.unchangedBy === route) continue;
+    if (candidate === undefined || candidate.kept) {
       plan.deletes.push(route);
       continue;
     }
-    if (entry.unchangedBy === route) continue;
-    if (entry.kept) {
-      plan.deletes.push(route);
-      continue;
-    }
-    slots ??= countBy(live, replaceGroupKey);
+    slots ??= countBy(routes.filter((r) => (r.flags & RTM_F.CLONED) === 0), replaceGroupKey);
     if (route.family === AF.INET || slots.get(replaceGroupKey(route)) === 1) {
-      entry.kept = true;
-      plan.replaces.push({ from: route, to: entry.copy });
+      candidate.kept = true;
+      plan.replaces.push({ from: route, to: candidate.copyFor(target) });
     } else {
       plan.deletes.push(route);
     }
   }
-  for (const entry of wantedInOrder) if (!entry.kept) plan.adds.push(entry.copy);
+  for (let i = 0; i < candidates.length; i++) {
+    const candidate = candidates[i];
+    if (!candidate.wanted || candidate.kept) continue;
+    const copy = candidate.copyFor(target);
+    plan.adds.push(copy);
+    order.adds.note(copy, candidate.ipv4);
+  }
+}
+
+/**
+ * Whether the copy of `candidate` takes the slot of one already wanted: `first` or one chained
+ * after it (the wanted candidates of the same destination text).
+ */
+function isDuplicate(candidate: Candidate, first: Candidate, target: CopyTarget): boolean {
+  const copy = candidate.copyFor(target);
+  for (let c: Candidate | undefined = first; c !== undefined; c = c.next) {
+    if (c.hasCopyKey(copy, target)) return true;
+  }
+  return false;
 }
 
 /**

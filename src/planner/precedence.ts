@@ -83,6 +83,8 @@ export class VpnRoutes {
   readonly #catchAll: Set<string>;
   /** Whether a route found as a best match is a catch-all, once computed. */
   readonly #catchAllRoutes = new Map<Route, boolean>();
+  /** Whether some indexed IPv4 route is not a catch-all: else no IPv4 copy ever loses. */
+  readonly #v4CanWin: boolean;
 
   /**
    * Indexes `routes` (the table's routes that are not linkmirror's and not cloned) and the
@@ -116,6 +118,9 @@ export class VpnRoutes {
       }
     }
     for (const lengths of this.#lengths.values()) lengths.sort((a, b) => b - a);
+    this.#v4CanWin = this.#v4ByLength.some((byPrefix) =>
+      byPrefix.values().some((route) => !this.isCatchAll(route))
+    );
   }
 
   /**
@@ -184,6 +189,7 @@ export class VpnRoutes {
    * `ipv4Number`) and prefix length `len`.
    */
   winnerOfIpv4(value: number, len: number): Route | undefined {
+    if (!this.#v4CanWin) return undefined;
     return this.#unlessCatchAll(this.bestMatchOfIpv4(value, len));
   }
 

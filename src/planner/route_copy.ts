@@ -10,7 +10,7 @@
 import { AF, RTNH_F } from "../netlink/constants.ts";
 import { cacheExpires, type Nexthop, type Route, type RouteMetrics } from "../netlink/route.ts";
 import { copyMetric } from "./copy_metric.ts";
-import { routeMetric } from "./route_identity.ts";
+import { routeMetric, sameRouteKey } from "./route_identity.ts";
 
 /** Where a copy goes and whose it is. */
 export interface CopyTarget {
@@ -101,10 +101,89 @@ export function mirrorCopy(source: Route, target: CopyTarget): Route {
   if (source.family === AF.INET && source.flow !== undefined) copy.flow = source.flow;
   if (source.family === AF.INET6) {
     if (source.pref !== undefined) copy.pref = source.pref;
-    const expires = cacheExpires(source) ?? source.expires;
-    if (expires !== undefined) copy.expires = Math.max(1, expires);
+    const expires = copyExpiry(source);
+    if (expires !== undefined) copy.expires = expires;
   }
   return copy;
+}
+
+/** The `RTA_EXPIRES` of an IPv6 source's copy: the source's remaining whole seconds, at least 1. */
+function copyExpiry(source: Route): number | undefined {
+  const expires = cacheExpires(source) ?? source.expires;
+  return expires === undefined ? undefined : Math.max(1, expires);
+}
+
+/** Whether `source` is its own single next hop (no nexthop object, no multipath). */
+function isSinglePath(source: Route): boolean {
+  return source.nhId === undefined && source.multipath === undefined;
+}
+
+/**
+ * Whether `route` has the {@linkcode routeKey} of the copy of `source` for `target` (the slot
+ * that copy takes): `sameRouteKey(route, mirrorCopy(source, target))`, without building the
+ * copy when the source is its own single next hop.
+ *
+ * @example
+ * ```ts
+ * import { hasCopyKey, mirrorCopy } from "./route_copy.ts";
+ * const lan = { family: 2, table: 254, dst: "192.168.1.0", dstLen: 24, srcLen: 0, tos: 0,
+ *   protocol: 2, scope: 253, type: 1, flags: 0, oif: 2 };
+ * const target = { table: 100, protocol: 77 };
+ * hasCopyKey({ ...mirrorCopy(lan, target), oif: 3 }, lan, target); // true: same IPv4 slot
+ * hasCopyKey(lan, lan, target); // false: another table and metric
+ * ```
+ */
+export function hasCopyKey(route: Route, source: Route, target: CopyTarget): boolean {
+  if (!isSinglePath(source)) return sameRouteKey(route, mirrorCopy(source, target));
+  if (
+    route.family !== source.family || route.table !== target.table || route.dst !== source.dst ||
+    route.dstLen !== source.dstLen || routeMetric(route) !== copyMetric(source)
+  ) return false;
+  if (route.family !== AF.INET6) return route.tos === source.tos;
+  return (route.src ?? "::") === "::" && route.srcLen === 0 && route.nhId === undefined &&
+    (route.oif ?? 0) === (source.oif ?? 0) && (route.gateway ?? "-") === (source.gateway ?? "-");
+}
+
+/**
+ * Whether `existing` is the copy of `source` for `target`:
+ * `isSameCopy(existing, mirrorCopy(source, target))`, without building the copy when the source
+ * is its own single next hop (most routes; the planner asks this of every copy in a table).
+ *
+ * @example
+ * ```ts
+ * import { isCopyOf, mirrorCopy } from "./route_copy.ts";
+ * const lan = { family: 2, table: 254, dst: "192.168.1.0", dstLen: 24, srcLen: 0, tos: 0,
+ *   protocol: 2, scope: 253, type: 1, flags: 16, oif: 2 };
+ * const target = { table: 100, protocol: 77 };
+ * isCopyOf(mirrorCopy(lan, target), lan, target); // true
+ * isCopyOf({ ...mirrorCopy(lan, target), oif: 3 }, lan, target); // false
+ * ```
+ */
+export function isCopyOf(existing: Route, source: Route, target: CopyTarget): boolean {
+  if (!isSinglePath(source)) return isSameCopy(existing, mirrorCopy(source, target));
+  // isSameCopy's tests, each with the field mirrorCopy would set.
+  return existing.family === source.family &&
+    existing.table === target.table &&
+    existing.dst === source.dst &&
+    existing.dstLen === source.dstLen &&
+    existing.srcLen === 0 &&
+    existing.src === undefined &&
+    existing.tos === source.tos &&
+    existing.protocol === target.protocol &&
+    existing.scope === source.scope &&
+    existing.type === source.type &&
+    (existing.flags & COPIED_FLAGS) === (source.flags & COPIED_FLAGS) &&
+    existing.prefsrc === source.prefsrc &&
+    routeMetric(existing) === copyMetric(source) &&
+    existing.nhId === undefined &&
+    existing.multipath === undefined &&
+    existing.oif === source.oif &&
+    existing.gateway === source.gateway &&
+    sameMetrics(existing.metrics, source.metrics) &&
+    (source.family !== AF.INET || existing.flow === source.flow) &&
+    (source.family !== AF.INET6 ||
+      ((existing.pref ?? 0) === (source.pref ?? 0) &&
+        sameExpiryOf(existing, copyExpiry(source))));
 }
 
 /**
@@ -209,11 +288,13 @@ export function sameMetrics(a: RouteMetrics | undefined, b: RouteMetrics | undef
 }
 
 function sameExpiry(existing: Route, wanted: Route): boolean {
-  if (wanted.family !== AF.INET6) return true;
+  return wanted.family !== AF.INET6 || sameExpiryOf(existing, wanted.expires);
+}
+
+/** Whether `existing` expires as a copy wanted with `RTA_EXPIRES` `wanted` should. */
+function sameExpiryOf(existing: Route, wanted: number | undefined): boolean {
   const left = cacheExpires(existing) ?? existing.expires;
-  if (wanted.expires === undefined || left === undefined) {
-    return wanted.expires === undefined && left === undefined;
-  }
-  const lag = wanted.expires - left;
+  if (wanted === undefined || left === undefined) return wanted === undefined && left === undefined;
+  const lag = wanted - left;
   return lag >= -1 && lag <= EXPIRY_SLACK_SECONDS;
 }

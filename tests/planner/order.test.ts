@@ -1,6 +1,16 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { compareAddresses, compareRoutes, sortInPlace } from "../../src/planner/order.ts";
+import { ipv4Number } from "../../src/netlink/ip.ts";
+import type { Route } from "../../src/netlink/route.ts";
+import {
+  compareAddresses,
+  compareRoutes,
+  RouteOrder,
+  sortInPlace,
+  sortRoutes,
+} from "../../src/planner/order.ts";
+import { Random } from "../_fixtures/random.ts";
 import { IF, v4, v6 } from "./fixtures.ts";
+import { AF } from "../../src/netlink/constants.ts";
 
 Deno.test("compareAddresses orders numerically, then non-addresses as text", () => {
   const sorted = ["10.0.0.0", "9.0.0.0", "not-an-address", "192.168.1.0", "1.2.3.4", "abc"]
@@ -42,4 +52,44 @@ Deno.test("sortInPlace sorts like Array.prototype.sort (stably) and leaves sorte
   }
   const routes = [v4("10.0.0.0/8", IF.eth0), v4("9.0.0.0/8", IF.eth0), v6("fe80::/64", IF.eth0)];
   deepEqual(sortInPlace([...routes], compareRoutes), [...routes].sort(compareRoutes));
+});
+
+Deno.test("sortRoutes and RouteOrder agree with a stable sort by compareRoutes", () => {
+  const rand = new Random(0x6f72646572); // "order"
+  const pool = [
+    v4("9.0.0.0/8", IF.eth0),
+    v4("10.0.0.0/8", IF.eth0),
+    v4("10.0.0.0/8", IF.eth1),
+    v4("10.0.0.0/16", IF.eth0),
+    v4("10.0.0.0/8", IF.eth0, { priority: 5 }),
+    v4("10.0.0.0/8", IF.eth0, { table: 100 }),
+    v4("192.168.1.0/24", IF.eth0),
+    v6("fe80::/64", IF.eth0),
+    v6("2001:db8::/64", IF.eth0),
+  ];
+  let sorted = 0;
+  for (let i = 0; i < 2_000; i++) {
+    // Often already in order: a sorted pick, now and then with two neighbours swapped.
+    const items = Array.from({ length: rand.int(8) }, () => ({ ...rand.pick(pool) }));
+    if (rand.chance(0.6)) items.sort(compareRoutes);
+    if (rand.chance(0.2) && items.length > 1) {
+      const j = rand.int(items.length - 1);
+      [items[j], items[j + 1]] = [items[j + 1], items[j]];
+    }
+    const expected = [...items].sort(compareRoutes);
+    const isSorted = items.every((item, j) => item === expected[j]);
+    if (isSorted) sorted++;
+    const order = new RouteOrder();
+    for (const route of items) {
+      order.note(route, route.family === AF.INET ? ipv4Number(route.dst) : -1);
+    }
+    equal(order.sorted, items.every((r, j) => j === 0 || compareRoutes(items[j - 1], r) <= 0));
+    const wrapped = items.map((route) => ({ route }));
+    deepEqual(sortRoutes(wrapped, (w: { route: Route }) => w.route).map((w) => w.route), expected);
+    const watched = [...items];
+    sortRoutes(watched, (route) => route, order);
+    deepEqual(watched, expected);
+    for (let j = 0; j < items.length; j++) equal(watched[j] === expected[j], true, "stable");
+  }
+  equal(sorted > 500 && sorted < 1_900, true, `${sorted} lists already in order`);
 });

@@ -1,7 +1,15 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { RT_SCOPE, RTA, RTAX, RTNH_F, RTPROT } from "../../src/netlink/constants.ts";
+import { AF, RT_SCOPE, RTA, RTAX, RTNH_F, RTPROT } from "../../src/netlink/constants.ts";
 import type { Route, RouteCacheInfo } from "../../src/netlink/route.ts";
-import { EXPIRY_SLACK_SECONDS, isSameCopy, mirrorCopy } from "../../src/planner/route_copy.ts";
+import {
+  EXPIRY_SLACK_SECONDS,
+  hasCopyKey,
+  isCopyOf,
+  isSameCopy,
+  mirrorCopy,
+} from "../../src/planner/route_copy.ts";
+import { sameRouteKey } from "../../src/planner/route_identity.ts";
+import { Random } from "../_fixtures/random.ts";
 import { FIREZONE, IF, OURS, v4, v6 } from "./fixtures.ts";
 
 const target = { table: FIREZONE, protocol: OURS };
@@ -302,4 +310,70 @@ Deno.test("isSameCopy: a copy of an earlier version, at the source's metric, is 
   const copy = mirrorCopy(source, target);
   equal(isSameCopy({ ...copy, priority: 1024 }, copy), false);
   equal(isSameCopy({ ...copy, priority: undefined }, copy), false);
+});
+
+/** A random source route of main, mostly single-path, with the attributes a copy carries. */
+function randomSource(rand: Random): Route {
+  const family = rand.pick([AF.INET, AF.INET6]);
+  const build = family === AF.INET ? v4 : v6;
+  const extra: Partial<Route> = {
+    priority: rand.pick([undefined, 0, 100, 1024]),
+    tos: rand.pick([0, 0, 0x10]),
+    flags: rand.pick([0, 0, RTNH_F.ONLINK, RTNH_F.LINKDOWN]),
+    scope: rand.pick([RT_SCOPE.LINK, RT_SCOPE.UNIVERSE]),
+  };
+  if (rand.chance(0.3)) extra.prefsrc = family === AF.INET ? "10.1.2.3" : "fd00::3";
+  if (rand.chance(0.2)) extra.gateway = family === AF.INET ? "10.1.2.1" : "fe80::1";
+  if (rand.chance(0.2)) extra.metrics = rand.pick([{ mtu: 1400 }, { mtu: 1400, advmss: 1360 }]);
+  if (rand.chance(0.2)) extra.flow = 5;
+  if (rand.chance(0.2)) extra.pref = rand.pick([0, 1, 3]);
+  if (rand.chance(0.2)) extra.cacheinfo = expiringIn(rand.pick([0, 300, 302]));
+  if (rand.chance(0.1)) extra.expires = 300;
+  if (rand.chance(0.1)) extra.nhId = 7;
+  if (rand.chance(0.1)) {
+    extra.multipath = [
+      { oif: IF.eth0, flags: rand.pick([0, RTNH_F.DEAD]), hops: 0 },
+      { oif: IF.eth1, flags: 0, hops: rand.pick([0, 1]), gateway: "10.1.2.1" },
+    ];
+  }
+  const prefix = rand.pick(family === AF.INET ? ["10.0.0.0/8", "10.0.0.0/16"] : ["fe80::/64"]);
+  return build(prefix, rand.pick([undefined, IF.eth0, IF.eth1]), extra);
+}
+
+/** A route read back from the target: the copy of `source`, or of another, often altered. */
+function randomReadBack(rand: Random, source: Route): Route {
+  const other = randomSource(rand);
+  const copy = mirrorCopy(rand.chance(0.8) ? source : other, target);
+  if (rand.chance(0.5)) return copy;
+  // One field changed (to another route's value), or what the kernel adds on its own.
+  const field = rand.pick(Object.keys(other) as (keyof Route)[]);
+  return rand.pick<Route>([
+    { ...copy, [field]: other[field] },
+    { ...copy, flags: copy.flags | RTNH_F.LINKDOWN },
+    { ...copy, cacheinfo: expiringIn(rand.pick([0, 299, 303])) },
+    { ...copy, priority: undefined },
+    { ...copy, table: 254 },
+    { ...copy, protocol: RTPROT.BOOT },
+    { ...copy, src: "::" },
+    { ...copy, srcLen: 64 },
+    { ...copy, oif: IF.eth1 },
+  ]);
+}
+
+Deno.test("hasCopyKey and isCopyOf agree with routeKey and isSameCopy of the built copy", () => {
+  const rand = new Random(0x636f7079); // "copy"
+  let same = 0, slot = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const source = randomSource(rand);
+    const route = randomReadBack(rand, source);
+    const copy = mirrorCopy(source, target);
+    const expectedSlot = sameRouteKey(route, copy);
+    const expectedSame = isSameCopy(route, copy);
+    const what = `case ${i}: ${JSON.stringify(route)} vs copy of ${JSON.stringify(source)}`;
+    equal(hasCopyKey(route, source, target), expectedSlot, what);
+    equal(isCopyOf(route, source, target), expectedSame, what);
+    if (expectedSlot) slot++;
+    if (expectedSame) same++;
+  }
+  equal(same > 4_000 && slot > same, true, `only ${same} copies, ${slot} in the slot`);
 });
