@@ -61,14 +61,22 @@ export const V8_FLAGS: readonly string[] = [
 ];
 
 /**
- * V8 settings of the launcher's one-shot commands (every command but `watch`): V8's defaults. A
- * `sync` that adds 10k copies allocates tens of MiB that die young; in a 1 MiB young generation
- * it ran 75 scavenges and a mark-compact (82 ms of pauses, `--trace-gc`), with the defaults 11
- * scavenges (30 ms). Side by side (10 alternating runs in one namespace), the defaults were the
- * fastest of `V8_FLAGS`, none, `--min-semi-space-size=16`, 32 and 64 (larger young generations
- * pay for their page faults): CPU time median 216 ms against 232 ms with `V8_FLAGS`.
+ * V8 settings of the launcher's one-shot commands (every command but `watch`): V8's default heap,
+ * and no TurboFan (`--no-turbofan`: Ignition, Sparkplug and Maglev only).
+ *
+ * Heap: a `sync` that adds 10k copies allocates tens of MiB that die young; in a 1 MiB young
+ * generation it ran 75 scavenges and a mark-compact (82 ms of pauses, `--trace-gc`), with the
+ * defaults 11 scavenges (30 ms). Side by side (10–12 alternating runs in one namespace): CPU
+ * median 216 ms with the defaults against 232 ms with `V8_FLAGS`; `--min-semi-space-size` of 4 or
+ * 8 made no difference, 16, 32 and 64 were slower (larger young generations pay page faults).
+ *
+ * TurboFan: a command that runs for 0.1–1 s spends more on optimizing than it gains. Run time of
+ * the main thread (the wall time on an idle core) and of the others (`perf sched timehist`,
+ * medians of 10 alternating runs): sync adding 10k copies 156 + 66 ms with TurboFan, 128 + 28 ms
+ * without; a sync with nothing to do 105 + 66 → 102 + 32 ms; adding 100k copies 952 + 224 →
+ * 890 + 171 ms (4 runs).
  */
-export const ONE_SHOT_V8_FLAGS: readonly string[] = [];
+export const ONE_SHOT_V8_FLAGS: readonly string[] = ["--v8-flags=--no-turbofan"];
 
 /** Flags that keep `deno run` of the bundle from reading project files or the network. */
 export const RUN_ISOLATION: readonly string[] = [
