@@ -3,9 +3,11 @@
  * writes. Runs inside a scenario's namespace (started by {@linkcode ./scenarios/decode_plan.ts}),
  * imports the engine from a `src/` directory (this checkout's, or another build's for a
  * before/after), and for each repetition times `readTables` (dumps of the source and target
- * tables and the links, received and decoded) and `planSync` on what was read. Prints one JSON
- * line: `{ readMs: number[], planMs: number[], routes: number }`; the first repetition is what a
- * one-shot `sync` pays (cold code), the others show the warmed-up cost.
+ * tables and the links, received and decoded) and `planSync` on what was read, then the same
+ * dumps merely received ({@linkcode DumpFloor}: the kernel's share, a floor for `readTables`).
+ * Prints one JSON line: `{ readMs: number[], planMs: number[], floorMs: number[], routes: number }`;
+ * the first repetition is what a one-shot `sync` pays (cold code), the others show the warmed-up
+ * cost.
  *
  * Usage (inside a namespace): `deno run -A bench/engine_probe.ts --table 539098368 --reps 5
  * [--src DIR]`
@@ -14,6 +16,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { DumpFloor } from "./dump_floor.ts";
 
 type ReconcileModule = typeof import("../src/engine/reconcile.ts");
 type PlanModule = typeof import("../src/planner/plan.ts");
@@ -26,6 +29,8 @@ export interface EngineTimes {
   readMs: number[];
   /** Milliseconds of `planSync` per repetition. */
   planMs: number[];
+  /** Milliseconds of the same dumps only received, per repetition (after `readTables`). */
+  floorMs: number[];
   /** Routes read per repetition (source and target tables). */
   routes: number;
 }
@@ -50,7 +55,8 @@ async function main(): Promise<void> {
     source: 254,
   };
   const client = RtnlClient.open({ receiveBuffer: 32 << 20 });
-  const times: EngineTimes = { readMs: [], planMs: [], routes: 0 };
+  const floor = new DumpFloor(Number(values.table));
+  const times: EngineTimes = { readMs: [], planMs: [], floorMs: [], routes: 0 };
   try {
     for (let rep = 0; rep < Number(values.reps); rep++) {
       const t0 = performance.now();
@@ -60,6 +66,7 @@ async function main(): Promise<void> {
       const t2 = performance.now();
       times.readMs.push(t1 - t0);
       times.planMs.push(t2 - t1);
+      times.floorMs.push(floor.time());
       times.routes = state.source.length +
         [...state.targets.values()].reduce((n, routes) => n + routes.length, 0);
       if (plan.adds.length + plan.deletes.length !== 0) {
@@ -68,6 +75,7 @@ async function main(): Promise<void> {
     }
   } finally {
     client.close();
+    floor.close();
   }
   console.log(JSON.stringify(times));
 }

@@ -3,8 +3,9 @@
  * copies (after one `linkmirror sync`, a sync with nothing to do); {@linkcode ../engine_probe.ts} times, inside the process,
  * the engine's `readTables` (the dumps received and decoded) and `planSync`. Reported per size:
  * the first read and plan of a process (what a one-shot `sync` pays, code still cold), their sum,
- * and the sum once warm (median of the later repetitions). With `--src-b`, a second `src/` is
- * measured beside the first, alternating.
+ * and the sum once warm (median of the later repetitions); the warm read beside the kernel's
+ * floor (the same dumps only received, {@linkcode ../dump_floor.ts}). With `--src-b`, a second
+ * `src/` is measured beside the first, alternating.
  *
  * @module
  */
@@ -79,6 +80,9 @@ export async function decodePlan(ctx: BenchContext, sizes: readonly number[]): P
           ctx.results.add(key("read+plan, first"), times.readMs[0] + times.planMs[0]);
           const warm = times.readMs.slice(1).map((ms, i) => ms + times.planMs[i + 1]);
           ctx.results.add(key("read+plan, warm"), summarise(warm).median);
+          // The kernel's share of the read: the same dumps only received.
+          ctx.results.add(key("read, warm"), summarise(times.readMs.slice(1)).median);
+          ctx.results.add(key("dump floor, warm"), summarise(times.floorMs.slice(1)).median);
         }
       }
     });
