@@ -27,6 +27,7 @@ import {
 import { DecodeError } from "../../src/netlink/errors.ts";
 import { InvalidAddressError } from "../../src/netlink/ip.ts";
 import { FIREZONE, OURS, route as fixtureRoute } from "../_fixtures/routes.ts";
+import { checkPlainRoute } from "./testdata/fuzzer.ts";
 import {
   cacheExpires,
   decodeRoute,
@@ -329,6 +330,35 @@ function rejects(hex: string, pattern: RegExp): void {
     return true;
   });
 }
+
+Deno.test("the fast path takes plain IPv4 routes and decodes them as the general decoder", () => {
+  const routes = [...GOLDEN.routes, ...GOLDEN.routeAttrs].map((g) => g.message.payload);
+  const taken = routes.filter((payload) => checkPlainRoute(payload));
+  assert.ok(taken.length > 0, "some golden routes are plain");
+  const plain = (attrs: string) => fromHex(V4_HEAD + attrs);
+  const TABLE = "08000f00fe000000";
+  const DST = "08000100c0a80100";
+  const OIF = "0800040002000000";
+  const PRIORITY = "0800060000000080"; // 2^31: not a small integer
+  const cases: [string, boolean][] = [
+    ["", true],
+    [TABLE + DST, true],
+    [TABLE + DST + OIF, true],
+    [TABLE + DST + PRIORITY + OIF, true],
+    [TABLE + DST + PRIORITY, true],
+    [DST + TABLE + OIF + "00", true], // any order of table and dst; padding left over
+    [TABLE + DST + OIF + PRIORITY, false], // not the kernel's order
+    [TABLE + DST + OIF + OIF, false], // twice
+    [TABLE + DST + "08000700c0a80101" + OIF, false], // RTA_PREFSRC
+    [TABLE + "0c000100c0a80100000000", false], // an address of 8 bytes
+    [TABLE + "0800", true], // fewer than 4 bytes left: padding
+    [TABLE + "08000100c0a8", false], // a torn attribute
+  ];
+  for (const [attrs, fast] of cases) {
+    assert.equal(checkPlainRoute(plain(attrs)), fast, attrs);
+  }
+  assert.equal(checkPlainRoute(fromHex(V6_HEAD + OIF)), false, "IPv6 takes the general path");
+});
 
 Deno.test("decodeRouteAt decodes every golden route in place as decodeRoute does", () => {
   for (const g of [...GOLDEN.routes, ...GOLDEN.routeAttrs]) {

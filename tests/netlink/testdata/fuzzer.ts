@@ -18,7 +18,13 @@ import { decodeLink, encodeLink } from "../../../src/netlink/link.ts";
 import { decodeMessages, type Message } from "../../../src/netlink/message.ts";
 import { decodeNexthop, encodeNexthop } from "../../../src/netlink/nexthop.ts";
 import { decodeRtnlMessage, type RtnlMessage } from "../../../src/netlink/rtnl_message.ts";
-import { decodeRoute, decodeRouteAt, encodeRoute, type Route } from "../../../src/netlink/route.ts";
+import {
+  decodePlainRouteAt,
+  decodeRoute,
+  decodeRouteAt,
+  encodeRoute,
+  type Route,
+} from "../../../src/netlink/route.ts";
 import { decodeRule, encodeRule } from "../../../src/netlink/rule.ts";
 import { Random } from "../../_fixtures/random.ts";
 
@@ -111,6 +117,34 @@ function value(event: RtnlMessage): unknown {
   }
 }
 
+/** An attribute type no decoder models: appended to a route, it ends up in `other`. */
+const UNMODELLED = 999;
+
+/**
+ * Checks {@linkcode decodePlainRouteAt}'s fast path against the general decoder: when it takes
+ * `payload`, its route is the one the general decoder makes (fields, values and their order) of
+ * the same message with an unmodelled attribute appended (which the fast path refuses), less
+ * that attribute. Returns whether the fast path took it.
+ */
+export function checkPlainRoute(payload: Uint8Array): boolean {
+  const plain = decodePlainRouteAt(
+    payload,
+    new DataView(payload.buffer, payload.byteOffset, payload.byteLength),
+    0,
+    payload.length,
+  );
+  if (plain === undefined) return false;
+  const body = payload.subarray(0, payload.length & ~3); // Fewer than 4 bytes left: padding.
+  const longer = new Uint8Array(body.length + 8);
+  longer.set(body);
+  new DataView(longer.buffer).setUint32(body.length, 8 | (UNMODELLED << 16), true);
+  const { other, ...general } = decodeRoute(longer);
+  deepStrictEqual(other?.map((a) => a.type), [UNMODELLED], "the appended attribute is other");
+  deepStrictEqual(plain, general, "the fast path decodes a plain route as the general one");
+  deepStrictEqual(Object.keys(plain), Object.keys(general), "with its fields in the same order");
+  return true;
+}
+
 /**
  * {@linkcode decodeRtnlMessage}, checking that a route decoded in place from the datagram (as
  * dumps decode them) is the same route, or the same DecodeError at the same offset.
@@ -121,6 +155,7 @@ function decodeRtnlMessageInPlace(datagram: Uint8Array, message: Message): RtnlM
   const isRoute = (type === RTM.NEWROUTE || type === RTM.DELROUTE) &&
     (payload[0] === AF.INET || payload[0] === AF.INET6);
   if (!isRoute) return decodeRtnlMessage(message);
+  checkPlainRoute(payload);
   const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
   const start = payload.byteOffset - datagram.byteOffset;
   let inPlace: Route | DecodeError;
