@@ -40,6 +40,11 @@ export interface Logger {
   warn(message: string, properties?: Record<string, unknown>): void;
   /** Logs at ERROR. */
   error(message: string, properties?: Record<string, unknown>): void;
+  /**
+   * Whether a line at `level` would be written, so that a caller can skip building the fields of
+   * lines nobody reads (per event, per change). Absent: assume it would.
+   */
+  enabled?(level: LogLevelName): boolean;
 }
 
 /** Output formats of the log. */
@@ -204,6 +209,10 @@ class CategoryLogger implements Logger {
       timestamp: Date.now(),
       properties,
     });
+  }
+
+  enabled(level: LogLevelName): boolean {
+    return sink !== undefined && RANK[LEVEL_OF[level]] >= sink.lowest;
   }
 
   debug(message: string, properties?: Record<string, unknown>): void {

@@ -29,7 +29,7 @@ import {
   planChanges,
   planInput,
 } from "../engine/reconcile.ts";
-import { NLM_F, RTNLGRP } from "../netlink/constants.ts";
+import { AF, NLM_F, RTNLGRP } from "../netlink/constants.ts";
 import type { Address } from "../netlink/address.ts";
 import type { Link } from "../netlink/link.ts";
 import type { NexthopObject } from "../netlink/nexthop.ts";
@@ -132,8 +132,15 @@ export interface DaemonStore extends RouteStore {
 
 /** What the daemon needs from outside: sockets, clock, log, and hooks for service managers. */
 export interface WatcherDeps {
-  /** The event subscription ({@linkcode WATCH_GROUPS}), opened before the first dump. */
-  events: Pick<Subscription, "drain" | "wait" | "wake" | "droppedForeign">;
+  /**
+   * The event subscription ({@linkcode WATCH_GROUPS}), opened before the first dump. When it
+   * drops the notifications of our own IPv4 changes (`ownIpv4RoutesDropped`), the daemon puts
+   * its accepted IPv4 changes into its view itself.
+   */
+  events: Pick<
+    Subscription,
+    "drain" | "wait" | "wake" | "droppedForeign" | "ownIpv4RoutesDropped"
+  >;
   /** The request socket (separate, unsubscribed), for dumps and changes. */
   client: DaemonStore;
   /** Milliseconds, monotonic. Default `performance.now`. */
@@ -351,11 +358,8 @@ export class Watcher {
       this.#dirty = "all";
       return;
     }
-    this.#dirty.set(prefixKey(route), {
-      family: route.family,
-      dst: route.dst,
-      dstLen: route.dstLen,
-    });
+    // The route itself stands for its prefix: no object per event.
+    this.#dirty.set(prefixKey(route), route);
   }
 
   /** Plans from the view (after a full dump if needed) and applies; never throws kernel errors. */
@@ -379,6 +383,7 @@ export class Watcher {
       this.#warnOutsideLocalSpace(plan);
       const changes = this.#withoutHeld(planChanges(plan), started);
       const results = client.apply(changes);
+      if (this.#deps.events.ownIpv4RoutesDropped) this.#applyOwn(results);
       summary = this.#summarise(plan, results, started, resync);
       this.#report(results, summary);
     } catch (e) {
@@ -393,6 +398,25 @@ export class Watcher {
       this.#coalescer.onApplyEnd(this.#now());
     }
     if (summary) this.#publish(summary);
+  }
+
+  /**
+   * Puts our accepted IPv4 changes into the view in the order they were made, as their
+   * notifications would (the event socket's filter drops those): the kernel notifies each
+   * accepted IPv4 change once, an add with `NLM_F_CREATE | NLM_F_EXCL`, a replace with
+   * `NLM_F_REPLACE` (or, when the slot had emptied, as an add: the view's replace of an empty
+   * slot is that add), a delete with the route deleted.
+   */
+  #applyOwn(results: readonly ChangeResult[]): void {
+    for (const { change, error } of results) {
+      const route = change.route;
+      if (error || route.family !== AF.INET) continue;
+      if (change.op === "delete") this.#view.applyRoute("del", route, 0);
+      else {
+        const flags = change.op === "replace" ? NLM_F.REPLACE : NLM_F.CREATE | NLM_F.EXCL;
+        this.#view.applyRoute("new", lean(route), flags);
+      }
+    }
   }
 
   /** Reports `summary` through `onApply` now, or at the end of the current report interval. */
@@ -601,7 +625,10 @@ export class Watcher {
     const { log } = this.#deps;
     this.#counters.applies++;
     this.#counters.conflicts = this.#conflicts.size;
+    // A line per change at DEBUG: its fields built only when DEBUG is written (a burst is 10k).
+    const debug = log.enabled?.("debug") ?? true;
     for (const r of results) {
+      if (!r.error && !debug) continue;
       const route = r.change.route;
       const fields = {
         op: r.change.op,
@@ -669,6 +696,9 @@ export class Watcher {
     // The copies the fight detector knows that are in place before the batch.
     const present = new Set<string>();
     for (const [key, copy] of this.#fightPrefixes) if (this.#hasCopy(key, copy)) present.add(key);
+    // Whether an event other than an echo changed the view: one note to the coalescer per batch
+    // (the events of a batch share their time; echoes schedule nothing).
+    let news = false;
     for (const event of batch.events) {
       let changed = false;
       let echo = false;
@@ -709,8 +739,9 @@ export class Watcher {
         case "rule":
           continue;
       }
-      if (changed) this.#coalescer.onEvent(now, { echo });
+      news ||= changed && !echo;
     }
+    if (news) this.#coalescer.onEvent(now);
     this.#settleUndos(undos, present, now);
   }
 
@@ -777,17 +808,15 @@ export class Watcher {
   /** The next time the loop must wake up without an event, or undefined to sleep until one. */
   #deadline(): number | undefined {
     if (this.#resyncRequest !== undefined) return this.#now();
-    const candidates = [
-      this.#coalescer.nextDeadline(),
-      this.#nextResync,
-      this.#retryAt,
-      this.#fights.nextExpiry(),
-      this.#nextWatchdog,
-      this.#unreported && this.#lastReport !== undefined
-        ? this.#lastReport + REPORT_INTERVAL_MS
-        : undefined,
-    ].filter((d): d is number => d !== undefined);
-    return candidates.length ? Math.min(...candidates) : undefined;
+    // Called on every turn of the loop: no array per turn.
+    let next = earliest(this.#coalescer.nextDeadline(), this.#nextResync);
+    next = earliest(next, this.#retryAt);
+    next = earliest(next, this.#fights.nextExpiry());
+    next = earliest(next, this.#nextWatchdog);
+    if (this.#unreported && this.#lastReport !== undefined) {
+      next = earliest(next, this.#lastReport + REPORT_INTERVAL_MS);
+    }
+    return next;
   }
 
   /** Runs until stopped. */
@@ -865,6 +894,12 @@ function lean(route: Route): Route {
   if (route.other === undefined) return route;
   const { other: _other, ...rest } = route;
   return rest;
+}
+
+/** The earlier of two optional times. */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined || a <= b ? a : b;
 }
 
 function round(ms: number): number {

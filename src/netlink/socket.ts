@@ -42,6 +42,11 @@ export interface NetlinkSocketOptions {
   capAck?: boolean;
   /** Strict checking of dump requests, so dumps filter (`NETLINK_GET_STRICT_CHK`). Default on. */
   strictCheck?: boolean;
+  /**
+   * A classic BPF program (`struct sock_filter` array) attached with `SO_ATTACH_FILTER` before
+   * any group is joined: datagrams it drops are never queued.
+   */
+  filter?: Uint8Array;
 }
 
 /** Size of the arena datagrams are received into, one after the other. */
@@ -60,6 +65,22 @@ function check(op: string, result: number | bigint): number {
   const n = Number(result);
   if (n < 0) throw new NetlinkError(op, lastErrno());
   return n;
+}
+
+/** `SO_ATTACH_FILTER` (asm-generic/socket.h). */
+const SO_ATTACH_FILTER = 26;
+
+/** Attaches the classic BPF `program` (`struct sock_filter` array) through a `sock_fprog`. */
+function attachFilter(fd: number, program: Uint8Array): void {
+  // struct sock_fprog { unsigned short len; struct sock_filter *filter; }: 16 bytes on 64 bits.
+  const fprog = new Uint8Array(16);
+  const view = new DataView(fprog.buffer);
+  view.setUint16(0, program.length / 8, true);
+  view.setBigUint64(8, BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(program))), true);
+  check(
+    "setsockopt SO_ATTACH_FILTER",
+    libc().setsockopt(fd, SOL.SOCKET, SO_ATTACH_FILTER, fprog, 16),
+  );
 }
 
 function setIntOption(fd: number, level: number, name: number, value: number, op: string): void {
@@ -172,6 +193,7 @@ export class NetlinkSocket implements Transport {
         ? getIntOption(fd, SOL.SOCKET, SO.SNDBUF, "getsockopt SO_SNDBUF")
         : setBufferSize(fd, SO.SNDBUFFORCE, SO.SNDBUF, options.sendBuffer, "setsockopt SO_SNDBUF");
 
+      if (options.filter !== undefined) attachFilter(fd, options.filter);
       check("bind", c.bind(fd, encodeSockaddrNl(0, 0), SOCKADDR_NL_SIZE));
       const addr = new Uint8Array(SOCKADDR_NL_SIZE);
       const addrLen = new Uint8Array(4);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { ownIpv4RouteFilter } from "./own_route_filter.ts";
 import { type Address, decodeAddress, IFADDRMSG_LEN } from "../netlink/address.ts";
 import { AttributeEncoder } from "../netlink/attributes.ts";
 import { AF, NLM_F, NLMSG_HDRLEN, RTA, RTM, RTM_F } from "../netlink/constants.ts";
@@ -31,6 +32,11 @@ import { ConnSubscription, type Subscription } from "./subscription.ts";
 export interface SubscribeOptions {
   /** Receive buffer to ask for, in bytes (see {@linkcode NetlinkSocketOptions.receiveBuffer}). */
   receiveBuffer?: number;
+  /**
+   * Drop the notifications of this client's own IPv4 route changes in the kernel
+   * ({@linkcode ownIpv4RouteFilter}): the subscriber applies what it changed itself.
+   */
+  dropOwnIpv4Routes?: boolean;
 }
 
 /** Opens the socket of a subscription: joined to `groups`, with the given receive buffer. */
@@ -322,8 +328,13 @@ export class RtnlClient implements RouteStore {
    * ```
    */
   subscribe(groups: readonly number[], options: SubscribeOptions = {}): Subscription {
-    const transport = this.#openEvents({ groups, receiveBuffer: options.receiveBuffer });
-    return new ConnSubscription(new Conn(transport));
+    const drop = (options.dropOwnIpv4Routes ?? false) && this.port !== 0;
+    const transport = this.#openEvents({
+      groups,
+      receiveBuffer: options.receiveBuffer,
+      ...(drop ? { filter: ownIpv4RouteFilter(this.port) } : {}),
+    });
+    return new ConnSubscription(new Conn(transport), { ownIpv4RoutesDropped: drop });
   }
 
   /** Opens a request socket (not subscribed to events) and wraps it. */

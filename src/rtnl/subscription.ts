@@ -56,6 +56,11 @@ export interface Subscription {
   wake(): void;
   /** Datagrams dropped because their sender was not the kernel. */
   readonly droppedForeign: number;
+  /**
+   * The notifications of the client's own IPv4 route changes are dropped in the kernel (see
+   * `SubscribeOptions.dropOwnIpv4Routes`): they never arrive; absent means false.
+   */
+  readonly ownIpv4RoutesDropped?: boolean;
   /** The receive buffer the kernel granted, in bytes. */
   readonly receiveBufferBytes: number;
   /** Leaves the groups and closes the socket. */
@@ -83,6 +88,7 @@ export function decodeEvents(
 ): EventBatch {
   const events: RtnlEvent[] = [];
   for (const message of batch.messages) {
+    const { flags, pid } = message.header;
     let decoded: RtnlMessage;
     try {
       decoded = decodeRtnlMessage(message);
@@ -92,7 +98,11 @@ export function decodeEvents(
       continue;
     }
     if (decoded.kind === "other") continue;
-    events.push({ ...decoded, flags: message.header.flags, port: message.header.pid });
+    // The decoded object is fresh: it becomes the event (no copy per event).
+    const event = decoded as RtnlEvent & EventMeta;
+    event.flags = flags;
+    event.port = pid;
+    events.push(event);
   }
   return { events, messages: batch.messages.length, overrun: batch.overrun };
 }
@@ -100,10 +110,16 @@ export function decodeEvents(
 /** A {@linkcode Subscription} over a connection whose socket joined the groups. */
 export class ConnSubscription implements Subscription {
   readonly #conn: Conn;
+  /** See {@linkcode Subscription.ownIpv4RoutesDropped}. */
+  readonly ownIpv4RoutesDropped: boolean;
 
-  /** Wraps `conn`, whose transport must be subscribed and used for nothing else. */
-  constructor(conn: Conn) {
+  /**
+   * Wraps `conn`, whose transport must be subscribed and used for nothing else;
+   * `ownIpv4RoutesDropped` says whether its socket filter drops the client's own IPv4 changes.
+   */
+  constructor(conn: Conn, options: { ownIpv4RoutesDropped?: boolean } = {}) {
     this.#conn = conn;
+    this.ownIpv4RoutesDropped = options.ownIpv4RoutesDropped ?? false;
   }
 
   /** Reads and decodes every queued event. */

@@ -6,7 +6,7 @@ import type { MirrorConfig } from "../../src/engine/config.ts";
 import type { Address } from "../../src/netlink/address.ts";
 import { NLM_F, RTM } from "../../src/netlink/constants.ts";
 import { NetlinkError } from "../../src/netlink/errors.ts";
-import type { Link } from "../../src/netlink/link.ts";
+import { encodeLink, type Link } from "../../src/netlink/link.ts";
 import type { Message } from "../../src/netlink/message.ts";
 import { encodeNexthop, type NexthopObject } from "../../src/netlink/nexthop.ts";
 import { encodeRoute, type Route } from "../../src/netlink/route.ts";
@@ -41,6 +41,8 @@ class FakeKernel implements DaemonStore {
   readonly port = 4242;
   /** Called after each apply: another writer acting while the daemon was busy. */
   afterApply: (() => void) | undefined;
+  /** The event socket's filter drops our IPv4 echoes (`ownIpv4RoutesDropped`). */
+  dropOwnIpv4 = false;
 
   constructor(routes: Route[]) {
     for (const r of routes) this.add(r);
@@ -81,7 +83,11 @@ class FakeKernel implements DaemonStore {
       if (change.op !== "add") this.remove(change.route);
       if (change.op !== "delete") this.add(change.route);
       const flags = change.op === "replace" ? NLM_F.REPLACE : 0;
-      this.echo.push(event(change.op === "delete" ? "del" : "new", change.route, flags, this.port));
+      if (!(this.dropOwnIpv4 && change.route.family === 2)) {
+        this.echo.push(
+          event(change.op === "delete" ? "del" : "new", change.route, flags, this.port),
+        );
+      }
       return { change, error: null };
     }).concat((this.afterApply?.(), []));
   }
@@ -96,6 +102,10 @@ function event(op: "new" | "del", r: Route, flags = 0, pid = 0): Message {
     header: { type: op === "new" ? RTM.NEWROUTE : RTM.DELROUTE, flags, seq: 0, pid },
     payload: encodeRoute(r),
   };
+}
+
+function linkEvent(link: Link): Message {
+  return { header: { type: RTM.NEWLINK, flags: 0, seq: 0, pid: 0 }, payload: encodeLink(link) };
 }
 
 /**
@@ -149,6 +159,9 @@ function harness(
       return Promise.resolve("timeout");
     },
     wake() {},
+    get ownIpv4RoutesDropped() {
+      return kernel.dropOwnIpv4;
+    },
   };
   let ready = 0;
   const watcher = new Watcher(
@@ -351,6 +364,41 @@ Deno.test("a copy deleted by someone else is put back", async () => {
   ]);
   await h.watcher.run();
   deepEqual(kernel.table(VPN), ["0.0.0.0/0 3", "192.168.188.0/24 77"]);
+});
+
+Deno.test("own IPv4 echoes dropped: the daemon's view takes its changes, nothing is redone", async () => {
+  const kernel = new FakeKernel([lan, vpnDefault]);
+  kernel.dropOwnIpv4 = true;
+  const extra = route({ dst: "10.9.0.0" });
+  const gone = route({ dst: "10.8.0.0" });
+  kernel.add(gone);
+  const h = harness(kernel, [
+    { after: 1000, messages: () => (kernel.add(extra), [event("new", extra)]) },
+    { after: 1000, messages: () => (kernel.remove(gone), [event("del", gone)]) },
+    // A link event: every copy is planned again; the view knows them all.
+    { after: 1000, messages: () => [linkEvent({ ...LINKS[1], mtu: 1400 })] },
+    {
+      after: 1000,
+      messages: () => {
+        const copy = kernel.routesByTable.get(VPN)!.find((r) => r.dst === extra.dst)!;
+        kernel.remove(copy);
+        return [event("del", copy, 0, 31337)];
+      },
+    },
+  ]);
+  await h.watcher.run();
+  deepEqual(kernel.table(VPN), ["0.0.0.0/0 3", "10.9.0.0/24 77", "192.168.188.0/24 77"]);
+  deepEqual(
+    kernel.applies.map((a) => a.map((c) => `${c.op} ${c.route.dst}`)),
+    [
+      ["add 10.8.0.0", "add 192.168.188.0"],
+      ["add 10.9.0.0"],
+      ["delete 10.8.0.0"],
+      [],
+      ["add 10.9.0.0"],
+    ],
+  );
+  equal(h.watcher.counters.undone, 1, "the other writer's delete of a copy is an undo");
 });
 
 Deno.test("a failed apply is retried after a short delay, with a fresh dump", async () => {

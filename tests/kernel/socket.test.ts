@@ -123,6 +123,25 @@ kernelTest("a socket subscribed to RTNLGRP_IPV4_ROUTE sees a route added with ip
   equal((await listener.status).code, 0, listener.output());
 });
 
+kernelTest(
+  "a subscription dropping its client's own IPv4 route changes: the rest still comes",
+  async (ns) => {
+    await addVeth(ns);
+    const out = await runScript<{ dropped: boolean; failed: string[]; events: string[] }>(
+      ns,
+      "own_routes.ts",
+    );
+    deepEqual(out.failed, []);
+    equal(out.dropped, true);
+    // Our IPv4 add, add and delete: dropped in the kernel; our IPv6 add and another writer's come.
+    deepEqual(out.events, ["new fd00:9::/64 own", "new 10.10.0.0/24 other"]);
+    deepEqual(
+      (await ns.ipJson<IpRoute[]>("route", "show", "table", "100")).map((r) => r.dst),
+      ["10.9.1.0/24", "10.10.0.0/24"],
+    );
+  },
+);
+
 kernelTest("wait() resolves woken promptly and the process exits after close()", async (ns) => {
   await addVeth(ns);
   const result = await ns.deno(script("wake.ts"), [], { timeoutMs: 15_000 });

@@ -44,7 +44,11 @@ export async function watch(ctx: CommandContext, opts: WatchOptions): Promise<nu
     // One daemon per target table in this network namespace: lock before anything is read.
     locks = TableLocks.acquire(config.tables);
     // Subscribe before the first dump, so that no change in between is lost.
-    events = client.subscribe(WATCH_GROUPS, { receiveBuffer: opts.receiveBufferBytes });
+    // Our own IPv4 changes are not read back: the daemon applies them to its view itself.
+    events = client.subscribe(WATCH_GROUPS, {
+      receiveBuffer: opts.receiveBufferBytes,
+      dropOwnIpv4Routes: true,
+    });
     const statePath = daemonStatePath(config.tables, ctx.state);
     const startedAt = Date.now();
     let stateWarned = false;
