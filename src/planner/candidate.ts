@@ -29,12 +29,33 @@ import type { VpnRoutes } from "./precedence.ts";
 import { type CopyTarget, hasCopyKey, isCopyOf, isSameCopy, mirrorCopy } from "./route_copy.ts";
 import { sameRouteKey } from "./route_identity.ts";
 
+/**
+ * The destination of `route` as a map key: an IPv4 address as its 32-bit value (`ipv4Number`,
+ * as a signed 32-bit number: a small integer, hashed without reading the text), any other as its
+ * text. Routes of one family with the same destination text have the same key; a key says
+ * nothing of the family.
+ *
+ * @example
+ * ```ts
+ * import { dstKey } from "./candidate.ts";
+ * dstKey({ family: 2, dst: "10.0.0.1" }); // 167772161
+ * dstKey({ family: 2, dst: "192.168.0.0" }); // -1062731776
+ * dstKey({ family: 10, dst: "fe80::" }); // "fe80::"
+ * ```
+ */
+export function dstKey(route: Pick<Route, "family" | "dst">): number | string {
+  const ipv4 = route.family === AF.INET ? ipv4Number(route.dst) : -1;
+  return ipv4 < 0 ? route.dst : ipv4 | 0;
+}
+
 /** An eligible source route and its state in the target table being planned. */
 export class Candidate {
   /** The source route. */
   readonly route: Route;
   /** An IPv4 destination as its 32-bit value (see `ipv4Number`); -1 for any other. */
   readonly ipv4: number;
+  /** Its destination as a map key ({@linkcode dstKey}). */
+  readonly key: number | string;
   /** The destination's bytes, when it is not an IPv4 address (`ipv4` is -1). */
   readonly bytes: Uint8Array | undefined;
   /** Whether it goes via a gateway (`isGatewayRoute`, given the nexthop objects). */
@@ -45,6 +66,8 @@ export class Candidate {
   readonly oifs: readonly number[] | undefined;
 
   // The state in the table being planned; see `startTable`.
+  /** Its position among the candidates, in order. */
+  position: number;
   /** Its copy for the table, once built (see `copyFor`). */
   copy: Route | undefined;
   /** Whether its copy is wanted in the table. */
@@ -53,19 +76,21 @@ export class Candidate {
   kept: boolean;
   /** The route of the table that is exactly its copy, once found. */
   unchangedBy: Route | undefined;
-  /** The next wanted candidate with the same destination text (a chain of an index). */
+  /** The next wanted candidate with the same destination key (a chain of an index). */
   next: Candidate | undefined;
 
   /** Computes what every table asks of `route`, given the namespace's nexthop objects. */
   constructor(route: Route, nexthops: ReadonlyMap<number, NexthopObject>) {
     this.route = route;
     this.ipv4 = route.family === AF.INET ? ipv4Number(route.dst) : -1;
+    this.key = this.ipv4 < 0 ? route.dst : this.ipv4 | 0;
     this.bytes = this.ipv4 < 0 ? parseIp(route.dst).bytes : undefined;
     this.viaGateway = isGatewayRoute(route, nexthops);
     const single = route.nhId === undefined && route.multipath === undefined;
     this.oif = single ? route.oif ?? 0 : 0;
     this.oifs = single ? undefined : (nextHops(route, nexthops) ?? []).map((hop) => hop.oif ?? 0);
     // (Assigned here, not as field initializers: cheaper before the constructor is optimized.)
+    this.position = 0;
     this.copy = undefined;
     this.wanted = false;
     this.kept = false;
@@ -73,8 +98,12 @@ export class Candidate {
     this.next = undefined;
   }
 
-  /** Forgets the state of the previous table: not wanted, no copy, nothing found. */
-  startTable(): void {
+  /**
+   * Forgets the state of the previous table (not wanted, no copy, nothing found) and notes the
+   * candidate's `position` among all the candidates, in order.
+   */
+  startTable(position: number): void {
+    this.position = position;
     this.copy = undefined;
     this.wanted = false;
     this.kept = false;

@@ -21,7 +21,8 @@ import { LocalSpace } from "./local_space.ts";
 import type { PlanOptions } from "./options.ts";
 import { compareRoutes, RouteOrder, sortInPlace, sortRoutes } from "./order.ts";
 import { DEFAULT_CATCH_ALL, VpnRoutes } from "./precedence.ts";
-import { Candidate } from "./candidate.ts";
+import { Candidate, dstKey } from "./candidate.ts";
+import { WantedCopies } from "./wanted.ts";
 import type { CopyTarget } from "./route_copy.ts";
 import { prefixKey, replaceGroupKey } from "./route_identity.ts";
 
@@ -212,17 +213,6 @@ export function planSync(input: PlanInput): Plan {
   return plan;
 }
 
-/**
- * The wanted candidate whose copy has the {@linkcode routeKey} of `route`, if any: `first` (the
- * first wanted candidate of the route's destination text) or one chained after it.
- */
-function wantedOf(first: Candidate, route: Route, target: CopyTarget): Candidate | undefined {
-  for (let c: Candidate | undefined = first; c !== undefined; c = c.next) {
-    if (c.hasCopyKey(route, target)) return c;
-  }
-  return undefined;
-}
-
 /** Plans one target table (see {@linkcode planSync}) into `plan`. */
 function planTable(
   plan: Plan,
@@ -242,20 +232,18 @@ function planTable(
   }
   const tableInterfaces = vpnInterfaces(foreign, protocol);
   const foreignByPrefix = groupBy(foreign, prefixKey);
-  const foreignDsts = new Set(foreign.map((route) => route.dst));
+  const foreignDsts = new Set(foreign.map(dstKey));
   const vpnRoutes = (options.precedence ?? "vpn") === "vpn"
     ? new VpnRoutes(foreign, options.catchAll ?? DEFAULT_CATCH_ALL)
     : undefined;
   const target: CopyTarget = { table, protocol };
 
-  // The wanted candidates by destination text (chained by `next`).
-  const wanted = new Map<string, Candidate>();
+  const wanted = new WantedCopies(candidates, target);
   // The on-link copies, for gateway routes (which come after every on-link one).
   // (Gateway routes come last: if there is one, the last candidate is one.)
   const lanCopies: Route[] | undefined = candidates.at(-1)?.viaGateway ? [] : undefined;
   for (let i = 0; i < candidates.length; i++) {
     const candidate = candidates[i];
-    candidate.startTable();
     const source = candidate.route;
     if (candidate.usesAny(tableInterfaces)) {
       plan.excluded.push({ route: source, reason: "vpn-interface", table });
@@ -271,7 +259,7 @@ function planTable(
       continue;
     }
     // The copy has the source's family, destination and length.
-    const inTheWay = foreignDsts.has(source.dst)
+    const inTheWay = foreignDsts.has(candidate.key)
       ? foreignByPrefix.get(prefixKey(source))
       : undefined;
     if (inTheWay !== undefined) {
@@ -279,14 +267,10 @@ function planTable(
       plan.conflicts.push({ table, wanted: candidate.copyFor(target), existing });
       continue;
     }
-    const first = wanted.get(source.dst);
-    if (first !== undefined && isDuplicate(candidate, first, target)) {
+    if (!wanted.add(candidate)) {
       plan.excluded.push({ route: source, reason: "duplicate", table });
       continue;
     }
-    candidate.wanted = true;
-    candidate.next = first;
-    wanted.set(source.dst, candidate);
     if (lanCopies !== undefined) {
       const copy = candidate.copyFor(target);
       if (!isGatewayRoute(copy, nexthops)) lanCopies.push(copy);
@@ -299,14 +283,8 @@ function planTable(
   for (let i = 0; i < routes.length; i++) {
     const route = routes[i];
     if ((route.flags & RTM_F.CLONED) !== 0 || route.protocol !== protocol) continue;
-    // Mostly the first candidate of the destination is the one, and the copy is right.
-    let candidate = wanted.get(route.dst);
-    let same = candidate !== undefined && candidate.isCopyInSlot(route, target);
-    if (candidate !== undefined && !same) {
-      candidate = wantedOf(candidate, route, target);
-      same = candidate !== undefined && candidate.isCopy(route, target);
-    }
-    if (candidate !== undefined && !candidate.kept && same) {
+    const candidate = wanted.find(route);
+    if (candidate !== undefined && !candidate.kept && wanted.exact) {
       candidate.kept = true;
       candidate.unchangedBy = route;
       plan.unchanged.push(route);
@@ -328,8 +306,10 @@ function planTable(
       plan.deletes.push(route);
       continue;
     }
-    slots ??= countBy(routes.filter((r) => (r.flags & RTM_F.CLONED) === 0), replaceGroupKey);
-    if (route.family === AF.INET || slots.get(replaceGroupKey(route)) === 1) {
+    if (route.family !== AF.INET) {
+      slots ??= countBy(routes.filter((r) => (r.flags & RTM_F.CLONED) === 0), replaceGroupKey);
+    }
+    if (route.family === AF.INET || slots!.get(replaceGroupKey(route)) === 1) {
       candidate.kept = true;
       plan.replaces.push({ from: route, to: candidate.copyFor(target) });
     } else {
@@ -343,18 +323,6 @@ function planTable(
     plan.adds.push(copy);
     order.adds.note(copy, candidate.ipv4);
   }
-}
-
-/**
- * Whether the copy of `candidate` takes the slot of one already wanted: `first` or one chained
- * after it (the wanted candidates of the same destination text).
- */
-function isDuplicate(candidate: Candidate, first: Candidate, target: CopyTarget): boolean {
-  const copy = candidate.copyFor(target);
-  for (let c: Candidate | undefined = first; c !== undefined; c = c.next) {
-    if (c.hasCopyKey(copy, target)) return true;
-  }
-  return false;
 }
 
 /**

@@ -65,7 +65,7 @@ Deno.test("Candidate: the copy is built once per table; matching needs no copy",
     const built = candidate.copyFor(target);
     equal(candidate.copyFor(target), built, "once per table");
     equal(JSON.stringify(built), JSON.stringify(copy));
-    candidate.startTable();
+    candidate.startTable(0);
     equal(candidate.copyFor({ ...target, table: 100 }).table, 100, "a new table, a new copy");
   }
 });
