@@ -89,7 +89,6 @@ export class Candidate {
     const single = route.nhId === undefined && route.multipath === undefined;
     this.oif = single ? route.oif ?? 0 : 0;
     this.oifs = single ? undefined : (nextHops(route, nexthops) ?? []).map((hop) => hop.oif ?? 0);
-    // (Assigned here, not as field initializers: cheaper before the constructor is optimized.)
     this.position = 0;
     this.copy = undefined;
     this.wanted = false;

@@ -165,12 +165,12 @@ function singlePathExclusion(
   options: PlanOptions,
 ): ExclusionReason | undefined {
   const viaGateway = route.gateway !== undefined;
-  if (hasAttribute(route.other, RTA.VIA) || (viaGateway && !options.includeGatewayRoutes)) {
-    return "gateway";
-  }
-  if (hasAttribute(route.other, RTA.ENCAP) || hasAttribute(route.other, RTA.ENCAP_TYPE)) {
-    return "encap";
-  }
+  const { other } = route;
+  const via = other !== undefined && hasAttribute(other, RTA.VIA);
+  if (via || (viaGateway && !options.includeGatewayRoutes)) return "gateway";
+  if (
+    other !== undefined && (hasAttribute(other, RTA.ENCAP) || hasAttribute(other, RTA.ENCAP_TYPE))
+  ) return "encap";
   if (
     route.family === AF.INET && route.scope !== (viaGateway ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK)
   ) return "scope";

@@ -80,7 +80,9 @@ export class VpnRoutes {
    * signed 32-bit number: a small integer, hashed without building a string).
    */
   readonly #v4ByLength: Map<number, Route>[] = [];
-  readonly #catchAll: Set<string>;
+  readonly #catchAllPrefixes: readonly Cidr[];
+  /** The catch-all prefixes by masked key, once needed (a default route needs none). */
+  #catchAll: Set<string> | undefined = undefined;
   /** Whether a route found as a best match is a catch-all, once computed. */
   readonly #catchAllRoutes = new Map<Route, boolean>();
   /** Whether some indexed IPv4 route is not a catch-all: else no IPv4 copy ever loses. */
@@ -91,9 +93,7 @@ export class VpnRoutes {
    * catch-all prefixes.
    */
   constructor(routes: readonly Route[], catchAll: readonly Cidr[]) {
-    this.#catchAll = new Set(
-      catchAll.map((c) => maskedKey(c.family, parseIp(c.address).bytes, c.prefixLen)),
-    );
+    this.#catchAllPrefixes = catchAll;
     for (const route of routes) {
       const value = route.family === AF.INET ? ipv4Number(route.dst) : -1;
       let held: Route | undefined;
@@ -118,9 +118,12 @@ export class VpnRoutes {
       }
     }
     for (const lengths of this.#lengths.values()) lengths.sort((a, b) => b - a);
-    this.#v4CanWin = this.#v4ByLength.some((byPrefix) =>
-      byPrefix.values().some((route) => !this.isCatchAll(route))
-    );
+    let v4CanWin = false;
+    for (const byPrefix of this.#v4ByLength) {
+      if (byPrefix === undefined) continue;
+      for (const route of byPrefix.values()) v4CanWin ||= !this.isCatchAll(route);
+    }
+    this.#v4CanWin = v4CanWin;
   }
 
   /**
@@ -166,8 +169,11 @@ export class VpnRoutes {
 
   /** Whether `route`'s prefix is a catch-all (a default route always is). */
   isCatchAll(route: Prefix): boolean {
-    return route.dstLen === 0 ||
-      this.#catchAll.has(maskedKey(route.family, parseIp(route.dst).bytes, route.dstLen));
+    if (route.dstLen === 0) return true;
+    this.#catchAll ??= new Set(
+      this.#catchAllPrefixes.map((c) => maskedKey(c.family, parseIp(c.address).bytes, c.prefixLen)),
+    );
+    return this.#catchAll.has(maskedKey(route.family, parseIp(route.dst).bytes, route.dstLen));
   }
 
   /**
