@@ -442,24 +442,28 @@ export class Conn {
   executeBatch(batch: RequestBatch, opOf?: (index: number) => string): (NetlinkError | null)[] {
     const count = batch.length;
     const results: (NetlinkError | null)[] = new Array(count).fill(null);
-    const buffer = batch.buffer;
-    const view = batch.view;
     const op = (i: number) =>
-      opOf !== undefined ? opOf(i) : typeName(view.getUint16(batch.offsetOf(i) + 4, true));
+      opOf !== undefined
+        ? opOf(i)
+        : typeName(batch.segment(i).view.getUint16(batch.startOf(i) + 4, true));
     const pid = this.transport.pid >>> 0;
     let next = 0;
     while (next < count) {
-      // Which requests go into this datagram.
+      // Which requests go into this datagram: a run of one segment.
       const first = next;
-      const from = batch.offsetOf(first);
+      const from = batch.startOf(first);
       while (next < count && next - first < this.#maxBatchMessages) {
-        if (next > first && batch.offsetOf(next + 1) - from > this.#maxBatchBytes) break;
+        if (
+          next > first &&
+          (!batch.sameSegment(first, next) || batch.endOf(next) - from > this.#maxBatchBytes)
+        ) break;
         next++;
       }
+      const { buffer, view } = batch.segment(first);
       const firstSeq = this.#seq;
       let lastSeq = 0;
       for (let i = first; i < next; i++) {
-        const off = batch.offsetOf(i);
+        const off = batch.startOf(i);
         lastSeq = this.#nextSeq();
         view.setUint32(off + 8, lastSeq, true);
         view.setUint32(off + 12, pid, true);
@@ -467,7 +471,7 @@ export class Conn {
           view.setUint16(off + 6, view.getUint16(off + 6, true) | NLM_F.ACK, true);
         }
       }
-      this.transport.send(buffer.subarray(from, batch.offsetOf(next)));
+      this.transport.send(buffer.subarray(from, batch.endOf(next - 1)));
       const sent = { first, count: next - first, firstSeq, lastSeq };
       if (this.#collectAcks(sent, op, results)) {
         this.#maxBatchMessages = Math.max(1, Math.floor(this.#maxBatchMessages / 2));

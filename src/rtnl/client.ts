@@ -475,7 +475,7 @@ export class RtnlClient implements RouteStore {
   apply(changes: readonly RouteChange[]): ChangeResult[] {
     if (changes.length === 0) return [];
     // Every request encoded straight into one buffer that the datagrams are cut from.
-    const batch = new RequestBatch(changes.length * 96 + 256);
+    const batch = new RequestBatch(changes.length * 96 + 256); // At most one full segment.
     for (const change of changes) appendChange(batch, change);
     const errors = this.conn.executeBatch(batch, (i) => changeOp(changes[i]));
     const results: ChangeResult[] = new Array(changes.length);

@@ -434,3 +434,15 @@ Deno.test("executeBatch names a failure by its message type without opOf", () =>
   equal(error?.op, "RTM_DELROUTE");
   deepEqual([...kernel.requests[0].payload], [1, 2, 3]);
 });
+
+Deno.test("executeBatch never sends a datagram across two segments of the batch", () => {
+  const kernel = new FakeKernel((req, k) =>
+    (req.header.flags & NLM_F.ACK) !== 0 ? [FakeKernel.datagram([k.ack(req)])] : []
+  );
+  const batch = new RequestBatch(64); // Room for two requests of 32 bytes, then a new segment.
+  for (let i = 0; i < 5; i++) batch.addPayload(RTM.NEWROUTE, 0, new Uint8Array(16).fill(i));
+  const results = new Conn(kernel).executeBatch(batch);
+  deepEqual(results, [null, null, null, null, null]);
+  equal(kernel.datagramsSent, 2);
+  deepEqual(kernel.requests.map((r) => r.payload[0]), [0, 1, 2, 3, 4]);
+});
