@@ -147,6 +147,74 @@ function groupsOf(slot: Slot): Route[][] {
   return Array.isArray(slot) ? slot : [[slot]];
 }
 
+/** The keys every decoded route starts with, in the decoder's order. */
+const HEADER_KEYS = [
+  "family",
+  "table",
+  "dst",
+  "dstLen",
+  "srcLen",
+  "tos",
+  "protocol",
+  "scope",
+  "type",
+  "flags",
+] as const;
+
+/**
+ * `route` as a new object literal with the same keys in the same order (so `JSON.stringify` and
+ * every reader see the same route) and `dst` (an equal string), when it is the header (in the
+ * decoder's order) and one to three more attributes: the decoder's routes with a preferred source
+ * and the planner's copies (`oif`, `prefsrc`, `priority`) get those one by one, so they live in a
+ * separate property array; a literal holds them inline (~24 B less a route). The decoder's plain
+ * IPv4 routes (`oif`, `priority` then `oif`) are such literals already, and other routes are kept
+ * as they are: `undefined`.
+ */
+function compactRoute(route: Route, dst: string): Route | undefined {
+  const keys = Object.keys(route);
+  const extra = keys.length - HEADER_KEYS.length;
+  if (extra < 1 || extra > 3) return undefined;
+  for (let i = 0; i < HEADER_KEYS.length; i++) if (keys[i] !== HEADER_KEYS[i]) return undefined;
+  const [a, b, c] = keys.slice(HEADER_KEYS.length);
+  if (extra === 1 ? a === "oif" : extra === 2 && a === "priority" && b === "oif") return undefined;
+  const r = route as unknown as Record<string, unknown>;
+  const { family, table, dstLen, srcLen, tos, protocol, scope, type, flags } = route;
+  if (extra === 1) {
+    return { family, table, dst, dstLen, srcLen, tos, protocol, scope, type, flags, [a]: r[a] };
+  }
+  if (extra === 2) {
+    return {
+      family,
+      table,
+      dst,
+      dstLen,
+      srcLen,
+      tos,
+      protocol,
+      scope,
+      type,
+      flags,
+      [a]: r[a],
+      [b]: r[b],
+    };
+  }
+  return {
+    family,
+    table,
+    dst,
+    dstLen,
+    srcLen,
+    tos,
+    protocol,
+    scope,
+    type,
+    flags,
+    [a]: r[a],
+    [b]: r[b],
+    [c]: r[c],
+  };
+}
+
 /** Equal routes, not counting what changes by itself (`expires`, `cacheinfo`). */
 function sameState(a: Route, b: Route): boolean {
   const stable = (r: Route) => {
@@ -288,9 +356,10 @@ export class TableView {
       this.#foreign.clear();
       for (const route of values as Route[]) {
         if (!this.#tracks(route)) continue;
-        const group = this.#group(route);
-        group.push(route);
-        this.#store(route, group);
+        const lean = this.#compact(route);
+        const group = this.#group(lean);
+        group.push(lean);
+        this.#store(lean, group);
       }
       this.#resync = undefined;
     }
@@ -408,7 +477,8 @@ export class TableView {
   /**
    * Applies an `RTM_NEWROUTE` / `RTM_DELROUTE` event. `headerFlags` are the event's `nlmsg_flags`
    * (`NLM_F_REPLACE`, `NLM_F_APPEND` decide where a new route goes). Returns whether the view
-   * changed.
+   * changed. The view may keep a compact copy of `route`, and may set `route.dst` to an equal
+   * string it holds already (one string for a copy and its source).
    *
    * @example
    * ```ts
@@ -424,7 +494,9 @@ export class TableView {
   applyRoute(op: ChangeOp, route: Route, headerFlags = 0): boolean {
     if (!this.#tracks(route)) return false;
     this.#changing(route);
-    return op === "del" ? this.#deleteRoute(route) : this.#addRoute(route, headerFlags);
+    return op === "del"
+      ? this.#deleteRoute(route)
+      : this.#addRoute(this.#compact(route), headerFlags);
   }
 
   /**
@@ -513,6 +585,27 @@ export class TableView {
       }) || changed;
     }
     return changed;
+  }
+
+  /**
+   * `route` as it is stored: compact ({@linkcode compactRoute}) where that saves memory, and with
+   * the `dst` string of another table's routes to the same address when there are any (a copy
+   * shares its source's; `route.dst` is set to that equal string).
+   */
+  #compact(route: Route): Route {
+    let twin: Route | undefined;
+    for (const [table, slots] of this.#routes) {
+      if (table === route.table) continue;
+      const slot = slots.get(route.dst);
+      if (slot === undefined) continue;
+      twin = Array.isArray(slot) ? slot[0][0] : slot;
+      break;
+    }
+    const compact = compactRoute(route, twin?.dst ?? route.dst);
+    if (compact !== undefined) return compact;
+    // Strings compare by value: this keeps one of two equal strings, not a different address.
+    if (twin !== undefined) route.dst = twin.dst;
+    return route;
   }
 
   #tracks(route: Route): boolean {

@@ -344,3 +344,48 @@ Deno.test("foreignRoutes always agrees with a scan of the table (random events, 
     }
   }
 });
+
+Deno.test("stored routes keep their keys, their order and their values, compact shape or not", () => {
+  const header = {
+    family: 2,
+    table: T,
+    dst: "10.7.0.0",
+    dstLen: 16,
+    srcLen: 0,
+    tos: 0,
+    protocol: 77,
+    scope: RT_SCOPE.LINK,
+    type: RTN.UNICAST,
+    flags: 0,
+  };
+  const shapes: Route[] = [
+    { ...header, oif: 2 },
+    { ...header, priority: 2 ** 31, oif: 2 },
+    { ...header, prefsrc: "192.168.0.1", oif: 2 },
+    { ...header, priority: 2 ** 31, prefsrc: "192.168.0.1", oif: 2 },
+    { ...header, oif: 2, priority: 2 ** 31 },
+    { ...header, oif: 2, prefsrc: "192.168.0.1", priority: 2 ** 31 },
+    { ...header, gateway: "10.0.0.1", oif: 2, priority: 2 ** 31 },
+    { ...header, nhId: 7 },
+    { ...header, oif: 2, gateway: "10.0.0.1", prefsrc: "192.168.0.1", priority: 2 ** 31 },
+    { ...header, priority: undefined, oif: 2 },
+    { ...header, gateway: "10.0.0.1", oif: 2 },
+    { ...header, family: 10, dst: "2001:db8::", dstLen: 64, priority: 1024, oif: 2 },
+  ];
+  for (const shape of shapes) {
+    for (const asEvent of [false, true]) {
+      const view = new TableView({ tables: [MAIN, T] });
+      const source = { ...shape, table: MAIN, protocol: RTPROT.BOOT };
+      if (asEvent) {
+        view.applyRoute("new", source, NLM_F.CREATE | NLM_F.EXCL);
+        view.applyRoute("new", shape, NLM_F.CREATE | NLM_F.EXCL);
+      } else view.reset("routes", [source, shape]);
+      assert.deepEqual(
+        [view.routes(MAIN), view.routes(T)].map((r) => JSON.stringify(r)),
+        [JSON.stringify([source]), JSON.stringify([shape])],
+      );
+      assert.deepEqual(Object.keys(view.routes(T)[0]), Object.keys(shape));
+      assert.equal(view.applyRoute("new", { ...shape }, 0), false, "same state");
+    }
+  }
+});
