@@ -69,6 +69,8 @@ function check(op: string, result: number | bigint): number {
 
 /** `SO_ATTACH_FILTER` (asm-generic/socket.h). */
 const SO_ATTACH_FILTER = 26;
+/** The `op` of the {@linkcode NetlinkError} when the kernel refuses a socket filter. */
+export const ATTACH_FILTER_OP = "setsockopt SO_ATTACH_FILTER";
 
 /** Attaches the classic BPF `program` (`struct sock_filter` array) through a `sock_fprog`. */
 function attachFilter(fd: number, program: Uint8Array): void {
@@ -78,7 +80,7 @@ function attachFilter(fd: number, program: Uint8Array): void {
   view.setUint16(0, program.length / 8, true);
   view.setBigUint64(8, BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(program))), true);
   check(
-    "setsockopt SO_ATTACH_FILTER",
+    ATTACH_FILTER_OP,
     libc().setsockopt(fd, SOL.SOCKET, SO_ATTACH_FILTER, fprog, 16),
   );
 }

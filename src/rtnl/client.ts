@@ -24,7 +24,7 @@ import {
 } from "../netlink/route.ts";
 import { RequestBatch } from "../netlink/request_batch.ts";
 import { decodeRule, FIB_RULE_HDR_LEN, type Rule } from "../netlink/rule.ts";
-import { NetlinkSocket, type NetlinkSocketOptions } from "../netlink/socket.ts";
+import { ATTACH_FILTER_OP, NetlinkSocket, type NetlinkSocketOptions } from "../netlink/socket.ts";
 import type { Transport } from "../netlink/transport.ts";
 import { ConnSubscription, type Subscription } from "./subscription.ts";
 
@@ -328,12 +328,19 @@ export class RtnlClient implements RouteStore {
    * ```
    */
   subscribe(groups: readonly number[], options: SubscribeOptions = {}): Subscription {
-    const drop = (options.dropOwnIpv4Routes ?? false) && this.port !== 0;
-    const transport = this.#openEvents({
-      groups,
-      receiveBuffer: options.receiveBuffer,
-      ...(drop ? { filter: ownIpv4RouteFilter(this.port) } : {}),
-    });
+    let drop = (options.dropOwnIpv4Routes ?? false) && this.port !== 0;
+    const socket = { groups, receiveBuffer: options.receiveBuffer };
+    let transport: Transport;
+    try {
+      transport = this.#openEvents(
+        drop ? { ...socket, filter: ownIpv4RouteFilter(this.port) } : socket,
+      );
+    } catch (e) {
+      // A kernel or sandbox refusing socket filters: the notifications come, as without one.
+      if (!drop || !(e instanceof NetlinkError) || e.op !== ATTACH_FILTER_OP) throw e;
+      drop = false;
+      transport = this.#openEvents(socket);
+    }
     return new ConnSubscription(new Conn(transport), { ownIpv4RoutesDropped: drop });
   }
 

@@ -1,6 +1,8 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { Conn } from "../../src/netlink/conn.ts";
-import { ERRNO } from "../../src/netlink/errors.ts";
+import { ERRNO, NetlinkError } from "../../src/netlink/errors.ts";
+import { ATTACH_FILTER_OP } from "../../src/netlink/socket.ts";
+import { ownIpv4RouteFilter } from "../../src/rtnl/own_route_filter.ts";
 import { NLM_F, RTM, RTNLGRP } from "../../src/netlink/constants.ts";
 import { encodeMessage } from "../../src/netlink/message.ts";
 import { encodeRoute, type Route } from "../../src/netlink/route.ts";
@@ -44,6 +46,28 @@ Deno.test("subscribe opens its own socket on the groups and yields decoded event
   equal(sub.droppedForeign, 1, "a datagram from another socket is dropped");
   sub.close();
   ok(events!.closed);
+});
+
+Deno.test("dropping our own IPv4 changes: a filter on the socket, or none where it is refused", () => {
+  const opened: { filter?: Uint8Array }[] = [];
+  const open = (refuse: boolean) =>
+    new RtnlClient(new Conn(new FakeKernel(() => {})), {
+      openEvents: (options) => {
+        opened.push(options);
+        if (options.filter && refuse) throw new NetlinkError(ATTACH_FILTER_OP, ERRNO.EPERM);
+        return new FakeKernel(() => {});
+      },
+    });
+  const client = open(false);
+  ok(client.port !== 0);
+  const sub = client.subscribe([RTNLGRP.IPV4_ROUTE], { dropOwnIpv4Routes: true });
+  equal(sub.ownIpv4RoutesDropped, true);
+  deepEqual(opened.pop()?.filter, ownIpv4RouteFilter(client.port));
+  equal(client.subscribe([RTNLGRP.IPV4_ROUTE]).ownIpv4RoutesDropped, false);
+  equal(opened.pop()?.filter, undefined);
+  const refused = open(true).subscribe([RTNLGRP.IPV4_ROUTE], { dropOwnIpv4Routes: true });
+  equal(refused.ownIpv4RoutesDropped, false, "the notifications come: the daemon reads them");
+  deepEqual(opened.map((o) => o.filter === undefined), [false, true]);
 });
 
 Deno.test("an overrun is reported, and the events after it still come", () => {
