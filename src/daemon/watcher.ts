@@ -47,6 +47,7 @@ import {
 import type { Subscription } from "../rtnl/subscription.ts";
 import { Coalescer } from "./coalescer.ts";
 import { FightDetector, type FightOptions, type UndoVerdict } from "./fight_detector.ts";
+import { type Prefix, PrefixSet } from "./prefix_set.ts";
 import { TableView } from "./table_view.ts";
 
 /** The multicast groups whose events can change the wanted copies or the copies themselves. */
@@ -58,9 +59,6 @@ export const WATCH_GROUPS: readonly number[] = [
   RTNLGRP.IPV6_ROUTE,
   RTNLGRP.NEXTHOP,
 ];
-
-/** A destination prefix: what one route event can touch. */
-type Prefix = Pick<Route, "family" | "dst" | "dstLen">;
 
 /** The fight detector's key of a whole table's flushes (copies are keyed by `routeKey`). */
 function flushKey(table: number): string {
@@ -238,7 +236,7 @@ export class Watcher {
    * `"all"` when something can affect every copy (links, addresses, foreign routes in a target
    * table, a resync). An apply plans only the touched prefixes when it can.
    */
-  #dirty: Map<string, Prefix> | "all" = "all";
+  #dirty: PrefixSet | "all" = "all";
 
   /** Creates the daemon; nothing happens until {@linkcode Watcher.run}. */
   constructor(config: MirrorConfig, timing: WatchTiming, deps: WatcherDeps) {
@@ -358,8 +356,8 @@ export class Watcher {
       this.#dirty = "all";
       return;
     }
-    // The route itself stands for its prefix: no object per event.
-    this.#dirty.set(prefixKey(route), route);
+    // The route itself stands for its prefix: no object or key per event.
+    this.#dirty.add(route);
   }
 
   /** Plans from the view (after a full dump if needed) and applies; never throws kernel errors. */
@@ -377,7 +375,7 @@ export class Watcher {
         this.#resync();
       }
       const dirty = resync ? "all" : this.#dirty;
-      this.#dirty = new Map();
+      this.#dirty = new PrefixSet();
       const plan = this.#plan(dirty === "all" ? undefined : dirty.values());
       this.#trackConflicts(plan, dirty);
       this.#warnOutsideLocalSpace(plan);
@@ -574,13 +572,13 @@ export class Watcher {
    * Updates the known conflicts from a plan of `dirty` (every prefix, or some) and logs each new
    * one once, at WARN.
    */
-  #trackConflicts(plan: Plan, dirty: Map<string, Prefix> | "all"): void {
+  #trackConflicts(plan: Plan, dirty: PrefixSet | "all"): void {
     const key = (table: number, route: Route) => `${table} ${prefixKey(route)}`;
     const before = new Set(this.#conflicts.keys());
     if (dirty === "all") this.#conflicts.clear();
     else {
       for (const [k, c] of this.#conflicts) {
-        if (dirty.has(prefixKey(c.wanted))) this.#conflicts.delete(k);
+        if (dirty.has(c.wanted)) this.#conflicts.delete(k);
       }
     }
     for (const c of plan.conflicts) {
