@@ -121,10 +121,43 @@ export function sortRoutes<T>(items: T[], routeOf: (item: T) => Route, order?: R
         ? previousIpv4 - ipv4
         : compareRoutes(previous, route);
     }
-    if (order > 0) return items.sort((a, b) => compareRoutes(routeOf(a), routeOf(b)));
+    if (order > 0) return sortByRoute(items, routeOf);
     previous = route;
     previousIpv4 = ipv4;
   }
+  return items;
+}
+
+/** An item to sort, with its route and the route's IPv4 destination value (else -1). */
+interface Keyed<T> {
+  item: T;
+  route: Route;
+  ipv4: number;
+}
+
+/**
+ * Sorts `items` in place by {@linkcode compareRoutes} of `routeOf(item)`, stably, reading each
+ * IPv4 destination once instead of at every comparison (a 10k sort compares ~130k times).
+ */
+function sortByRoute<T>(items: T[], routeOf: (item: T) => Route): T[] {
+  const keyed: Keyed<T>[] = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const route = routeOf(items[i]);
+    keyed[i] = {
+      item: items[i],
+      route,
+      ipv4: route.family === AF.INET ? ipv4Number(route.dst) : -1,
+    };
+  }
+  keyed.sort((a, b) => {
+    const order = a.route.family - b.route.family || a.route.table - b.route.table;
+    if (order !== 0) return order;
+    // compareRoutes orders different IPv4 destinations by number before any other field.
+    return a.ipv4 >= 0 && b.ipv4 >= 0 && a.ipv4 !== b.ipv4
+      ? a.ipv4 - b.ipv4
+      : compareRoutes(a.route, b.route);
+  });
+  for (let i = 0; i < keyed.length; i++) items[i] = keyed[i].item;
   return items;
 }
 
