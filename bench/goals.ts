@@ -143,7 +143,8 @@ export function checkGoals(rows: readonly ResultRow[], suffix = ""): GoalVerdict
     judge(
       "0 idle wake-ups",
       wakes.length ? wakes.every((w) => w.summary.max === 0) : undefined,
-      wakes.map((w) => `${w.metric}: ${fmt(w.summary.max)}`).join("; ") || "not measured",
+      (wakes.map((w) => `${w.metric}: ${fmt(w.summary.max)}`).join("; ") || "not measured") +
+        idleFloorWakes(rows),
     );
     const rss = rows.filter((r) =>
       r.scenario === "5 footprint" && r.metric.startsWith("RSS") && r.contender === `watch${suffix}`
@@ -199,7 +200,10 @@ export function checkGoals(rows: readonly ResultRow[], suffix = ""): GoalVerdict
     judge(
       "RSS after start ≤ floor + 6 MiB",
       known(start, floorRss) ? start <= floorRss + 6 : undefined,
-      `watch ${fmt(start)} MiB, floor ${fmt(floorRss)} MiB: +${fmt(start - floorRss)}`,
+      `watch ${fmt(start)} MiB, floor ${fmt(floorRss)} MiB: +${fmt(start - floorRss)}; ` +
+        `idle floor (live, waiting in poll) ${
+          fmt(med(find(FOOTPRINT, "RSS after start", "idle-floor")))
+        } MiB`,
     );
     const after10k = med(find(FOOTPRINT, "RSS after 10k", "watch"));
     judge(
@@ -225,3 +229,14 @@ export function checkGoals(rows: readonly ResultRow[], suffix = ""): GoalVerdict
 }
 
 const FOOTPRINT = "5 footprint";
+
+/** The idle floor's wake-ups (scenario 5), to show beside the daemon's; empty if not measured. */
+function idleFloorWakes(rows: readonly ResultRow[]): string {
+  const wakes = rows.filter((r) =>
+    r.scenario === FOOTPRINT && r.metric.startsWith("wake-ups") && r.contender === "idle-floor"
+  );
+  if (wakes.length === 0) return "";
+  return `; idle floor (deno waiting in poll): ${
+    wakes.map((w) => `${w.metric.replace("wake-ups, ", "")}: ${fmt(w.summary.max)}`).join(", ")
+  }`;
+}

@@ -244,7 +244,7 @@ async function main(): Promise<number> {
   }
   if (only.has("4")) await storms({ ...ctx, reps: plan.stormReps }, plan.stormHalf);
   if (only.has("5") && mode !== "smoke") {
-    await floor(ctx, plan.startupReps);
+    await floor(ctx, plan.startupReps, plan.idleSeconds);
     await startup(ctx, plan.startupReps);
   }
   if (only.has("6")) await decodePlan(ctx, plan.decodeSizes);

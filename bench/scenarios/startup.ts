@@ -4,7 +4,9 @@
  * built artifact (the bundle `deno task compile` makes, run by deno) when there is one. Beside
  * them, in an empty namespace, the floor: the wall time and peak RSS (`/usr/bin/time`'s maximum
  * resident set) of a Deno program that only opens libc ({@linkcode ../floor.ts}), of
- * `linkmirror --version`, and of a `linkmirror sync` with nothing to do.
+ * `linkmirror --version`, and of a `linkmirror sync` with nothing to do; and the idle floor
+ * ({@linkcode ../idle_floor.ts}): the resident set and idle wake-ups of a Deno program waiting in
+ * `poll` through libc, beside the daemons' figures of scenario 1.
  *
  * @module
  */
@@ -17,6 +19,7 @@ import { DEVS } from "../topology.ts";
 import { withTopology } from "./common.ts";
 import { BenchNetns } from "../netns.ts";
 import { FOOTPRINT } from "./bulk.ts";
+import { contextSwitches, rssMegabytes, settle, switchesBetween } from "../proc.ts";
 
 async function startOnce(command: LinkmirrorCommand): Promise<number> {
   return await withTopology(async (topo) => {
@@ -58,10 +61,12 @@ export async function startup(ctx: BenchContext, reps: number): Promise<void> {
 }
 
 const FLOOR = new URL("../floor.ts", import.meta.url).pathname;
+const IDLE_FLOOR = new URL("../idle_floor.ts", import.meta.url).pathname;
 const TIME = "/usr/bin/time";
 const MAXRSS = "lmb-maxrss";
 
 CONTENDER_LABELS["floor"] = "deno: dlopen libc only";
+CONTENDER_LABELS["idle-floor"] = "deno: libc, waiting in poll";
 CONTENDER_LABELS["version"] = "linkmirror --version";
 CONTENDER_LABELS["version-b"] = "linkmirror --version (B)";
 CONTENDER_LABELS["noop-sync"] = "linkmirror sync, nothing to do";
@@ -96,7 +101,7 @@ async function floorOnce(
  * Measures the floor `reps` times, alternating: the libc-only Deno program, `linkmirror
  * --version` and a `linkmirror sync` with nothing to do, each in one empty namespace.
  */
-export async function floor(ctx: BenchContext, reps: number): Promise<void> {
+export async function floor(ctx: BenchContext, reps: number, idleSeconds: number): Promise<void> {
   const time = await hasTime();
   const table = "539098368";
   const variants: [string, string[]][] = [
@@ -124,7 +129,39 @@ export async function floor(ctx: BenchContext, reps: number): Promise<void> {
         }
       }
     }
+    await idleFloor(ctx, ns, idleSeconds);
   } finally {
     await ns.dispose();
+  }
+}
+
+/**
+ * The idle floor once ({@linkcode ../idle_floor.ts}), in `ns`: its resident set once it waits
+ * (a live figure, as the daemons' "RSS after start", not a peak) and its wake-ups over two
+ * windows of `idleSeconds`, counted as the daemons' are in scenario 1.
+ */
+async function idleFloor(ctx: BenchContext, ns: BenchNetns, idleSeconds: number): Promise<void> {
+  ctx.progress("5 footprint: the idle floor");
+  const process = ns.spawn([Deno.execPath(), "run", "-A", IDLE_FLOOR]);
+  const key = (metric: string, unit: string) => ({
+    scenario: FOOTPRINT,
+    metric,
+    unit,
+    contender: "idle-floor",
+  });
+  try {
+    await process.waitForLine(/^ready$/);
+    await settle(process.pid);
+    ctx.results.add(key("RSS after start", "MiB"), rssMegabytes(process.pid));
+    for (const window of ["1st", "2nd"]) {
+      const switches = contextSwitches(process.pid);
+      await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+      ctx.results.add(
+        key(`wake-ups, ${window} ${idleSeconds} s idle`, "count"),
+        switchesBetween(switches, contextSwitches(process.pid)),
+      );
+    }
+  } finally {
+    await process.stop();
   }
 }
