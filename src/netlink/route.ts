@@ -848,20 +848,22 @@ function writeU32(out: Uint8Array, off: number, value: number): void {
 
 /** Writes a u32 attribute at `off`; returns the offset after it. */
 function writeU32Attr(out: Uint8Array, off: number, type: number, value: number): number {
-  out[off] = 8;
-  out[off + 1] = 0;
-  out[off + 2] = type;
-  out[off + 3] = type >>> 8;
+  writeAttrHeader(out, off, NLA_HDRLEN + 4, type);
   writeU32(out, off + NLA_HDRLEN, value);
   return off + 8;
 }
 
-/** Writes an IPv4 address attribute (`address` as a number) at `off`; returns the offset after. */
-function writeIpv4Attr(out: Uint8Array, off: number, type: number, address: number): number {
-  out[off] = NLA_HDRLEN + 4;
-  out[off + 1] = 0;
+/** Writes the header (`struct nlattr`) of an attribute of `len` bytes, header included, at `off`. */
+function writeAttrHeader(out: Uint8Array, off: number, len: number, type: number): void {
+  out[off] = len;
+  out[off + 1] = len >>> 8;
   out[off + 2] = type;
   out[off + 3] = type >>> 8;
+}
+
+/** Writes an IPv4 address attribute (`address` as a number) at `off`; returns the offset after. */
+function writeIpv4Attr(out: Uint8Array, off: number, type: number, address: number): number {
+  writeAttrHeader(out, off, NLA_HDRLEN + 4, type);
   out[off + 4] = address >>> 24;
   out[off + 5] = address >>> 16;
   out[off + 6] = address >>> 8;
@@ -871,10 +873,7 @@ function writeIpv4Attr(out: Uint8Array, off: number, type: number, address: numb
 
 /** Writes an IPv6 address attribute (16 bytes) at `off`; returns the offset after it. */
 function writeIpv6Attr(out: Uint8Array, off: number, type: number, address: Uint8Array): number {
-  out[off] = NLA_HDRLEN + 16;
-  out[off + 1] = 0;
-  out[off + 2] = type;
-  out[off + 3] = type >>> 8;
+  writeAttrHeader(out, off, NLA_HDRLEN + 16, type);
   out.set(address, off + NLA_HDRLEN);
   return off + NLA_HDRLEN + 16;
 }
