@@ -53,11 +53,18 @@ export const PERMISSIONS: readonly string[] = [
  * less). Measured side by side (bench `--bin`/`--bin-b`): the semi-spaces took RSS after
  * mirroring 10k routes from 154 to 110 MiB; `--optimize-for-size` then 79 → 73 MiB after 10k and
  * 102 → 82 MiB 20 s later, with `sync` and `watch` of 10k as fast (3 runs each, one invocation).
+ * And no TurboFan (`--no-turbofan`; Maglev stays): its code and compile zones cost RSS, and the
+ * daemon's bursts are no faster with it. Two runs of `deno task bench --quick --reps 8 --only
+ * 1,5[,7]`, old and new side by side, swapped between the runs (old → new): RSS after 10k routes
+ * 69.2 → 64.8 and 73.4 → 64.0 MiB, after 100k 123 → 105 MiB, after start 47.1 → 47.4 and
+ * 47.3 → 47.3 MiB; lag after a 10k burst 150 → 125 and 164 → 154 ms (BIRD rx: 127, 116 ms).
+ * Without Maglev too, RSS fell further (67.7 → 58.7 MiB after 10k) but the burst lag rose in
+ * each of three runs (299 → 324, 194 → 223, 204 → 248 ms).
  * The compiled binary runs every command with them; the launcher only `watch` (see
  * {@linkcode ONE_SHOT_V8_FLAGS}).
  */
 export const V8_FLAGS: readonly string[] = [
-  "--v8-flags=--max-semi-space-size=1,--optimize-for-size",
+  "--v8-flags=--max-semi-space-size=1,--optimize-for-size,--no-turbofan",
 ];
 
 /**
