@@ -178,7 +178,10 @@ function singlePathExclusion(
   return linkExclusion(route.oif, links, options);
 }
 
-/** The next-hop reasons of {@linkcode sourceExclusion} for any route, by its hop list. */
+/**
+ * The next-hop reasons of {@linkcode sourceExclusion} for a route with a nexthop object or a
+ * multipath list, by its hop list (a single-path route goes to `singlePathExclusion`).
+ */
 function hopsExclusion(
   route: Route,
   links: ReadonlyMap<number, Link>,
@@ -200,13 +203,10 @@ function hopsExclusion(
   const encap = (hop: HopView) =>
     hasAttribute(hop.other, RTA.ENCAP) || hasAttribute(hop.other, RTA.ENCAP_TYPE);
   if (all.some(encap)) return "encap";
-  if (route.family === AF.INET) {
-    const single = route.nhId === undefined && route.multipath === undefined;
-    const ok = single
-      ? route.scope === (viaGateway ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK)
-      : route.scope === RT_SCOPE.UNIVERSE || route.scope === RT_SCOPE.LINK;
-    if (!ok) return "scope";
-  }
+  // Several hops (or an object's) may mix on-link and gateway hops: either scope is the kernel's.
+  if (
+    route.family === AF.INET && route.scope !== RT_SCOPE.UNIVERSE && route.scope !== RT_SCOPE.LINK
+  ) return "scope";
   if (hops.some((hop) => hop.oif === undefined || hop.oif === 0)) return "no-interface";
   for (const hop of hops) {
     const reason = linkExclusion(hop.oif!, links, options);
