@@ -14,7 +14,10 @@ import { logLines, spawnLinkmirror } from "../kernel/linkmirror.ts";
 import { kernelTest, type Netns } from "../kernel/netns.ts";
 import { actualCopies, readHostState, waitExact } from "./oracle.ts";
 
-const SENDER = new URL("./scripts/hostile_sender.ts", import.meta.url).pathname;
+/** The checkout's root: the sender and the modules it imports are copied from `src/` and `tests/`. */
+const ROOT = new URL("../../", import.meta.url).pathname;
+/** The sender, relative to {@linkcode ROOT}. */
+const SENDER = "tests/reliability/scripts/hostile_sender.ts";
 const NOBODY = 65534;
 const FLOOD = 10_000;
 
@@ -71,10 +74,14 @@ async function sendAsNobody(
   caps: string,
   args: string[],
 ): Promise<SenderReport> {
-  // Deno needs a cache directory its uid can write; the repository itself is world-readable.
+  // Deno needs a cache directory its uid can write, and the sender a copy of the code it can
+  // read: the checkout may lie below a directory only root can enter (`mktemp -d` makes 0700).
   const denoDir = await Deno.makeTempDir({ prefix: "lmt-nobody-" });
+  const code = await Deno.makeTempDir({ prefix: "lmt-sender-" });
   try {
     await Deno.chown(denoDir, NOBODY, NOBODY);
+    await hostCommand(["cp", "-r", `${ROOT}src`, `${ROOT}tests`, code]);
+    await hostCommand(["chmod", "-R", "a+rX", code]);
     const run = await ns.exec([
       "setpriv",
       `--reuid=${NOBODY}`,
@@ -86,7 +93,7 @@ async function sendAsNobody(
       Deno.execPath(),
       "run",
       "-A",
-      SENDER,
+      `${code}/${SENDER}`,
       ...args,
     ], { env: { DENO_DIR: denoDir, HOME: denoDir, NO_COLOR: "1" }, timeoutMs: 60_000 });
     equal(run.code, 0, run.stderr);
@@ -95,7 +102,14 @@ async function sendAsNobody(
     return report;
   } finally {
     await Deno.remove(denoDir, { recursive: true });
+    await Deno.remove(code, { recursive: true });
   }
+}
+
+/** Runs `command` on the host (no namespace: it only copies files), failing on a non-zero exit. */
+async function hostCommand(command: string[]): Promise<void> {
+  const out = await new Deno.Command(command[0], { args: command.slice(1) }).output();
+  equal(out.code, 0, new TextDecoder().decode(out.stderr));
 }
 
 kernelTest(
