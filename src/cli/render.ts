@@ -122,10 +122,24 @@ export function routeText(
   links: LinkNames,
   options: { table?: boolean; names?: RouteNames } = {},
 ): string {
+  return routeHead(route) + routeTail(route, links, options);
+}
+
+/** {@linkcode routeText} up to the destination: the type unless unicast, then the prefix. */
+function routeHead(route: Route): string {
+  return (route.type === RTN.UNICAST ? "" : typeName(route.type) + " ") +
+    (route.dstLen === 0 ? "default" : route.dst + "/" + route.dstLen);
+}
+
+/** {@linkcode routeText} after the destination: what {@linkcode TailCache} can reuse. */
+function routeTail(
+  route: Route,
+  links: LinkNames,
+  options: { table?: boolean; names?: RouteNames },
+): string {
   const names = options.names ?? BUILTIN_ROUTE_NAMES;
-  // One string built up in `ip`'s order: this runs for every line of a 10k-route sync.
-  let text = route.type === RTN.UNICAST ? "" : typeName(route.type) + " ";
-  text += route.dstLen === 0 ? "default" : route.dst + "/" + route.dstLen;
+  // One string built up in `ip`'s order.
+  let text = "";
   if (route.nhId !== undefined) text += " nhid " + route.nhId;
   if (route.gateway !== undefined) text += " via " + route.gateway;
   if (route.oif !== undefined) text += " dev " + (links.get(route.oif) ?? "if" + route.oif);
@@ -146,6 +160,45 @@ export function routeText(
     for (const hop of route.multipath) text += " " + hopText(hop, links);
   }
   return text;
+}
+
+/**
+ * The {@linkcode routeTail}s of one listing, reused from route to route: a 10k-route sync prints
+ * 10k lines whose tails (` dev lk0 table 539098368 proto 77 scope link metric 2147483648`) take a
+ * few distinct values, and building each anew (number to text, a dozen joins) was most of the
+ * listing's time. One remembered route per device; a route with metrics, hops or cache
+ * information is never reused.
+ */
+class TailCache {
+  readonly #byOif = new Map<number, { route: Route; tail: string }>();
+  constructor(
+    readonly links: LinkNames,
+    readonly options: { table?: boolean; names?: RouteNames },
+  ) {}
+
+  /** {@linkcode routeTail} of `route`. */
+  tail(route: Route): string {
+    if (
+      route.metrics !== undefined || route.multipath !== undefined ||
+      route.cacheinfo !== undefined
+    ) {
+      return routeTail(route, this.links, this.options);
+    }
+    const oif = route.oif ?? -1;
+    const seen = this.#byOif.get(oif);
+    if (seen !== undefined && sameTail(seen.route, route)) return seen.tail;
+    const tail = routeTail(route, this.links, this.options);
+    this.#byOif.set(oif, { route, tail });
+    return tail;
+  }
+}
+
+/** Whether `a` and `b` (same device, no metrics, hops or cache information) have one tail. */
+function sameTail(a: Route, b: Route): boolean {
+  return a.table === b.table && a.protocol === b.protocol && a.scope === b.scope &&
+    a.priority === b.priority && a.flags === b.flags && a.nhId === b.nhId &&
+    a.gateway === b.gateway && a.prefsrc === b.prefsrc && a.flow === b.flow &&
+    a.expires === b.expires && a.pref === b.pref;
 }
 
 /** A route in the JSON documents linkmirror prints (see docs/json.md for the shape). */
@@ -353,12 +406,13 @@ export function resultsText(
   links: LinkNames,
   names?: RouteNames,
 ): string {
-  const options = { table: true, names };
+  const tails = new TailCache(links, { table: true, names });
   let text = "";
   for (const r of results) {
     const op = r.change.op;
-    text += op === "add" ? "  + " : op === "replace" ? "  * " : "  - ";
-    text += routeText(r.change.route, links, options);
+    const route = r.change.route;
+    text += (op === "add" ? "  + " : op === "replace" ? "  * " : "  - ") + routeHead(route) +
+      tails.tail(route);
     if (r.error) {
       text += `  FAILED: ${r.error.code}${r.error.extAck ? ` (${r.error.extAck})` : ""}`;
     }

@@ -1,7 +1,17 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { AF, RT_SCOPE, RTAX, RTN, RTNH_F, RTPROT } from "../../src/netlink/constants.ts";
 import type { Route } from "../../src/netlink/route.ts";
-import { exclusionText, planJson, planText, routeJson, routeText } from "../../src/cli/render.ts";
+import {
+  exclusionText,
+  planJson,
+  planText,
+  resultsText,
+  routeJson,
+  routeText,
+} from "../../src/cli/render.ts";
+import { ERRNO, NetlinkError } from "../../src/netlink/errors.ts";
+import type { ChangeResult } from "../../src/rtnl/client.ts";
+import { Random } from "../_fixtures/random.ts";
 import { v4 } from "../planner/fixtures.ts";
 
 const links = new Map([[2, "lan0"], [3, "lan1"]]);
@@ -118,4 +128,49 @@ Deno.test("planText: the security guards' refusals show without verbose, with th
     ["vpn-route-wins", "192.168.0.0/16"],
     ["default", null],
   ]);
+});
+
+Deno.test("resultsText: each line is the change's sign, its routeText and its failure", () => {
+  // resultsText reuses a route's tail (after the destination) for later routes on the same
+  // device: every field routeText prints after the destination is varied here, so a tail reused
+  // where one field differs shows as a line unlike routeText's.
+  const rand = new Random(0x7461696c); // "tail"
+  const variants: Partial<Route>[] = [
+    {},
+    { table: 100 },
+    { protocol: RTPROT.DHCP },
+    { scope: RT_SCOPE.UNIVERSE },
+    { priority: 2147483648 },
+    { priority: 600 },
+    { flags: RTNH_F.ONLINK },
+    { gateway: "10.50.0.1", scope: RT_SCOPE.UNIVERSE },
+    { prefsrc: "10.50.0.7" },
+    { flow: 9 },
+    { expires: 30 },
+    { pref: 1 },
+    { nhId: 7 },
+    { type: RTN.UNREACHABLE },
+    { metrics: { mtu: 1400, lock: 0 } },
+    { dst: "0.0.0.0", dstLen: 0 },
+  ];
+  const ops = ["add", "replace", "delete"] as const;
+  const results: ChangeResult[] = [];
+  for (let i = 0; i < 400; i++) {
+    const route: Route = {
+      ...base,
+      dst: `10.50.${i >> 8}.${i & 255}`,
+      dstLen: 32,
+      oif: rand.chance(0.5) ? 2 : 3,
+      ...rand.pick(variants),
+      ...(rand.chance(0.3) ? rand.pick(variants) : {}),
+    };
+    const error = rand.chance(0.1) ? new NetlinkError("add route", ERRNO.EEXIST) : null;
+    results.push({ change: { op: rand.pick(ops), route }, error });
+  }
+  const expected = results.map((r) =>
+    (r.change.op === "add" ? "  + " : r.change.op === "replace" ? "  * " : "  - ") +
+    routeText(r.change.route, links, { table: true, names }) +
+    (r.error ? `  FAILED: ${r.error.code}` : "") + "\n"
+  ).join("");
+  equal(resultsText(results, links, names), expected);
 });
