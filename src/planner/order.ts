@@ -57,7 +57,11 @@ export function sortInPlace<T>(list: T[], compare: (a: T, b: T) => number): T[] 
 /**
  * Watches routes appended to a list one by one and tells whether the list is still in
  * {@linkcode compareRoutes} order, without parsing: the caller gives each IPv4 destination's
- * value (`ipv4Number`), which orders different IPv4 destinations as `compareRoutes` does.
+ * value (`ipv4Number`), which orders different IPv4 destinations as `compareRoutes` does. It
+ * also keeps which runs of one family and table are out of order, so that
+ * {@linkcode RouteOrder.sort} sorts only those: the kernel dumps the IPv6 routes of one
+ * destination newest first, and a few of those should not cost a sort of the 10k IPv4 routes
+ * before them.
  *
  * @example
  * ```ts
@@ -73,23 +77,59 @@ export function sortInPlace<T>(list: T[], compare: (a: T, b: T) => number): T[] 
 export class RouteOrder {
   #last: Route | undefined = undefined;
   #lastIpv4 = -1;
+  #count = 0;
+  /** Whether the runs of one family and table come in order (else only a whole sort will do). */
+  #runsInOrder = true;
+  #runStart = 0;
+  #runSorted = true;
+  /** The closed runs that are out of order, as `[start, end)` pairs. */
+  readonly #unsorted: number[] = [];
+
   /** Whether every route noted so far came in order. */
-  sorted = true;
+  get sorted(): boolean {
+    return this.#runsInOrder && this.#runSorted && this.#unsorted.length === 0;
+  }
 
   /** Notes the next route of the list; `ipv4` is its IPv4 destination's value, else -1. */
   note(route: Route, ipv4: number): void {
+    const index = this.#count++;
     const last = this.#last;
-    if (this.sorted && last !== undefined) {
-      let order = last.family - route.family || last.table - route.table;
-      if (order === 0) {
-        order = this.#lastIpv4 >= 0 && ipv4 >= 0 && this.#lastIpv4 !== ipv4
+    if (last !== undefined && this.#runsInOrder) {
+      const run = last.family - route.family || last.table - route.table;
+      if (run > 0) this.#runsInOrder = false;
+      else if (run < 0) {
+        if (!this.#runSorted) this.#unsorted.push(this.#runStart, index);
+        this.#runStart = index;
+        this.#runSorted = true;
+      } else if (this.#runSorted) {
+        // compareRoutes orders different IPv4 destinations by number before any other field.
+        const order = this.#lastIpv4 >= 0 && ipv4 >= 0 && this.#lastIpv4 !== ipv4
           ? this.#lastIpv4 - ipv4
           : compareRoutes(last, route);
+        if (order > 0) this.#runSorted = false;
       }
-      if (order > 0) this.sorted = false;
     }
     this.#last = route;
     this.#lastIpv4 = ipv4;
+  }
+
+  /**
+   * Sorts `items`, the list whose routes (`routeOf(item)`) were noted in order, in place by
+   * {@linkcode compareRoutes} (stably), and returns it: nothing to do when it came in order,
+   * only the runs out of order when its runs of one family and table came in order.
+   */
+  sort<T>(items: T[], routeOf: (item: T) => Route): T[] {
+    if (items.length !== this.#count) {
+      throw new RangeError(`${items.length} items to sort, ${this.#count} noted`);
+    }
+    if (this.sorted) return items;
+    if (!this.#runsInOrder) return sortByRoute(items, routeOf, 0, items.length);
+    const unsorted = this.#unsorted;
+    for (let i = 0; i < unsorted.length; i += 2) {
+      sortByRoute(items, routeOf, unsorted[i], unsorted[i + 1]);
+    }
+    if (!this.#runSorted) sortByRoute(items, routeOf, this.#runStart, items.length);
+    return items;
   }
 }
 
@@ -97,10 +137,8 @@ export class RouteOrder {
  * Sorts `items` in place by {@linkcode compareRoutes} of `routeOf(item)`, as `Array.prototype.sort`
  * does (stably), and returns it. A list already in order (the common case: routes come in the
  * kernel's dump order) costs one pass and no sort; the pass reads each IPv4 destination once.
- * Given the {@linkcode RouteOrder} that watched the list being built, not even that pass. When
- * the list's runs of one family and table are in order, only the runs out of order are sorted:
- * the kernel dumps the IPv6 routes of one destination newest first, and a few of those should
- * not cost a sort of the 10k IPv4 routes before them.
+ * Given the {@linkcode RouteOrder} that watched the list being built, not even that pass; and
+ * only the runs of one family and table that are out of order are sorted.
  *
  * @example
  * ```ts
@@ -111,37 +149,15 @@ export class RouteOrder {
  * ```
  */
 export function sortRoutes<T>(items: T[], routeOf: (item: T) => Route, order?: RouteOrder): T[] {
-  if (items.length < 2 || order?.sorted) return items;
-  // The runs [start, end) of one family and table that are out of order, as pairs.
-  const unsorted: number[] = [];
-  let runStart = 0;
-  let runSorted = true;
-  let previous = routeOf(items[0]);
-  let previousIpv4 = previous.family === AF.INET ? ipv4Number(previous.dst) : -1;
-  for (let i = 1; i < items.length; i++) {
-    const route = routeOf(items[i]);
-    const ipv4 = route.family === AF.INET ? ipv4Number(route.dst) : -1;
-    const run = previous.family - route.family || previous.table - route.table;
-    if (run > 0) return sortByRoute(items, routeOf, 0, items.length);
-    if (run < 0) {
-      if (!runSorted) unsorted.push(runStart, i);
-      runStart = i;
-      runSorted = true;
-    } else if (runSorted) {
-      // compareRoutes orders different IPv4 destinations by number before any other field.
-      const order = previousIpv4 >= 0 && ipv4 >= 0 && previousIpv4 !== ipv4
-        ? previousIpv4 - ipv4
-        : compareRoutes(previous, route);
-      if (order > 0) runSorted = false;
+  if (items.length < 2) return items;
+  if (order === undefined) {
+    order = new RouteOrder();
+    for (let i = 0; i < items.length; i++) {
+      const route = routeOf(items[i]);
+      order.note(route, route.family === AF.INET ? ipv4Number(route.dst) : -1);
     }
-    previous = route;
-    previousIpv4 = ipv4;
   }
-  if (!runSorted) unsorted.push(runStart, items.length);
-  for (let i = 0; i < unsorted.length; i += 2) {
-    sortByRoute(items, routeOf, unsorted[i], unsorted[i + 1]);
-  }
-  return items;
+  return order.sort(items, routeOf);
 }
 
 /** An item to sort, with its route and the route's IPv4 destination value (else -1). */
