@@ -10,6 +10,7 @@
 import { AF, NETLINK_OPT, NETLINK_ROUTE, SO, SOL } from "./constants.ts";
 import { ERRNO, NetlinkError } from "./errors.ts";
 import {
+  daemonLibc,
   EFD,
   EINTR,
   encodeSockaddrNl,
@@ -139,7 +140,11 @@ export class NetlinkSocket implements Transport {
   readonly groups: readonly number[];
 
   readonly #fd: number;
-  readonly #eventFd: number;
+  /**
+   * The eventfd that wakes a pending {@linkcode NetlinkSocket.wait}, made by the first wait or
+   * wake (-1 until then): a socket that only sends requests and reads replies never needs one.
+   */
+  #eventFd = -1;
   #arena = new Uint8Array(ARENA_SIZE);
   #arenaUsed = 0;
   /** The buffer of transient receives, reused by each (allocated at the first). */
@@ -156,11 +161,9 @@ export class NetlinkSocket implements Transport {
 
   private constructor(
     fd: number,
-    eventFd: number,
     info: { pid: number; receiveBufferBytes: number; maxSendBytes: number; groups: number[] },
   ) {
     this.#fd = fd;
-    this.#eventFd = eventFd;
     this.pid = info.pid;
     this.receiveBufferBytes = info.receiveBufferBytes;
     this.maxSendBytes = info.maxSendBytes;
@@ -174,7 +177,6 @@ export class NetlinkSocket implements Transport {
   static open(options: NetlinkSocketOptions = {}): NetlinkSocket {
     const c = libc();
     const fd = check("socket", c.socket(AF.NETLINK, SOCK.RAW | SOCK.CLOEXEC, NETLINK_ROUTE));
-    let eventFd = -1;
     try {
       const flag = (name: number, on: boolean | undefined, op: string) => {
         if (on ?? true) setIntOption(fd, SOL.NETLINK, name, 1, op);
@@ -207,8 +209,7 @@ export class NetlinkSocket implements Transport {
       for (const group of groups) {
         setIntOption(fd, SOL.NETLINK, NETLINK_OPT.ADD_MEMBERSHIP, group, "join multicast group");
       }
-      eventFd = check("eventfd", c.eventfd(0, EFD.CLOEXEC | EFD.NONBLOCK));
-      return new NetlinkSocket(fd, eventFd, {
+      return new NetlinkSocket(fd, {
         pid,
         receiveBufferBytes,
         maxSendBytes: sendBufferBytes - SEND_OVERHEAD,
@@ -216,7 +217,6 @@ export class NetlinkSocket implements Transport {
       });
     } catch (e) {
       c.close(fd);
-      if (eventFd >= 0) c.close(eventFd);
       throw e;
     }
   }
@@ -325,13 +325,14 @@ export class NetlinkSocket implements Transport {
   async wait(timeoutMs?: number): Promise<WaitResult> {
     if (this.#closed) return "woken";
     if (this.#waiting) throw new Error("A wait is already pending on this netlink socket");
+    const eventFd = this.#openEventFd();
     this.#waiting = true;
     // Owned by this call: a nonblocking FFI call needs its buffer alive until it returns.
     const fds = new Uint8Array(2 * POLLFD_SIZE);
     const view = new DataView(fds.buffer);
     view.setInt32(0, this.#fd, true);
     view.setInt16(4, POLL.IN, true);
-    view.setInt32(POLLFD_SIZE, this.#eventFd, true);
+    view.setInt32(POLLFD_SIZE, eventFd, true);
     view.setInt16(POLLFD_SIZE + 4, POLL.IN, true);
     const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
     try {
@@ -341,7 +342,7 @@ export class NetlinkSocket implements Transport {
           : Math.max(0, Math.min(0x7fffffff, Math.ceil(deadline - performance.now())));
         view.setInt16(6, 0, true);
         view.setInt16(POLLFD_SIZE + 6, 0, true);
-        const n = await libc().pollAsync(fds, 2n, remaining);
+        const n = await daemonLibc().pollAsync(fds, 2n, remaining);
         if (this.#closed) return "woken";
         if (view.getInt16(POLLFD_SIZE + 6, true) !== 0) {
           this.#drainEventFd();
@@ -379,20 +380,31 @@ export class NetlinkSocket implements Transport {
     this.close();
   }
 
+  /** The eventfd, made at the first call. Throws `NetlinkError("eventfd", errno)`. */
+  #openEventFd(): number {
+    if (this.#eventFd < 0) {
+      const fd = daemonLibc().eventfd(0, EFD.CLOEXEC | EFD.NONBLOCK);
+      if (fd < 0) throw new NetlinkError("eventfd", lastErrno());
+      this.#eventFd = fd;
+    }
+    return this.#eventFd;
+  }
+
   #signalEventFd(): void {
     const one = new Uint8Array(8);
     one[0] = 1;
     // EAGAIN only when the counter would overflow: it is already signalled.
-    retryEintr(() => libc().write(this.#eventFd, one, 8n));
+    const eventFd = this.#openEventFd();
+    retryEintr(() => daemonLibc().write(eventFd, one, 8n));
   }
 
   #drainEventFd(): void {
     const sink = new Uint8Array(8);
-    retryEintr(() => libc().read(this.#eventFd, sink, 8n));
+    retryEintr(() => daemonLibc().read(this.#eventFd, sink, 8n));
   }
 
   #release(): void {
     libc().close(this.#fd);
-    libc().close(this.#eventFd);
+    if (this.#eventFd >= 0) libc().close(this.#eventFd);
   }
 }

@@ -27,7 +27,7 @@ import {
 import { DEFAULT_STATE_DIR } from "../options/table.ts";
 import { UsageError } from "../options/values.ts";
 import { ERRNO } from "../netlink/errors.ts";
-import { lastErrno, libc } from "../sys/libc.ts";
+import { daemonLibc, lastErrno } from "../sys/libc.ts";
 
 /** The state file of versions that ran one daemon only; `status` still reads it. */
 export const STATE_FILE = `${DEFAULT_STATE_DIR}/state.json`;
@@ -424,7 +424,7 @@ export function removeState(path: string, pid: number = Deno.pid): boolean {
 export function processAlive(pid: number): boolean | undefined {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
-    if (libc().kill(pid, 0) === 0) return true;
+    if (daemonLibc().kill(pid, 0) === 0) return true;
     const errno = lastErrno();
     if (errno === ERRNO.ESRCH) return false;
     return errno === ERRNO.EPERM ? true : undefined;

@@ -15,7 +15,7 @@
  */
 
 import { ERRNO, SyscallError } from "./errno.ts";
-import { lastErrno, libc, SOCK } from "./libc.ts";
+import { daemonLibc, lastErrno, libc, SOCK } from "./libc.ts";
 
 const AF_UNIX = 1;
 const SOL_SOCKET = 1;
@@ -78,11 +78,12 @@ export class AbstractLock {
   static acquire(name: string): LockAttempt {
     const address = abstractAddress(name);
     const c = libc();
+    const d = daemonLibc();
     let problem = "";
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const fd = openSocket();
       if (c.bind(fd, address, address.length) === 0) {
-        if (c.listen(fd, BACKLOG) === 0) return { lock: new AbstractLock(name, fd) };
+        if (d.listen(fd, BACKLOG) === 0) return { lock: new AbstractLock(name, fd) };
         const errno = lastErrno();
         c.close(fd);
         throw new SyscallError("listen", errno);
@@ -93,7 +94,7 @@ export class AbstractLock {
         throw new SyscallError("bind", bindErrno);
       }
       // Taken: ask the holder who it is.
-      const result = c.connect(fd, address, address.length);
+      const result = d.connect(fd, address, address.length);
       const connectErrno = result === 0 ? 0 : lastErrno();
       if (result === 0) {
         const pid = peerPid(fd);
@@ -114,7 +115,7 @@ export class AbstractLock {
     if (this.#fd < 0) return;
     const c = libc();
     for (let i = 0; i < BACKLOG; i++) {
-      const fd = c.accept4(this.#fd, null, null, SOCK.CLOEXEC | SOCK.NONBLOCK);
+      const fd = daemonLibc().accept4(this.#fd, null, null, SOCK.CLOEXEC | SOCK.NONBLOCK);
       if (fd < 0) return;
       c.close(fd);
     }

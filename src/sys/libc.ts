@@ -1,9 +1,10 @@
 /**
  * A thin, typed binding of the libc calls linkmirror needs (`socket`, `bind`, `sendto`,
- * `recvfrom`, `poll`, `eventfd`, ... for the netlink socket; `listen`, `connect`, `accept4` for
- * the table lock's Unix socket; `sendto` for `sd_notify`; `kill` for a liveness check, which Deno's
- * permissions do not let it read from `/proc`), opened lazily with
- * `Deno.dlopen("libc.so.6")`, plus helpers that read `errno` right after a failed call.
+ * `recvfrom`, `poll`, ... for the netlink socket and `sd_notify`: {@linkcode libc}; `eventfd` and
+ * an async `poll` for the daemon's waits, `listen`, `connect`, `accept4` for the table lock's Unix
+ * socket, `kill` for a liveness check, which Deno's permissions do not let it read from `/proc`:
+ * {@linkcode daemonLibc}), each set opened lazily with `Deno.dlopen("libc.so.6")`, plus helpers
+ * that read `errno` right after a failed call.
  *
  * `errno` is per thread: read it (with {@linkcode lastErrno} or {@linkcode check}) immediately
  * after a synchronous call on the calling thread. The `pollAsync` variant runs on another thread,
@@ -41,12 +42,14 @@ export const SOCKADDR_UN_SIZE = 110;
 /** Size of `struct pollfd` (fd i32, events i16, revents i16). */
 export const POLLFD_SIZE = 8;
 
+/**
+ * The calls of a socket that sends requests and reads replies: what every command makes. Opened
+ * apart from {@linkcode DAEMON_SYMBOLS}: `Deno.dlopen` binds each symbol (~0.13 ms each here), and
+ * a one-shot command needs only these.
+ */
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-  listen: { parameters: ["i32", "i32"], result: "i32" },
-  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-  accept4: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
@@ -59,38 +62,67 @@ const SYMBOLS = {
     result: "isize",
   },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/**
+ * The calls only the daemon and `status` make: waiting on a helper thread and waking it
+ * (`pollAsync`, `eventfd`, `read`, `write`), the table lock's Unix socket (`listen`, `connect`,
+ * `accept4`) and the liveness check (`kill`).
+ */
+const DAEMON_SYMBOLS = {
+  listen: { parameters: ["i32", "i32"], result: "i32" },
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  accept4: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
   pollAsync: {
     name: "poll",
     parameters: ["buffer", "u64", "i32"],
     result: "i32",
     nonblocking: true,
   },
-  close: { parameters: ["i32"], result: "i32" },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-/** The opened libc symbols, as `Deno.dlopen` types them. */
+/** The opened libc symbols every command uses, as `Deno.dlopen` types them. */
 export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+/** The opened libc symbols only the daemon and `status` use. */
+export type DaemonLibc = Deno.DynamicLibrary<typeof DAEMON_SYMBOLS>["symbols"];
 
 let library: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+let daemonLibrary: Deno.DynamicLibrary<typeof DAEMON_SYMBOLS> | undefined;
 let errnoView: Deno.UnsafePointerView | undefined;
 
 /**
- * The libc symbols, opening `libc.so.6` on first use.
+ * The libc symbols of a request socket, opening `libc.so.6` on first use.
  *
  * @example
  * ```ts ignore
  * import { libc } from "./libc.ts";
- * const fd = libc().eventfd(0, 0);
+ * const fd = libc().socket(16, 3, 0); // AF_NETLINK, SOCK_RAW, NETLINK_ROUTE
  * ```
  */
 export function libc(): Libc {
   library ??= Deno.dlopen("libc.so.6", SYMBOLS);
   return library.symbols;
+}
+
+/**
+ * The libc symbols of the daemon and `status`, opening them on first use. `errno` after one of
+ * them is read with {@linkcode lastErrno}, as after {@linkcode libc}'s.
+ *
+ * @example
+ * ```ts ignore
+ * import { daemonLibc } from "./libc.ts";
+ * const fd = daemonLibc().eventfd(0, 0);
+ * ```
+ */
+export function daemonLibc(): DaemonLibc {
+  daemonLibrary ??= Deno.dlopen("libc.so.6", DAEMON_SYMBOLS);
+  return daemonLibrary.symbols;
 }
 
 /** The calling thread's `errno`; meaningful only right after a synchronous call that failed. */
@@ -112,8 +144,8 @@ export const EINTR = 4;
  *
  * @example
  * ```ts ignore
- * import { check, libc } from "./libc.ts";
- * const fd = check("eventfd", libc().eventfd(0, 0));
+ * import { check, daemonLibc } from "./libc.ts";
+ * const fd = check("eventfd", daemonLibc().eventfd(0, 0));
  * ```
  */
 export function check(op: string, result: number | bigint): number {
@@ -128,8 +160,8 @@ export function check(op: string, result: number | bigint): number {
  *
  * @example
  * ```ts ignore
- * import { libc, retryEintr } from "./libc.ts";
- * const n = retryEintr(() => libc().read(fd, buf, 8n)); // -11 for EAGAIN
+ * import { daemonLibc, retryEintr } from "./libc.ts";
+ * const n = retryEintr(() => daemonLibc().read(fd, buf, 8n)); // -11 for EAGAIN
  * ```
  */
 export function retryEintr(call: () => number | bigint): number {
