@@ -167,8 +167,9 @@ const HEADER_KEYS = [
  * decoder's order) and one to three more attributes: the decoder's routes with a preferred source
  * and the planner's copies (`oif`, `prefsrc`, `priority`) get those one by one, so they live in a
  * separate property array; a literal holds them inline (~24 B less a route). The decoder's plain
- * IPv4 routes (`oif`, `priority` then `oif`) are such literals already, and other routes are kept
- * as they are: `undefined`.
+ * IPv4 routes (`oif`, `priority` then `oif`) and the planner's plain copies (`oif` then
+ * `priority`, see `mirrorCopy`) are such literals already, and other routes are kept as they
+ * are: `undefined`.
  */
 function compactRoute(route: Route, dst: string): Route | undefined {
   const keys = Object.keys(route);
@@ -176,7 +177,11 @@ function compactRoute(route: Route, dst: string): Route | undefined {
   if (extra < 1 || extra > 3) return undefined;
   for (let i = 0; i < HEADER_KEYS.length; i++) if (keys[i] !== HEADER_KEYS[i]) return undefined;
   const [a, b, c] = keys.slice(HEADER_KEYS.length);
-  if (extra === 1 ? a === "oif" : extra === 2 && a === "priority" && b === "oif") return undefined;
+  if (
+    extra === 1
+      ? a === "oif"
+      : extra === 2 && (a === "priority" ? b === "oif" : a === "oif" && b === "priority")
+  ) return undefined;
   const r = route as unknown as Record<string, unknown>;
   const { family, table, dstLen, srcLen, tos, protocol, scope, type, flags } = route;
   if (extra === 1) {
@@ -594,8 +599,10 @@ export class TableView {
    */
   #compact(route: Route): Route {
     let twin: Route | undefined;
-    for (const [table, slots] of this.#routes) {
-      if (table === route.table) continue;
+    const own = this.#routes.get(route.table);
+    // By values: an entries loop makes a [table, slots] array per table per route.
+    for (const slots of this.#routes.values()) {
+      if (slots === own) continue;
       const slot = slots.get(route.dst);
       if (slot === undefined) continue;
       twin = Array.isArray(slot) ? slot[0][0] : slot;

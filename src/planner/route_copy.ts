@@ -63,6 +63,29 @@ function copyHop(hop: Nexthop): Nexthop {
  * ```
  */
 export function mirrorCopy(source: Route, target: CopyTarget): Route {
+  if (
+    source.oif !== undefined && source.nhId === undefined && source.multipath === undefined &&
+    source.gateway === undefined && source.prefsrc === undefined &&
+    source.metrics === undefined && source.flow === undefined &&
+    source.pref === undefined && source.expires === undefined && source.cacheinfo === undefined
+  ) {
+    // A LAN's plain route: its copy made as one literal, in the order the lines below would give
+    // it, so that it holds its fields in itself (what the daemon's view keeps without copying).
+    return {
+      family: source.family,
+      table: target.table,
+      dst: source.dst,
+      dstLen: source.dstLen,
+      srcLen: 0,
+      tos: source.tos,
+      protocol: target.protocol,
+      scope: source.scope,
+      type: source.type,
+      flags: source.flags & COPIED_FLAGS,
+      oif: source.oif,
+      priority: copyMetric(source),
+    };
+  }
   const copy: Route = {
     family: source.family,
     table: target.table,

@@ -377,3 +377,21 @@ Deno.test("hasCopyKey and isCopyOf agree with routeKey and isSameCopy of the bui
   }
   equal(same > 4_000 && slot > same, true, `only ${same} copies, ${slot} in the slot`);
 });
+
+Deno.test("mirrorCopy: a plain route's copy is the one its general path makes, key order too", () => {
+  // An IPv4 source's cache information changes nothing in its copy, but sends mirrorCopy down
+  // its general path: both copies must be the same, field for field and in the same order.
+  const rand = new Random(0x706c61696e); // "plain"
+  for (let i = 0; i < 200; i++) {
+    const source = v4(`10.${rand.int(256)}.${rand.int(256)}.0/24`, rand.pick([IF.eth0, IF.eth1]), {
+      tos: rand.pick([0, 0x10]),
+      scope: rand.pick([RT_SCOPE.LINK, RT_SCOPE.UNIVERSE]),
+      flags: rand.pick([0, RTNH_F.ONLINK, RTNH_F.LINKDOWN]),
+      ...(rand.chance(0.5) ? { priority: rand.int(1000) } : {}),
+      ...(rand.chance(0.3) ? { protocol: RTPROT.DHCP } : {}),
+    });
+    const plain = mirrorCopy(source, target);
+    const general = mirrorCopy({ ...source, cacheinfo: expiringIn(30) }, target);
+    equal(JSON.stringify(plain), JSON.stringify(general));
+  }
+});
