@@ -20,6 +20,14 @@ import { withTopology } from "./common.ts";
 import { BenchNetns } from "../netns.ts";
 import { FOOTPRINT } from "./bulk.ts";
 import { contextSwitches, rssMegabytes, settle, switchesBetween } from "../proc.ts";
+import { RUN_ISOLATION, START_FLAGS } from "../../scripts/compile.ts";
+
+/**
+ * How the floors are run: with the flags linkmirror's launcher runs its bundle with (no project
+ * configuration or lock file, no code cache), so that the floor pays for no lookup that
+ * linkmirror is spared, and FFI.
+ */
+const FLOOR_RUN: readonly string[] = ["run", ...RUN_ISOLATION, ...START_FLAGS, "--allow-ffi"];
 
 async function startOnce(command: LinkmirrorCommand): Promise<number> {
   return await withTopology(async (topo) => {
@@ -105,7 +113,7 @@ export async function floor(ctx: BenchContext, reps: number, idleSeconds: number
   const time = await hasTime();
   const table = "539098368";
   const variants: [string, string[]][] = [
-    ["floor", [Deno.execPath(), "run", "-A", FLOOR]],
+    ["floor", [Deno.execPath(), ...FLOOR_RUN, FLOOR]],
     ["version", [...ctx.linkmirror.prefix, "--version"]],
     ["noop-sync", [...ctx.linkmirror.prefix, "sync", "--table", table, "--log-format", "json"]],
   ];
@@ -142,7 +150,7 @@ export async function floor(ctx: BenchContext, reps: number, idleSeconds: number
  */
 async function idleFloor(ctx: BenchContext, ns: BenchNetns, idleSeconds: number): Promise<void> {
   ctx.progress("5 footprint: the idle floor");
-  const process = ns.spawn([Deno.execPath(), "run", "-A", IDLE_FLOOR]);
+  const process = ns.spawn([Deno.execPath(), ...FLOOR_RUN, IDLE_FLOOR]);
   const key = (metric: string, unit: string) => ({
     scenario: FOOTPRINT,
     metric,
