@@ -26,7 +26,8 @@
 # compile`: a compiled binary, or the bundle and its launcher where `deno compile` cannot
 # download its runtime), then installs
 #   /usr/local/bin/linkmirror                      the binary, or the launcher
-#   /usr/local/lib/linkmirror/linkmirror.js        the bundle (launcher installs only)
+#   /usr/local/lib/linkmirror/linkmirror.js        the bundle (launcher installs only) and
+#   /usr/local/lib/linkmirror/linkmirror-chunks/   the chunks it loads
 #   /usr/local/lib/linkmirror/installed            what install.sh created, for --uninstall
 #   /usr/local/lib/systemd/system/linkmirror.service
 #   /etc/default/linkmirror                        settings; written once, never overwritten
@@ -120,6 +121,7 @@ ROOT=""
 BIN=$PREFIX/bin/linkmirror
 LIBDIR=$PREFIX/lib/linkmirror
 BUNDLE=$LIBDIR/linkmirror.js
+CHUNKS=$LIBDIR/linkmirror-chunks
 MANIFEST=$LIBDIR/installed
 # systemd reads units from /usr/lib and /usr/local/lib, not from other prefixes.
 case $PREFIX in
@@ -211,6 +213,18 @@ remove() {
   say "removed $1"
 }
 
+# remove_chunks [KEEP]: deletes the installed bundle chunks, except those also in directory KEEP
+# (the chunks of the bundle being installed). Chunk names are hashes of their text: a new
+# build's chunks come in beside the old ones, and these go once the new entry is in place.
+remove_chunks() {
+  for chunk in "$ROOT$CHUNKS"/*.js; do
+    [ -e "$chunk" ] || continue
+    name=${chunk##*/}
+    [ -n "${1:-}" ] && [ -e "$1/$name" ] && continue
+    remove "$CHUNKS/$name"
+  done
+}
+
 # The directories install.sh created, from the manifest and this run.
 created_dirs() {
   {
@@ -261,6 +275,7 @@ if [ "$UNINSTALL" = 1 ]; then
     fi
   fi
   dirs=$(created_dirs)
+  remove_chunks
   for file in "$BIN" "$BUNDLE" "$UNIT" "$ENVFILE" "$MANIFEST"; do remove "$file"; done
   # Directories install.sh created, deepest first, if nothing else lives in them.
   printf '%s\n' "$dirs" | awk 'NF { print length($0) " " $0 }' | sort -rn | cut -d' ' -f2- |
@@ -322,9 +337,13 @@ case $KIND in
   binary)
     put "$DIST/linkmirror" "$BIN" 755
     remove "$BUNDLE" # from an earlier launcher install
+    remove_chunks
     ;;
   bundle)
+    # The chunks first, the entry that loads them last, then the chunks no entry loads any more.
+    for chunk in "$DIST/linkmirror-chunks"/*.js; do put "$chunk" "$CHUNKS/${chunk##*/}" 644; done
     put "$DIST/linkmirror.js" "$BUNDLE" 644
+    remove_chunks "$DIST/linkmirror-chunks"
     deno_path=$(command -v deno || echo deno)
     launcher=$SCRATCH/linkmirror
     sed -e "s|^DENO=.*|DENO='$deno_path'|" -e "s|^SCRIPT=.*|SCRIPT='$BUNDLE'|" \
@@ -333,7 +352,7 @@ case $KIND in
     ;;
   *)
     # Only a dry run gets here: nothing has been built yet.
-    say "would install $BIN (the compiled binary, or a launcher and $BUNDLE)"
+    say "would install $BIN (the compiled binary, or a launcher, $BUNDLE and $CHUNKS/)"
     ;;
 esac
 # The unit runs the program from the prefix.

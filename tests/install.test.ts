@@ -80,6 +80,24 @@ function files(root: string): string[] {
   return [...snapshot(root)].filter(([, v]) => !v.startsWith("d ")).map(([k]) => k).sort();
 }
 
+/**
+ * Where install.sh puts the bundle's chunks under `libdir`, as the build it ran left them in
+ * `dist/linkmirror-chunks/` (their names are hashes of their text).
+ */
+function chunkPaths(libdir: string): string[] {
+  return [...Deno.readDirSync(`${REPO}dist/linkmirror-chunks`)]
+    .map((e) => `${libdir}/linkmirror-chunks/${e.name}`);
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function mode(path: string): string {
   return ((Deno.statSync(path).mode ?? 0) & 0o7777).toString(8);
 }
@@ -116,9 +134,12 @@ Deno.test({
             "/etc/default/linkmirror",
             "/usr/local/bin/linkmirror",
             "/usr/local/lib/linkmirror/installed",
-            ...(binaryBuild ? [] : ["/usr/local/lib/linkmirror/linkmirror.js"]),
+            ...(binaryBuild ? [] : [
+              "/usr/local/lib/linkmirror/linkmirror.js",
+              ...chunkPaths("/usr/local/lib/linkmirror"),
+            ]),
             "/usr/local/lib/systemd/system/linkmirror.service",
-          ],
+          ].sort(),
         );
         equal(mode(`${root}/usr/local/bin/linkmirror`), "755");
         equal(mode(`${root}/etc/default/linkmirror`), "644");
@@ -175,6 +196,20 @@ Deno.test({
         const run = await install("--destdir", root, "--no-service");
         equal(run.code, 0, detail(run));
         equal(Deno.readTextFileSync(envFile), "LINKMIRROR_TABLE=51820\n");
+      });
+
+      await t.step("a chunk of an earlier build goes when a new one is installed", async () => {
+        const chunkDir = `${root}/usr/local/lib/linkmirror/linkmirror-chunks`;
+        if (!exists(chunkDir)) return; // A compiled binary: no chunks.
+        const stale = `${chunkDir}/sync-OLDBUILD.js`;
+        Deno.writeTextFileSync(stale, "export {};\n");
+        const run = await install("--destdir", root, "--no-service");
+        equal(run.code, 0, detail(run));
+        match(
+          run.stdout,
+          /removed \/usr\/local\/lib\/linkmirror\/linkmirror-chunks\/sync-OLDBUILD\.js/,
+        );
+        ok(!exists(stale), "the stale chunk is gone");
       });
 
       await t.step("--dry-run over an installation writes nothing", async () => {
@@ -343,13 +378,18 @@ Deno.test({
       match(run.stdout, /systemd and routes were not touched \(--destdir\)/);
       const staged = files(dest);
       const bundle = staged.includes("/usr/lib/linkmirror/linkmirror.js");
-      deepEqual(staged, [
-        "/etc/default/linkmirror",
-        "/usr/bin/linkmirror",
-        "/usr/lib/linkmirror/installed",
-        ...(bundle ? ["/usr/lib/linkmirror/linkmirror.js"] : []),
-        "/usr/lib/systemd/system/linkmirror.service",
-      ]);
+      deepEqual(
+        staged,
+        [
+          "/etc/default/linkmirror",
+          "/usr/bin/linkmirror",
+          "/usr/lib/linkmirror/installed",
+          ...(bundle
+            ? ["/usr/lib/linkmirror/linkmirror.js", ...chunkPaths("/usr/lib/linkmirror")]
+            : []),
+          "/usr/lib/systemd/system/linkmirror.service",
+        ].sort(),
+      );
       const unit = Deno.readTextFileSync(`${dest}/usr/lib/systemd/system/linkmirror.service`);
       match(unit, /^ExecStart=\/usr\/bin\/linkmirror watch$/m);
       equal(
@@ -398,12 +438,17 @@ Deno.test({
       const paths = contents.stdout.trim().split("\n").map((l) => l.split(/\s+/).pop()!)
         .filter((p) => !p.endsWith("/")).sort();
       const bundle = paths.includes("./usr/lib/linkmirror/linkmirror.js");
-      deepEqual(paths, [
-        "./etc/default/linkmirror",
-        "./usr/bin/linkmirror",
-        ...(bundle ? ["./usr/lib/linkmirror/linkmirror.js"] : []),
-        "./usr/lib/systemd/system/linkmirror.service",
-      ]);
+      deepEqual(
+        paths,
+        [
+          "./etc/default/linkmirror",
+          "./usr/bin/linkmirror",
+          ...(bundle
+            ? ["./usr/lib/linkmirror/linkmirror.js", ...chunkPaths("./usr/lib/linkmirror")]
+            : []),
+          "./usr/lib/systemd/system/linkmirror.service",
+        ].sort(),
+      );
       const info = await exec(["dpkg-deb", "--info", deb]);
       match(info.stdout, new RegExp(`Version: ${version.replaceAll(".", "\\.")}`));
       match(info.stdout, /Package: linkmirror/);

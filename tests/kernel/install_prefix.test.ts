@@ -58,15 +58,24 @@ kernelTest(
     equal(run.code, 0, detail);
     const out = sections(stdout);
 
-    const files = out.get("files")!.trim().split("\n");
+    const files = out.get("files")!.trim().split("\n").sort();
     const bundle = files.includes(`${PREFIX}/lib/linkmirror/linkmirror.js`);
-    deepEqual(files, [
-      "/etc/default/linkmirror",
-      "/etc/systemd/system/linkmirror.service",
-      `${PREFIX}/bin/linkmirror`,
-      `${PREFIX}/lib/linkmirror/installed`,
-      ...(bundle ? [`${PREFIX}/lib/linkmirror/linkmirror.js`] : []),
-    ], detail);
+    // The bundle's chunks, as the build install.sh ran left them in dist/.
+    const chunks = bundle
+      ? [...Deno.readDirSync(`${REPO}dist/linkmirror-chunks`)]
+        .map((e) => `${PREFIX}/lib/linkmirror/linkmirror-chunks/${e.name}`)
+      : [];
+    deepEqual(
+      files,
+      [
+        "/etc/default/linkmirror",
+        "/etc/systemd/system/linkmirror.service",
+        `${PREFIX}/bin/linkmirror`,
+        `${PREFIX}/lib/linkmirror/installed`,
+        ...(bundle ? [`${PREFIX}/lib/linkmirror/linkmirror.js`, ...chunks] : []),
+      ].sort(),
+      detail,
+    );
     equal(out.get("execstart")!.trim(), `ExecStart=${PREFIX}/bin/linkmirror watch`);
     if (bundle) equal(out.get("script")!.trim(), `SCRIPT='${PREFIX}/lib/linkmirror/linkmirror.js'`);
     equal(
