@@ -96,3 +96,27 @@ Deno.test("sortRoutes and RouteOrder agree with a stable sort by compareRoutes",
   }
   equal(sorted > 500 && sorted < 1_900, true, `${sorted} lists already in order`);
 });
+
+Deno.test("sortRoutes: large lists with shared prefixes agree with a stable sort by compareRoutes", () => {
+  const rand = new Random(0x6c61726765); // "large"
+  for (const size of [3_000, 40_000]) {
+    const routes: Route[] = [];
+    for (let i = 0; i < size; i++) {
+      // Few enough prefixes that many routes share one, with another device or metric.
+      const n = rand.int(size / 4);
+      routes.push(
+        v4(
+          `10.${n >> 8 & 255}.${n & 255}.0/${rand.pick([24, 25, 32])}`,
+          rand.pick([IF.eth0, IF.eth1]),
+          {
+            ...(rand.chance(0.3) ? { priority: rand.int(4) } : {}),
+          },
+        ),
+      );
+    }
+    const expected = [...routes].sort(compareRoutes);
+    const sorted = sortRoutes([...routes], (route) => route);
+    equal(sorted.length, expected.length);
+    for (let j = 0; j < sorted.length; j++) equal(sorted[j] === expected[j], true, `item ${j}`);
+  }
+});
