@@ -322,12 +322,13 @@ export class Watcher {
     const addresses = this.#view.addresses();
     if (prefixes === undefined) {
       const targets = new Map(tables.map((t) => [t, this.#view.routes(t)]));
-      return planSync(
-        planInput(
+      return planSync({
+        ...planInput(
           { source: this.#view.routes(source), targets, links, nexthops, addresses },
           this.#config,
         ),
-      );
+        order: "any",
+      });
     }
     // The plan of some prefixes: their source routes and copies, and every foreign route of the
     // target tables (they decide the VPN's devices and the conflicts). Duplicates and conflicts
@@ -344,9 +345,11 @@ export class Watcher {
         }
       }
     }
-    return planSync(
-      planInput({ source: sourceRoutes, targets, links, nexthops, addresses }, this.#config),
-    );
+    // Its changes are applied and counted, never listed: in the order of their candidates.
+    return planSync({
+      ...planInput({ source: sourceRoutes, targets, links, nexthops, addresses }, this.#config),
+      order: "any",
+    });
   }
 
   /** Marks what an event touched (see {@linkcode Watcher.#dirty}). */

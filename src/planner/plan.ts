@@ -46,6 +46,13 @@ export interface PlanInput {
   addresses: readonly Address[];
   /** Protocol, families, exclusions, allowed prefixes and precedence. */
   options: PlanOptions;
+  /**
+   * `"any"`: the adds, replaces, deletes and unchanged copies may come in any order (the order
+   * of their candidates), for a caller that applies them and prints no list of them, such as the
+   * daemon after a burst of events (a sort of its 6k adds was 8 ms of 90). Conflicts and
+   * exclusions, which it logs, are sorted anyway. Default `"sorted"`.
+   */
+  order?: "sorted" | "any";
 }
 
 /** A wanted copy that is not added because foreign routes hold its prefix in the target table. */
@@ -199,10 +206,12 @@ export function planSync(input: PlanInput): Plan {
     planTable(plan, order, table, routes, candidates, input, nexthops);
   }
 
-  sortRoutes(plan.adds, (route) => route, order.adds);
-  sortRoutes(plan.replaces, (replacement) => replacement.to);
-  sortRoutes(plan.deletes, (route) => route);
-  sortRoutes(plan.unchanged, (route) => route, order.unchanged);
+  if (input.order !== "any") {
+    sortRoutes(plan.adds, (route) => route, order.adds);
+    sortRoutes(plan.replaces, (replacement) => replacement.to);
+    sortRoutes(plan.deletes, (route) => route);
+    sortRoutes(plan.unchanged, (route) => route, order.unchanged);
+  }
   sortRoutes(plan.conflicts, (conflict) => conflict.wanted);
   sortInPlace(
     plan.excluded,

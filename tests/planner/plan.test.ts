@@ -566,3 +566,18 @@ Deno.test("planSync: copies of an earlier version, at the source metric, move to
   deepEqual(result.adds, [ours(lan4), ours(ra6)]);
   deepEqual(result.deletes, earlier);
 });
+
+Deno.test('order "any": the same changes, in the order of their candidates', () => {
+  // Source routes out of order: an add list left as it came, or sorted.
+  const lans = ["192.168.9.0/24", "10.1.0.0/16", "192.168.2.0/24", "10.0.0.0/16"]
+    .map((cidr) => v4(cidr, IF.eth0));
+  const stale = ours(v4("192.168.7.0/24", IF.eth0));
+  const given = input(lans, [firezone(stale)]);
+  const sorted = planSync(given);
+  const any = planSync({ ...given, order: "any" });
+  deepEqual(any.adds.map((r) => r.dst), ["192.168.9.0", "10.1.0.0", "192.168.2.0", "10.0.0.0"]);
+  deepEqual(sorted.adds.map((r) => r.dst), ["10.0.0.0", "10.1.0.0", "192.168.2.0", "192.168.9.0"]);
+  deepEqual(new Set(any.adds), new Set(sorted.adds));
+  deepEqual(any.deletes, sorted.deletes);
+  deepEqual(any.excluded, sorted.excluded);
+});
