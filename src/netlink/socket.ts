@@ -393,8 +393,8 @@ export class NetlinkSocket implements Transport {
   #signalEventFd(): void {
     const one = new Uint8Array(8);
     one[0] = 1;
-    // EAGAIN only when the counter would overflow: it is already signalled.
     const eventFd = this.#openEventFd();
+    // EAGAIN only when the counter would overflow: it is already signalled.
     retryEintr(() => daemonLibc().write(eventFd, one, 8n));
   }
 
