@@ -5,8 +5,9 @@
  *    `dist/linkmirror.js` and the chunks it loads (`dist/linkmirror-chunks/`: each command's code,
  *    loaded when that command runs, and the code they share), which import nothing else, not
  *    even a `node:` built-in.
- * 2. `deno compile --target …` makes that bundle (its chunks too) a self-contained executable for each target
- *    (`dist/linkmirror-x86_64-unknown-linux-gnu`, `dist/linkmirror-aarch64-unknown-linux-gnu`), with
+ * 2. `deno compile --target …` makes that bundle (its chunks too) a self-contained executable for
+ *    each target (`dist/linkmirror-x86_64-unknown-linux-gnu`,
+ *    `dist/linkmirror-aarch64-unknown-linux-gnu`), with
  *    {@linkcode PERMISSIONS} baked in. It compiles the bundle with `--no-config`, so nothing but
  *    the bundle is embedded: no `node_modules/`, no `deno.json`, no stray files. `dist/linkmirror`
  *    is then a copy of the binary for this machine.
