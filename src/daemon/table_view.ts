@@ -85,7 +85,7 @@ import {
 } from "../netlink/constants.ts";
 import type { Link } from "../netlink/link.ts";
 import type { NexthopObject } from "../netlink/nexthop.ts";
-import type { Nexthop, Route } from "../netlink/route.ts";
+import { isPlainRoute, type Nexthop, type Route } from "../netlink/route.ts";
 import { sameReplaceGroup, viewKey } from "../planner/route_identity.ts";
 
 /** Whether an event adds/updates (`RTM_NEW*`) or removes (`RTM_DEL*`) an object. */
@@ -177,12 +177,7 @@ function compactRoute(route: Route, dst: string): Route | undefined {
   // Most routes are plain IPv4 routes (a device, maybe a metric), and only the plain decoder and
   // mirrorCopy make those: no keys to list (an array, and a copy of it, for each of 10k routes
   // of a burst, was more than half of the view's time).
-  if (
-    route.family === AF.INET && route.gateway === undefined && route.prefsrc === undefined &&
-    route.src === undefined && route.nhId === undefined && route.multipath === undefined &&
-    route.metrics === undefined && route.flow === undefined && route.cacheinfo === undefined &&
-    route.pref === undefined && route.expires === undefined && route.other === undefined
-  ) return undefined;
+  if (route.family === AF.INET && isPlainRoute(route)) return undefined;
   const keys = Object.keys(route);
   const extra = keys.length - HEADER_KEYS.length;
   if (extra < 1 || extra > 3) return undefined;

@@ -373,6 +373,26 @@ export function decodeRouteAt(data: Uint8Array, view: DataView, start: number, e
 }
 
 /**
+ * Whether `route` has no optional field but `oif` and `priority`: a LAN's plain route, as the
+ * plain decoder ({@linkcode decodePlainRouteAt}) makes it, or its copy.
+ *
+ * @example
+ * ```ts
+ * import { isPlainRoute } from "./route.ts";
+ * const lan = { family: 2, table: 254, dst: "10.0.0.0", dstLen: 8, srcLen: 0, tos: 0,
+ *   protocol: 3, scope: 253, type: 1, flags: 0, oif: 2 };
+ * isPlainRoute(lan); // true
+ * isPlainRoute({ ...lan, prefsrc: "10.0.0.1" }); // false
+ * ```
+ */
+export function isPlainRoute(route: Route): boolean {
+  return route.src === undefined && route.gateway === undefined &&
+    route.prefsrc === undefined && route.metrics === undefined && route.flow === undefined &&
+    route.cacheinfo === undefined && route.pref === undefined && route.expires === undefined &&
+    route.multipath === undefined && route.nhId === undefined && route.other === undefined;
+}
+
+/**
  * The fast path of {@linkcode decodeRouteAt}: the route when the message is a plain IPv4 route,
  * whose attributes are only `RTA_TABLE`, `RTA_DST`, `RTA_PRIORITY` and `RTA_OIF` (the last two at
  * most once, the metric before the device, as the kernel writes them: the routes of a LAN and

@@ -8,7 +8,13 @@
  */
 
 import { AF, RTNH_F } from "../netlink/constants.ts";
-import { cacheExpires, type Nexthop, type Route, type RouteMetrics } from "../netlink/route.ts";
+import {
+  cacheExpires,
+  isPlainRoute,
+  type Nexthop,
+  type Route,
+  type RouteMetrics,
+} from "../netlink/route.ts";
 import { copyMetric } from "./copy_metric.ts";
 import { routeMetric, sameRouteKey } from "./route_identity.ts";
 
@@ -63,12 +69,7 @@ function copyHop(hop: Nexthop): Nexthop {
  * ```
  */
 export function mirrorCopy(source: Route, target: CopyTarget): Route {
-  if (
-    source.oif !== undefined && source.nhId === undefined && source.multipath === undefined &&
-    source.gateway === undefined && source.prefsrc === undefined &&
-    source.metrics === undefined && source.flow === undefined &&
-    source.pref === undefined && source.expires === undefined && source.cacheinfo === undefined
-  ) {
+  if (source.oif !== undefined && isPlainRoute(source)) {
     // A LAN's plain route: its copy made as one literal, in the order the lines below would give
     // it, so that it holds its fields in itself (what the daemon's view keeps without copying).
     return {
