@@ -63,13 +63,14 @@ export interface NetlinkRequest {
 }
 
 /**
- * Decodes one reply message of a dump in place, for {@linkcode Conn.dumpDecoded}: the message's
- * `nlmsghdr` starts at `offset` in the datagram `data` (read through `view`, which covers all of
- * `data`) and it is `length` bytes long (header included, checked to lie inside `data`). Returns
- * the value to keep, or `undefined` to skip the message. Must not keep views into `data`: the
- * datagram's bytes are the socket's, reused by later receives.
+ * Decodes one message in place, for {@linkcode Conn.dumpDecoded} (a dump's replies) and
+ * {@linkcode Conn.drainEventsDecoded} (events): the message's `nlmsghdr` starts at `offset` in
+ * the datagram `data` (read through `view`, which covers all of `data`) and it is `length` bytes
+ * long (header included, checked to lie inside `data`). Returns the value to keep, or `undefined`
+ * to skip the message. Must not keep views into `data`: the datagram's bytes are the socket's,
+ * reused by later receives.
  */
-export type DumpDecoder<T> = (
+export type MessageDecoder<T> = (
   data: Uint8Array,
   view: DataView,
   offset: number,
@@ -137,7 +138,8 @@ export class Conn {
   #maxBatchMessages: number;
   #seq: number;
   #droppedForeign = 0;
-  #stash: Message[] = [];
+  /** Event messages that came during a request, each as its own bytes (header included). */
+  #stash: Uint8Array[] = [];
   #stashOverrun = false;
 
   /** Creates a connection over `transport`. */
@@ -215,18 +217,22 @@ export class Conn {
         continue;
       }
       if (datagram.groups !== 0) {
-        this.#keep(decodeMessages(transient ? datagram.data.slice() : datagram.data));
+        this.#keep(datagram.data);
         continue;
       }
       return datagram;
     }
   }
 
-  #keep(messages: Message[]): void {
-    for (const m of messages) {
-      if (m.header.type < NLMSG_MIN_TYPE) continue;
+  #keep(data: Uint8Array): void {
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    for (let off = 0; off < data.length;) {
+      const len = messageLengthAt(view, off, data.length);
+      const at = off;
+      off += align(len);
+      if (view.getUint16(at + 4, true) < NLMSG_MIN_TYPE) continue;
       if (this.#stash.length >= MAX_STASHED_EVENTS) this.#stashOverrun = true;
-      else this.#stash.push(m);
+      else this.#stash.push(data.slice(at, at + len));
     }
   }
 
@@ -264,7 +270,7 @@ export class Conn {
    * const types = conn.dumpDecoded(RTM.GETLINK, new Uint8Array(16), (_d, view, at) => view.getUint16(at + 4, true));
    * ```
    */
-  dumpDecoded<T>(type: number, payload: Uint8Array, decode: DumpDecoder<T>, flags = 0): T[] {
+  dumpDecoded<T>(type: number, payload: Uint8Array, decode: MessageDecoder<T>, flags = 0): T[] {
     return this.#dump(type, payload, decode, flags, true);
   }
 
@@ -272,7 +278,7 @@ export class Conn {
   #dump<T>(
     type: number,
     payload: Uint8Array,
-    decode: DumpDecoder<T>,
+    decode: MessageDecoder<T>,
     flags: number,
     transient: boolean,
   ): T[] {
@@ -304,7 +310,7 @@ export class Conn {
   #collectDump<T>(
     seq: number,
     op: string,
-    decode: DumpDecoder<T>,
+    decode: MessageDecoder<T>,
     transient: boolean,
   ): { values: T[]; interrupted: boolean; error?: unknown } {
     const values: T[] = [];
@@ -551,24 +557,50 @@ export class Conn {
    * dropped and counted.
    */
   drainEvents(): EventBatch {
-    const messages = this.#stash;
+    const { values, overrun } = this.drainEventsDecoded(messageAt);
+    return { messages: values, overrun };
+  }
+
+  /**
+   * {@linkcode Conn.drainEvents} with each event message decoded in place by `decode` (see
+   * {@linkcode MessageDecoder}): no `Message`, header object or payload view per event. Returns
+   * the values, in arrival order, and how many event messages were read (decoded or skipped).
+   * Throws {@linkcode DecodeError} for a datagram whose framing is broken.
+   */
+  drainEventsDecoded<T>(
+    decode: MessageDecoder<T>,
+  ): { values: T[]; messages: number; overrun: boolean } {
+    const values: T[] = [];
+    let messages = 0;
+    const take = (data: Uint8Array) => {
+      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      for (let off = 0; off < data.length;) {
+        const len = messageLengthAt(view, off, data.length);
+        if (view.getUint16(off + 4, true) >= NLMSG_MIN_TYPE) {
+          messages++;
+          const value = decode(data, view, off, len);
+          if (value !== undefined) values.push(value);
+        }
+        off += align(len);
+      }
+    };
+    const stash = this.#stash;
     let overrun = this.#stashOverrun;
     this.#stash = [];
     this.#stashOverrun = false;
+    for (const bytes of stash) take(bytes);
     for (;;) {
       const datagram = this.#tryReceive();
       if (datagram === "overrun") {
         overrun = true;
         continue;
       }
-      if (datagram === null) return { messages, overrun };
+      if (datagram === null) return { values, messages, overrun };
       if (datagram.pid !== 0) {
         this.#droppedForeign++;
         continue;
       }
-      for (const m of decodeMessages(datagram.data)) {
-        if (m.header.type >= NLMSG_MIN_TYPE) messages.push(m);
-      }
+      take(datagram.data);
     }
   }
 

@@ -10,7 +10,7 @@ import { ownIpv4RouteFilter } from "./own_route_filter.ts";
 import { type Address, decodeAddress, IFADDRMSG_LEN } from "../netlink/address.ts";
 import { AttributeEncoder } from "../netlink/attributes.ts";
 import { AF, NLM_F, NLMSG_HDRLEN, RTA, RTM, RTM_F } from "../netlink/constants.ts";
-import { Conn, type DumpDecoder } from "../netlink/conn.ts";
+import { Conn, type MessageDecoder } from "../netlink/conn.ts";
 import { ERRNO, NetlinkError } from "../netlink/errors.ts";
 import { formatCidr, parseIp } from "../netlink/ip.ts";
 import { decodeLink, IFINFOMSG_LEN, type Link } from "../netlink/link.ts";
@@ -261,7 +261,7 @@ function changeOp(change: RouteChange): string {
 }
 
 /** A dump's `RTM_NEWROUTE` message decoded in place; other messages are skipped. */
-const decodeDumpedRoute: DumpDecoder<Route> = (data, view, offset, length) =>
+const decodeDumpedRoute: MessageDecoder<Route> = (data, view, offset, length) =>
   view.getUint16(offset + 4, true) === RTM.NEWROUTE
     ? decodeRouteAt(data, view, offset + NLMSG_HDRLEN, offset + length)
     : undefined;

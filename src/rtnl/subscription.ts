@@ -9,9 +9,11 @@
  * @module
  */
 
-import type { Conn, EventBatch as MessageBatch } from "../netlink/conn.ts";
+import { AF, NLMSG_HDRLEN, RTM } from "../netlink/constants.ts";
+import type { Conn } from "../netlink/conn.ts";
 import { DecodeError } from "../netlink/errors.ts";
-import type { Message } from "../netlink/message.ts";
+import { type Message, messageAt } from "../netlink/message.ts";
+import { decodeRouteAt } from "../netlink/route.ts";
 import { decodeRtnlMessage, type RtnlMessage } from "../netlink/rtnl_message.ts";
 import type { WaitResult } from "../netlink/transport.ts";
 
@@ -88,23 +90,61 @@ export function decodeEvents(
 ): EventBatch {
   const events: RtnlEvent[] = [];
   for (const message of batch.messages) {
-    const { flags, pid } = message.header;
-    let decoded: RtnlMessage;
-    try {
-      decoded = decodeRtnlMessage(message);
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e;
-      events.push({ kind: "malformed", error: e.message });
-      continue;
-    }
-    if (decoded.kind === "other") continue;
-    // The decoded object is fresh: it becomes the event (no copy per event).
-    const event = decoded as RtnlEvent & EventMeta;
-    event.flags = flags;
-    event.port = pid;
-    events.push(event);
+    const event = eventOf(message);
+    if (event !== undefined) events.push(event);
   }
   return { events, messages: batch.messages.length, overrun: batch.overrun };
+}
+
+/** The event of one message, `malformed` when it does not decode, none for other types. */
+function eventOf(message: Message): RtnlEvent | undefined {
+  let decoded: RtnlMessage;
+  try {
+    decoded = decodeRtnlMessage(message);
+  } catch (e) {
+    if (!(e instanceof DecodeError)) throw e;
+    return { kind: "malformed", error: e.message };
+  }
+  if (decoded.kind === "other") return undefined;
+  // The decoded object is fresh: it becomes the event (no copy per event).
+  const event = decoded as RtnlEvent & EventMeta;
+  event.flags = message.header.flags;
+  event.port = message.header.pid;
+  return event;
+}
+
+/**
+ * {@linkcode eventOf} the message at `offset` in a drained datagram (a `MessageDecoder`), the
+ * same event: an IPv4 or IPv6 route, most events by far, is decoded in place into one literal
+ * (no `Message`, payload view or `DataView` of its own); anything else goes through
+ * {@linkcode eventOf}.
+ */
+export function eventAt(
+  data: Uint8Array,
+  view: DataView,
+  offset: number,
+  length: number,
+): RtnlEvent | undefined {
+  const type = view.getUint16(offset + 4, true);
+  const family = data[offset + NLMSG_HDRLEN];
+  if (
+    (type === RTM.NEWROUTE || type === RTM.DELROUTE) && length > NLMSG_HDRLEN &&
+    (family === AF.INET || family === AF.INET6)
+  ) {
+    try {
+      return {
+        kind: "route",
+        op: type === RTM.NEWROUTE ? "new" : "del",
+        route: decodeRouteAt(data, view, offset + NLMSG_HDRLEN, offset + length),
+        flags: view.getUint16(offset + 6, true),
+        port: view.getUint32(offset + 12, true),
+      };
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      return { kind: "malformed", error: e.message };
+    }
+  }
+  return eventOf(messageAt(data, view, offset, length));
 }
 
 /** A {@linkcode Subscription} over a connection whose socket joined the groups. */
@@ -124,8 +164,8 @@ export class ConnSubscription implements Subscription {
 
   /** Reads and decodes every queued event. */
   drain(): EventBatch {
-    const batch: MessageBatch = this.#conn.drainEvents();
-    return decodeEvents(batch);
+    const { values, messages, overrun } = this.#conn.drainEventsDecoded(eventAt);
+    return { events: values, messages, overrun };
   }
 
   /** See {@linkcode Subscription.wait}. */

@@ -16,11 +16,17 @@ import { type Address, decodeAddress, encodeAddress } from "../../src/netlink/ad
 import { NLM_F, RTM } from "../../src/netlink/constants.ts";
 import { DecodeError } from "../../src/netlink/errors.ts";
 import { decodeLink, encodeLink, type Link } from "../../src/netlink/link.ts";
-import { decodeMessages, type Message } from "../../src/netlink/message.ts";
+import {
+  align,
+  decodeMessages,
+  encodeMessage,
+  type Message,
+  messageLengthAt,
+} from "../../src/netlink/message.ts";
 import { decodeRoute, encodeRoute, type Route } from "../../src/netlink/route.ts";
 import type { WaitResult } from "../../src/netlink/transport.ts";
 import type { ChangeResult, RouteChange, RouteFilter } from "../../src/rtnl/client.ts";
-import { decodeEvents } from "../../src/rtnl/subscription.ts";
+import { decodeEvents, eventAt, type RtnlEvent } from "../../src/rtnl/subscription.ts";
 import { GOLDEN } from "../netlink/testdata/golden.ts";
 import { mutate } from "../netlink/testdata/fuzzer.ts";
 import { Random } from "../_fixtures/random.ts";
@@ -125,6 +131,26 @@ function mutantMessages(random: Random): Message[] {
   }
 }
 
+/** The events of `messages` sent as one datagram, decoded in place ({@linkcode eventAt}). */
+function eventsInPlace(messages: readonly Message[]): RtnlEvent[] {
+  const parts = messages.map((m) => encodeMessage(m.header, m.payload));
+  const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    data.set(part, at);
+    at += part.length;
+  }
+  const view = new DataView(data.buffer);
+  const events: RtnlEvent[] = [];
+  for (let off = 0; off < data.length;) {
+    const len = messageLengthAt(view, off, data.length);
+    const event = eventAt(data, view, off, len);
+    if (event !== undefined) events.push(event);
+    off += align(len);
+  }
+  return events;
+}
+
 const BATCHES = 2000;
 const PER_BATCH = 25;
 
@@ -149,7 +175,10 @@ Deno.test(
           if (random.chance(0.5)) messages.push(strangeEvent(random));
           else messages.push(...mutantMessages(bytesRandom));
         }
-        return decodeEvents({ messages, overrun: random.chance(0.01) });
+        const batch = decodeEvents({ messages, overrun: random.chance(0.01) });
+        // The daemon decodes real datagrams in place: the same events, message for message.
+        deepEqual(eventsInPlace(messages), batch.events);
+        return batch;
       },
       wait(timeoutMs?: number): Promise<WaitResult> {
         const now = performance.now();
