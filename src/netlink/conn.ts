@@ -85,6 +85,23 @@ export interface EventBatch {
   overrun: boolean;
 }
 
+/**
+ * Calls `visit` with each message of the datagram `data` that is not a control message
+ * (`NLMSG_*`): the view of `data`, the message's offset and its length. Throws
+ * {@linkcode DecodeError} when the datagram's framing is broken.
+ */
+function forEachEventMessage(
+  data: Uint8Array,
+  visit: (view: DataView, offset: number, length: number) => void,
+): void {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let off = 0; off < data.length;) {
+    const len = messageLengthAt(view, off, data.length);
+    if (view.getUint16(off + 4, true) >= NLMSG_MIN_TYPE) visit(view, off, len);
+    off += align(len);
+  }
+}
+
 /** Most multicast messages kept aside while a request runs, before they count as lost. */
 const MAX_STASHED_EVENTS = 65536;
 /** The options of a transient receive ({@linkcode Transport.tryReceive}). */
@@ -225,15 +242,10 @@ export class Conn {
   }
 
   #keep(data: Uint8Array): void {
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    for (let off = 0; off < data.length;) {
-      const len = messageLengthAt(view, off, data.length);
-      const at = off;
-      off += align(len);
-      if (view.getUint16(at + 4, true) < NLMSG_MIN_TYPE) continue;
+    forEachEventMessage(data, (_view, at, len) => {
       if (this.#stash.length >= MAX_STASHED_EVENTS) this.#stashOverrun = true;
       else this.#stash.push(data.slice(at, at + len));
-    }
+    });
   }
 
   #isReply(m: Message, seq: number): boolean {
@@ -572,18 +584,12 @@ export class Conn {
   ): { values: T[]; messages: number; overrun: boolean } {
     const values: T[] = [];
     let messages = 0;
-    const take = (data: Uint8Array) => {
-      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-      for (let off = 0; off < data.length;) {
-        const len = messageLengthAt(view, off, data.length);
-        if (view.getUint16(off + 4, true) >= NLMSG_MIN_TYPE) {
-          messages++;
-          const value = decode(data, view, off, len);
-          if (value !== undefined) values.push(value);
-        }
-        off += align(len);
-      }
-    };
+    const take = (data: Uint8Array) =>
+      forEachEventMessage(data, (view, off, len) => {
+        messages++;
+        const value = decode(data, view, off, len);
+        if (value !== undefined) values.push(value);
+      });
     const stash = this.#stash;
     let overrun = this.#stashOverrun;
     this.#stash = [];
