@@ -62,4 +62,9 @@ export class PrefixSet {
   values(): IterableIterator<Prefix> {
     return this.#members.values();
   }
+
+  /** The members in the order they were added, as the set's own list (read, never change). */
+  get members(): readonly Prefix[] {
+    return this.#members;
+  }
 }

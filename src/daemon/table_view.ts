@@ -434,13 +434,42 @@ export class TableView {
    * ```
    */
   routesWithPrefix(prefix: Pick<Route, "family" | "table" | "dst" | "dstLen">): Route[] {
-    const slot = this.#routes.get(prefix.table)?.get(prefix.dst);
-    if (slot === undefined) return [];
-    const matches = (r: Route) => r.family === prefix.family && r.dstLen === prefix.dstLen;
-    if (!Array.isArray(slot)) return matches(slot) ? [slot] : [];
     const out: Route[] = [];
-    for (const group of slot) for (const route of group) if (matches(route)) out.push(route);
+    this.collectWithPrefix(prefix.table, prefix, out);
     return out;
+  }
+
+  /**
+   * Appends to `out` what {@linkcode TableView.routesWithPrefix} returns for `prefix` in `table`
+   * (only those of `protocol` when given): no array, closure or iterator of its own, for the
+   * daemon's plan of every prefix of a burst.
+   */
+  collectWithPrefix(
+    table: number,
+    prefix: Pick<Route, "family" | "dst" | "dstLen">,
+    out: Route[],
+    protocol?: number,
+  ): void {
+    const slot = this.#routes.get(table)?.get(prefix.dst);
+    if (slot === undefined) return;
+    const { family, dstLen } = prefix;
+    if (!Array.isArray(slot)) {
+      if (
+        slot.family === family && slot.dstLen === dstLen &&
+        (protocol === undefined || slot.protocol === protocol)
+      ) out.push(slot);
+      return;
+    }
+    for (let g = 0; g < slot.length; g++) {
+      const group = slot[g];
+      for (let i = 0; i < group.length; i++) {
+        const route = group[i];
+        if (
+          route.family === family && route.dstLen === dstLen &&
+          (protocol === undefined || route.protocol === protocol)
+        ) out.push(route);
+      }
+    }
   }
 
   /** The links by index (a copy). */
@@ -676,6 +705,13 @@ export class TableView {
   }
 
   #addRoute(route: Route, headerFlags: number): boolean {
+    // A destination the table does not have yet (most adds of a burst): the route alone is its
+    // slot, whatever the flags say, with no group array to make and drop.
+    const slots = this.#routes.get(route.table);
+    if (slots !== undefined && !slots.has(route.dst)) {
+      slots.set(route.dst, route);
+      return true;
+    }
     const group = this.#group(route);
     const changed = this.#addTo(group, route, headerFlags);
     this.#store(route, group);

@@ -21,6 +21,7 @@ Deno.test("a prefix set keeps one member per family, destination and length, in 
     "2 10.1.0.0/24",
   ]);
   equal([...set.values()][0], a, "the first object added stands for its prefix");
+  deepEqual(set.members, [...set.values()]);
   for (const p of cases) equal(set.has(p), true);
   equal(set.has({ family: 2, dst: "10.0.0.0", dstLen: 8 }), false);
   equal(set.has({ family: 10, dst: "10.0.0.0", dstLen: 16 }), false);

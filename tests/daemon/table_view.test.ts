@@ -278,7 +278,7 @@ Deno.test("RA routes with the same metric via different routers stay separate", 
   assert.equal(view.needsResync, undefined);
 });
 
-Deno.test("routesWithPrefix always agrees with a scan of the table (random events)", () => {
+Deno.test("routesWithPrefix and collectWithPrefix agree with a scan of the table (random events)", () => {
   const random = new Random(7);
   const rand = (n: number) => random.int(n);
   const view = new TableView({ tables: [254, 100] });
@@ -287,7 +287,8 @@ Deno.test("routesWithPrefix always agrees with a scan of the table (random event
     const prefix = prefixes[rand(prefixes.length)];
     const table = rand(2) ? 254 : 100;
     const oif = 2 + rand(3);
-    return route(table, prefix, { protocol: RTPROT.KERNEL, oif, priority: rand(3) * 100 });
+    const protocol = rand(2) ? RTPROT.KERNEL : 77;
+    return route(table, prefix, { protocol, oif, priority: rand(3) * 100 });
   };
   for (let step = 0; step < 2000; step++) {
     const r = make();
@@ -307,6 +308,14 @@ Deno.test("routesWithPrefix always agrees with a scan of the table (random event
           indexed.map((x) => viewKey(x)).sort(),
           scan.map((x) => viewKey(x)).sort(),
           `step ${step}, table ${table}, ${p}`,
+        );
+        // Appended after what the list holds, only of the protocol asked for.
+        const collected: Route[] = [indexed[0]];
+        view.collectWithPrefix(table, { family: 2, dst, dstLen: Number(len) }, collected, 77);
+        assert.deepEqual(
+          collected.slice(1),
+          indexed.filter((x) => x.protocol === 77),
+          `step ${step}, table ${table}, ${p}, protocol 77`,
         );
       }
     }
