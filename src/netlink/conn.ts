@@ -87,19 +87,34 @@ export interface EventBatch {
 
 /**
  * Calls `visit` with each message of the datagram `data` that is not a control message
- * (`NLMSG_*`): the view of `data`, the message's offset and its length. Throws
- * {@linkcode DecodeError} when the datagram's framing is broken.
+ * (`NLMSG_*`): the bytes and a view of `data`'s whole buffer, the message's offset in them and
+ * its length. `whole` holds the last buffer's bytes and view: the datagrams of a drain lie in one
+ * receive arena, and a view per datagram was garbage per event. Throws {@linkcode DecodeError}
+ * (offsets counted from the datagram's start) when the datagram's framing is broken.
  */
 function forEachEventMessage(
   data: Uint8Array,
-  visit: (view: DataView, offset: number, length: number) => void,
+  whole: WholeBuffer,
+  visit: (bytes: Uint8Array, view: DataView, offset: number, length: number) => void,
 ): void {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  for (let off = 0; off < data.length;) {
-    const len = messageLengthAt(view, off, data.length);
-    if (view.getUint16(off + 4, true) >= NLMSG_MIN_TYPE) visit(view, off, len);
+  if (whole.bytes.buffer !== data.buffer) {
+    whole.bytes = new Uint8Array(data.buffer);
+    whole.view = new DataView(data.buffer);
+  }
+  const { bytes, view } = whole;
+  const start = data.byteOffset;
+  const end = start + data.byteLength;
+  for (let off = start; off < end;) {
+    const len = messageLengthAt(view, off, end, start);
+    if (view.getUint16(off + 4, true) >= NLMSG_MIN_TYPE) visit(bytes, view, off, len);
     off += align(len);
   }
+}
+
+/** The bytes and a view of the buffer that the last datagram walked lies in. */
+interface WholeBuffer {
+  bytes: Uint8Array;
+  view: DataView;
 }
 
 /** Most multicast messages kept aside while a request runs, before they count as lost. */
@@ -158,6 +173,11 @@ export class Conn {
   /** Event messages that came during a request, each as its own bytes (header included). */
   #stash: Uint8Array[] = [];
   #stashOverrun = false;
+  /** See {@linkcode forEachEventMessage}. */
+  readonly #whole: WholeBuffer = {
+    bytes: new Uint8Array(0),
+    view: new DataView(new ArrayBuffer(0)),
+  };
 
   /** Creates a connection over `transport`. */
   constructor(transport: Transport, options: ConnOptions = {}) {
@@ -242,9 +262,9 @@ export class Conn {
   }
 
   #keep(data: Uint8Array): void {
-    forEachEventMessage(data, (_view, at, len) => {
+    forEachEventMessage(data, this.#whole, (bytes, _view, at, len) => {
       if (this.#stash.length >= MAX_STASHED_EVENTS) this.#stashOverrun = true;
-      else this.#stash.push(data.slice(at, at + len));
+      else this.#stash.push(bytes.slice(at, at + len));
     });
   }
 
@@ -584,17 +604,18 @@ export class Conn {
   ): { values: T[]; messages: number; overrun: boolean } {
     const values: T[] = [];
     let messages = 0;
-    const take = (data: Uint8Array) =>
-      forEachEventMessage(data, (view, off, len) => {
-        messages++;
-        const value = decode(data, view, off, len);
-        if (value !== undefined) values.push(value);
-      });
+    // One closure per drain, not per datagram.
+    const visit = (bytes: Uint8Array, view: DataView, off: number, len: number) => {
+      messages++;
+      const value = decode(bytes, view, off, len);
+      if (value !== undefined) values.push(value);
+    };
+    const take = (data: Uint8Array) => forEachEventMessage(data, this.#whole, visit);
     const stash = this.#stash;
     let overrun = this.#stashOverrun;
     this.#stash = [];
     this.#stashOverrun = false;
-    for (const bytes of stash) take(bytes);
+    for (let i = 0; i < stash.length; i++) take(stash[i]);
     for (;;) {
       const datagram = this.#tryReceive();
       if (datagram === "overrun") {

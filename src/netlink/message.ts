@@ -72,8 +72,9 @@ export function concatMessages(messages: readonly Uint8Array[]): Uint8Array {
 /**
  * The length (`nlmsg_len`) of the message whose header starts at `off` in a datagram of `end`
  * bytes read through `view`: what {@linkcode decodeMessages} checks for each message, for walking
- * a datagram in place. Throws {@linkcode DecodeError} (offset `off`) on a truncated header or a
- * length that is too short or runs past `end`. The next message starts at `off + align(length)`.
+ * a datagram in place. Throws {@linkcode DecodeError} (offset `off - base`: `base` is where the
+ * datagram starts in a larger buffer) on a truncated header or a length that is too short or runs
+ * past `end`. The next message starts at `off + align(length)`.
  *
  * @example
  * ```ts
@@ -82,16 +83,18 @@ export function concatMessages(messages: readonly Uint8Array[]): Uint8Array {
  * messageLengthAt(new DataView(bytes.buffer), 0, bytes.length); // 20
  * ```
  */
-export function messageLengthAt(view: DataView, off: number, end: number): number {
+export function messageLengthAt(view: DataView, off: number, end: number, base = 0): number {
   if (end - off < NLMSG_HDRLEN) {
-    throw new DecodeError(`truncated netlink header: ${end - off} bytes`, off);
+    throw new DecodeError(`truncated netlink header: ${end - off} bytes`, off - base);
   }
   const len = view.getUint32(off, true);
-  if (len < NLMSG_HDRLEN) throw new DecodeError(`netlink message length ${len} too short`, off);
+  if (len < NLMSG_HDRLEN) {
+    throw new DecodeError(`netlink message length ${len} too short`, off - base);
+  }
   if (len > end - off) {
     throw new DecodeError(
       `netlink message length ${len} runs past the ${end - off} bytes left`,
-      off,
+      off - base,
     );
   }
   return len;

@@ -150,6 +150,8 @@ export class NetlinkSocket implements Transport {
   /** The buffer of transient receives, reused by each (allocated at the first). */
   #scratch = new Uint8Array(0);
   #maxDatagram = MAX_DATAGRAM;
+  /** {@linkcode NetlinkSocket.#maxDatagram} as the `size_t` that `recvfrom` takes, made once. */
+  #maxDatagramSize = BigInt(MAX_DATAGRAM);
   /** `struct sockaddr_nl` of the sender, then its length (`socklen_t`), as recvfrom fills them. */
   readonly #senderBytes = new Uint8Array(SOCKADDR_NL_SIZE + 4);
   readonly #sender = this.#senderBytes.subarray(0, SOCKADDR_NL_SIZE);
@@ -265,19 +267,20 @@ export class NetlinkSocket implements Transport {
       }
       room = this.#arena.subarray(this.#arenaUsed);
     }
+    // At most the room kept for a datagram (the arena may have more): one size for every
+    // receive, and no BigInt made per receive.
+    const limit = this.#maxDatagram;
     const c = libc();
     let n: number;
     for (;;) {
       this.#senderView.setUint32(SOCKADDR_NL_SIZE, SOCKADDR_NL_SIZE, true);
-      n = Number(
-        c.recvfrom(
-          this.#fd,
-          room,
-          BigInt(room.length),
-          MSG.DONTWAIT | MSG.TRUNC,
-          this.#sender,
-          this.#senderLen,
-        ),
+      n = c.recvfrom(
+        this.#fd,
+        room,
+        this.#maxDatagramSize,
+        MSG.DONTWAIT | MSG.TRUNC,
+        this.#sender,
+        this.#senderLen,
       );
       if (n >= 0) break;
       const errno = lastErrno();
@@ -286,13 +289,14 @@ export class NetlinkSocket implements Transport {
     }
     const pid = this.#senderView.getUint32(4, true);
     const groups = this.#senderView.getUint32(8, true);
-    if (n > room.length) {
-      if (pid !== 0) return { data: room.slice(), pid, groups };
+    if (n > limit) {
+      if (pid !== 0) return { data: room.slice(0, limit), pid, groups };
       this.#maxDatagram = Math.max(this.#maxDatagram, n);
+      this.#maxDatagramSize = BigInt(this.#maxDatagram);
       throw new NetlinkError(
         "recvfrom",
         ERRNO.EMSGSIZE,
-        `datagram of ${n} bytes truncated to ${room.length}`,
+        `datagram of ${n} bytes truncated to ${limit}`,
       );
     }
     if (!transient) this.#arenaUsed += (n + 7) & ~7;

@@ -53,13 +53,15 @@ const SYMBOLS = {
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  // Their `ssize_t` results read as `i32` (the low half: a netlink datagram is far below 2 GiB,
+  // and -1 stays -1): a number, where an `isize` result is a BigInt, one heap object per call.
   sendto: {
     parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"],
-    result: "isize",
+    result: "i32",
   },
   recvfrom: {
     parameters: ["i32", "buffer", "usize", "i32", "buffer", "buffer"],
-    result: "isize",
+    result: "i32",
   },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },

@@ -382,6 +382,32 @@ Deno.test("drainEvents returns queued events, flags ENOBUFS as overrun and keeps
   deepEqual(conn.drainEvents(), { messages: [], overrun: false });
 });
 
+Deno.test("drainEvents reads datagrams that lie in one buffer; bad framing is at its own offset", () => {
+  const kernel = new FakeKernel(() => []);
+  const event = (b: number) =>
+    kernel.reply(
+      { header: { type: 0, flags: 0, seq: 0, pid: 0 }, payload: bytes() },
+      RTM.NEWROUTE,
+      bytes(b),
+    );
+  // As a socket's receive arena holds them: one after the other, at offsets other than 0.
+  const arena = new Uint8Array(256);
+  const put = (data: Uint8Array, at: number) => {
+    arena.set(data, at);
+    return { data: arena.subarray(at, at + data.length), pid: 0, groups: ROUTE_GROUP_MASK };
+  };
+  const two = concatMessages([event(1), event(2)]);
+  kernel.inject(put(two, 8), put(event(3), 8 + two.length));
+  const conn = new Conn(kernel);
+  deepEqual(payloads(conn.drainEvents().messages), [[1], [2], [3]]);
+  // A datagram whose second message is cut: the offset is that message's, in its datagram.
+  kernel.inject(put(concatMessages([event(4), event(5).subarray(0, 10)]), 100));
+  throws(
+    () => conn.drainEvents(),
+    (e) => e instanceof DecodeError && e.offset === event(4).length && /truncated/.test(e.message),
+  );
+});
+
 Deno.test("drainEvents rethrows socket errors other than ENOBUFS", () => {
   const kernel = new FakeKernel(() => []);
   kernel.inject({ errno: ERRNO.EBADF });

@@ -1,6 +1,7 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
 import { DecodeError } from "../../src/netlink/errors.ts";
 import {
+  align,
   concatMessages,
   decodeMessages,
   encodeMessage,
@@ -55,5 +56,14 @@ Deno.test("bad framing is a DecodeError at the message's offset, in place as in 
   for (const [datagram, offset, pattern] of cases) {
     throws(() => decodeMessages(datagram), decodeError(offset, pattern));
     throws(() => walk(datagram), decodeError(offset, pattern));
+    // The same datagram 12 bytes into a larger buffer, walked with that base.
+    const within = new Uint8Array(12 + datagram.length);
+    within.set(datagram, 12);
+    const view = new DataView(within.buffer);
+    throws(() => {
+      for (let off = 12; off < within.length;) {
+        off += align(messageLengthAt(view, off, within.length, 12));
+      }
+    }, decodeError(offset, pattern));
   }
 });
