@@ -64,6 +64,7 @@ export const OTHER_TOOLS_OPTIONS: Record<string, string[]> = {
   ],
   "V8": [
     "--max-semi-space-size",
+    "--min-semi-space-size",
     "--optimize-for-size",
     "--perf-basic-prof",
     "--trace-gc",
