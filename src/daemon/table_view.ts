@@ -372,6 +372,12 @@ export class TableView {
       for (const route of values as Route[]) {
         if (!this.#tracks(route)) continue;
         const lean = this.#compact(route);
+        // The first route of its destination (most are): it is the slot, with no group array.
+        const slots = this.#routes.get(lean.table)!;
+        if (!slots.has(lean.dst)) {
+          slots.set(lean.dst, lean);
+          continue;
+        }
         const group = this.#group(lean);
         group.push(lean);
         this.#store(lean, group);
@@ -521,8 +527,8 @@ export class TableView {
   /**
    * Applies an `RTM_NEWROUTE` / `RTM_DELROUTE` event. `headerFlags` are the event's `nlmsg_flags`
    * (`NLM_F_REPLACE`, `NLM_F_APPEND` decide where a new route goes). Returns whether the view
-   * changed. The view may keep a compact copy of `route`, and may set `route.dst` to an equal
-   * string it holds already (one string for a copy and its source).
+   * changed. The view may keep a compact copy of `route` (with the same `dst` string: a copy that
+   * linkmirror made from a source route shares that route's).
    *
    * @example
    * ```ts
@@ -538,9 +544,11 @@ export class TableView {
   applyRoute(op: ChangeOp, route: Route, headerFlags = 0): boolean {
     if (!this.#tracks(route)) return false;
     this.#changing(route);
-    return op === "del"
-      ? this.#deleteRoute(route)
-      : this.#addRoute(this.#compact(route), headerFlags);
+    if (op === "del") return this.#deleteRoute(route);
+    // No search for an equal `dst` string in the other tables, as a dump's routes get: a copy
+    // linkmirror makes holds its source's string already, and an event's route seldom has a
+    // twin the view holds (a lookup per event was ~8% of a burst's CPU profile).
+    return this.#addRoute(compactRoute(route, route.dst) ?? route, headerFlags);
   }
 
   /**
@@ -634,7 +642,9 @@ export class TableView {
   /**
    * `route` as it is stored: compact ({@linkcode compactRoute}) where that saves memory, and with
    * the `dst` string of another table's routes to the same address when there are any (a copy
-   * shares its source's; `route.dst` is set to that equal string).
+   * shares its source's; `route.dst` is set to that equal string). For the routes of a dump,
+   * whose strings are all new; an event's route needs no search (see
+   * {@linkcode TableView.applyRoute}).
    */
   #compact(route: Route): Route {
     let twin: Route | undefined;
