@@ -27,7 +27,7 @@
  */
 
 import { AF } from "../netlink/constants.ts";
-import { type Cidr, ipv4Number, parseCidr, parseIp } from "../netlink/ip.ts";
+import { type Cidr, ipv4Number, parseIp } from "../netlink/ip.ts";
 import type { Route } from "../netlink/route.ts";
 import { routeMetric } from "./route_identity.ts";
 
@@ -43,11 +43,18 @@ export const DEFAULT_PRECEDENCE: Precedence = "vpn";
 /**
  * The VPN routes that stand for "the rest of the Internet" rather than a resource: the defaults,
  * the split-default halves `0.0.0.0/1` + `128.0.0.0/1` and `::/1` + `8000::/1` (OpenVPN's
- * `def1`, wg-quick-style configurations), and IPv6 global unicast `2000::/3`.
+ * `def1`, wg-quick-style configurations), and IPv6 global unicast `2000::/3`. Written as what
+ * `parseCidr` makes of them (a test holds them to it), not parsed when the module loads.
  */
-export const DEFAULT_CATCH_ALL: readonly Cidr[] = Object.freeze(
-  ["0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/1", "::/0", "::/1", "8000::/1", "2000::/3"].map(parseCidr),
-);
+export const DEFAULT_CATCH_ALL: readonly Cidr[] = Object.freeze([
+  { family: AF.INET, address: "0.0.0.0", prefixLen: 0 },
+  { family: AF.INET, address: "0.0.0.0", prefixLen: 1 },
+  { family: AF.INET, address: "128.0.0.0", prefixLen: 1 },
+  { family: AF.INET6, address: "::", prefixLen: 0 },
+  { family: AF.INET6, address: "::", prefixLen: 1 },
+  { family: AF.INET6, address: "8000::", prefixLen: 1 },
+  { family: AF.INET6, address: "2000::", prefixLen: 3 },
+]);
 
 /** A destination prefix. */
 type Prefix = Pick<Route, "family" | "dst" | "dstLen">;

@@ -1,10 +1,15 @@
 /** The local address space guard: a table of prefixes, allowed ranges and host addresses. */
 
-import { equal } from "node:assert/strict";
+import { deepEqual, equal } from "node:assert/strict";
 import type { Address } from "../../src/netlink/address.ts";
 import { AF, IFA_F, RT_SCOPE } from "../../src/netlink/constants.ts";
 import { ipv4Number, parseCidr } from "../../src/netlink/ip.ts";
-import { LocalSpace, prefixBytes, prefixContains } from "../../src/planner/local_space.ts";
+import {
+  LOCAL_SPACE,
+  LocalSpace,
+  prefixBytes,
+  prefixContains,
+} from "../../src/planner/local_space.ts";
 import { addr, IF } from "./fixtures.ts";
 
 interface Case {
@@ -202,4 +207,16 @@ Deno.test("admitsIpv4 agrees with admits on every IPv4 prefix length around the 
     }
   }
   equal(admitted > 100, true);
+});
+
+Deno.test("the default local space is written as parseCidr reads its ranges", () => {
+  const texts = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "169.254.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+  ];
+  deepEqual(LOCAL_SPACE, texts.map(parseCidr));
 });

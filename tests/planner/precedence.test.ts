@@ -1,6 +1,6 @@
 /** Precedence: the VPN's best match for a prefix decides whether a copy may be made. */
 
-import { equal } from "node:assert/strict";
+import { deepEqual, equal } from "node:assert/strict";
 import { AF, RTPROT } from "../../src/netlink/constants.ts";
 import { type Cidr, ipv4Number, parseCidr, parseIp } from "../../src/netlink/ip.ts";
 import type { Route } from "../../src/netlink/route.ts";
@@ -182,4 +182,9 @@ Deno.test("VpnRoutes: the IPv4 queries by number agree with a brute-force best m
       }
     }
   }
+});
+
+Deno.test("the default catch-all routes are written as parseCidr reads them", () => {
+  const texts = ["0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/1", "::/0", "::/1", "8000::/1", "2000::/3"];
+  deepEqual(DEFAULT_CATCH_ALL, texts.map(parseCidr));
 });
