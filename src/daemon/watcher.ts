@@ -630,7 +630,10 @@ export class Watcher {
     this.#counters.conflicts = this.#conflicts.size;
     // A line per change at DEBUG: its fields built only when DEBUG is written (a burst is 10k).
     const debug = log.enabled?.("debug") ?? true;
-    for (const r of results) {
+    // Without DEBUG and failures there is nothing to log: no walk over a burst's 10k results.
+    const count = debug || s.failed > 0 ? results.length : 0;
+    for (let i = 0; i < count; i++) {
+      const r = results[i];
       if (!r.error && !debug) continue;
       const route = r.change.route;
       const fields = {

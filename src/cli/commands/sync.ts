@@ -45,7 +45,7 @@ export function sync(ctx: CommandContext): Promise<number> {
     for (const e of plan.excluded) {
       if (e.reason === "outside-local-space") logOutsideLocalSpace(log(), e);
     }
-    const failedResults = results.filter((r) => r.error);
+    const failedResults = counts.failed === 0 ? [] : results.filter((r) => r.error);
     for (const r of failedResults) {
       log().error("Change failed: {error}", { error: r.error?.message, op: r.change.op });
     }
