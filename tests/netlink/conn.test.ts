@@ -360,14 +360,18 @@ Deno.test("execute reports ACKs lost to ENOBUFS as ENOBUFS and shrinks later bat
   equal(kernel.datagramsSent, 2);
 });
 
+/** An `RTM_NEWROUTE` event from `kernel` whose payload is the byte `b`. */
+function routeEvent(kernel: FakeKernel, b: number): Uint8Array {
+  return kernel.reply(
+    { header: { type: 0, flags: 0, seq: 0, pid: 0 }, payload: bytes() },
+    RTM.NEWROUTE,
+    bytes(b),
+  );
+}
+
 Deno.test("drainEvents returns queued events, flags ENOBUFS as overrun and keeps reading", () => {
   const kernel = new FakeKernel(() => []);
-  const event = (b: number) =>
-    kernel.reply(
-      { header: { type: 0, flags: 0, seq: 0, pid: 0 }, payload: bytes() },
-      RTM.NEWROUTE,
-      bytes(b),
-    );
+  const event = (b: number) => routeEvent(kernel, b);
   kernel.inject(
     FakeKernel.datagram([event(1), event(2)], { groups: ROUTE_GROUP_MASK }),
     { errno: ERRNO.ENOBUFS },
@@ -384,12 +388,7 @@ Deno.test("drainEvents returns queued events, flags ENOBUFS as overrun and keeps
 
 Deno.test("drainEvents reads datagrams that lie in one buffer; bad framing is at its own offset", () => {
   const kernel = new FakeKernel(() => []);
-  const event = (b: number) =>
-    kernel.reply(
-      { header: { type: 0, flags: 0, seq: 0, pid: 0 }, payload: bytes() },
-      RTM.NEWROUTE,
-      bytes(b),
-    );
+  const event = (b: number) => routeEvent(kernel, b);
   // As a socket's receive arena holds them: one after the other, at offsets other than 0.
   const arena = new Uint8Array(256);
   const put = (data: Uint8Array, at: number) => {
