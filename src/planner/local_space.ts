@@ -104,26 +104,58 @@ export interface LocalSpaceInput {
   addresses: readonly Address[];
 }
 
+/** The admitted ranges parsed, and the IPv4 ones as numbers (see {@linkcode LocalSpace}). */
+interface ParsedRanges {
+  ranges: readonly PrefixBytes[];
+  /** The IPv4 ranges as 32-bit network values, for {@linkcode LocalSpace.admitsIpv4}. */
+  v4Networks: readonly number[];
+  /** The prefix length of each of `v4Networks`. */
+  v4Lengths: readonly number[];
+}
+
+function parseRanges(allow: readonly Cidr[]): ParsedRanges {
+  const ranges = [...LOCAL_SPACE, ...allow].map(prefixBytes);
+  const v4Networks: number[] = [];
+  const v4Lengths: number[] = [];
+  for (const { family, bytes, prefixLen } of ranges) {
+    if (family !== AF.INET || bytes.length !== 4) continue;
+    v4Networks.push(((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0);
+    v4Lengths.push(prefixLen);
+  }
+  return { ranges, v4Networks, v4Lengths };
+}
+
+/**
+ * The parsed ranges per `--allow-prefix` list (by identity: the daemon plans with one list for
+ * its whole life), and those of no list: parsed once, not for every plan (the daemon plans at
+ * every change, and these were ~10 address parses, IPv6 ones among them, each time).
+ */
+const parsedRanges = new WeakMap<readonly Cidr[], ParsedRanges>();
+let defaultRanges: ParsedRanges | undefined;
+
+function rangesOf(allow: readonly Cidr[]): ParsedRanges {
+  if (allow.length === 0) return defaultRanges ??= parseRanges(allow);
+  let parsed = parsedRanges.get(allow);
+  if (parsed === undefined) parsedRanges.set(allow, parsed = parseRanges(allow));
+  return parsed;
+}
+
 /** The local address space of one host: the test the planner applies to every source route. */
 export class LocalSpace {
-  readonly #ranges: PrefixBytes[];
+  readonly #ranges: readonly PrefixBytes[];
   /** The IPv4 ranges as 32-bit network values, for {@linkcode LocalSpace.admitsIpv4}. */
-  readonly #v4Networks: number[] = [];
+  readonly #v4Networks: readonly number[];
   /** The prefix length of each of {@linkcode LocalSpace.#v4Networks}. */
-  readonly #v4Lengths: number[] = [];
+  readonly #v4Lengths: readonly number[];
   /** Global IPv6 addresses by interface index. */
   readonly #globalV6 = new Map<number, PrefixBytes[]>();
 
-  /** Parses the ranges and indexes the host's global IPv6 addresses by interface. */
+  /** Takes the parsed ranges and indexes the host's global IPv6 addresses by interface. */
   constructor(input: LocalSpaceInput) {
-    this.#ranges = [...LOCAL_SPACE, ...input.allow].map(prefixBytes);
-    for (const { family, bytes, prefixLen } of this.#ranges) {
-      if (family !== AF.INET || bytes.length !== 4) continue;
-      this.#v4Networks.push(
-        ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0,
-      );
-      this.#v4Lengths.push(prefixLen);
-    }
+    const parsed = rangesOf(input.allow);
+    this.#ranges = parsed.ranges;
+    this.#v4Networks = parsed.v4Networks;
+    this.#v4Lengths = parsed.v4Lengths;
     for (const address of input.addresses) {
       if (address.family !== AF.INET6 || address.scope !== RT_SCOPE.UNIVERSE) continue;
       if ((address.flags & IFA_F.DADFAILED) !== 0) continue;

@@ -59,6 +59,21 @@ export const DEFAULT_CATCH_ALL: readonly Cidr[] = Object.freeze([
 /** A destination prefix. */
 type Prefix = Pick<Route, "family" | "dst" | "dstLen">;
 
+/**
+ * The masked keys of each catch-all list (by identity: one per configuration), made once and not
+ * for every plan: the daemon plans at every change, and these were seven address parses each time.
+ */
+const catchAllKeySets = new WeakMap<readonly Cidr[], ReadonlySet<string>>();
+
+function catchAllKeys(prefixes: readonly Cidr[]): ReadonlySet<string> {
+  let keys = catchAllKeySets.get(prefixes);
+  if (keys === undefined) {
+    keys = new Set(prefixes.map((c) => maskedKey(c.family, parseIp(c.address).bytes, c.prefixLen)));
+    catchAllKeySets.set(prefixes, keys);
+  }
+  return keys;
+}
+
 /** Two hex digits per byte value, for keys. */
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
@@ -89,7 +104,7 @@ export class VpnRoutes {
   readonly #v4ByLength: Map<number, Route>[] = [];
   readonly #catchAllPrefixes: readonly Cidr[];
   /** The catch-all prefixes by masked key, once needed (a default route needs none). */
-  #catchAll: Set<string> | undefined = undefined;
+  #catchAll: ReadonlySet<string> | undefined = undefined;
   /** Whether a route found as a best match is a catch-all, once computed. */
   readonly #catchAllRoutes = new Map<Route, boolean>();
   /** Whether some indexed IPv4 route is not a catch-all: else no IPv4 copy ever loses. */
@@ -177,9 +192,7 @@ export class VpnRoutes {
   /** Whether `route`'s prefix is a catch-all (a default route always is). */
   isCatchAll(route: Prefix): boolean {
     if (route.dstLen === 0) return true;
-    this.#catchAll ??= new Set(
-      this.#catchAllPrefixes.map((c) => maskedKey(c.family, parseIp(c.address).bytes, c.prefixLen)),
-    );
+    this.#catchAll ??= catchAllKeys(this.#catchAllPrefixes);
     return this.#catchAll.has(maskedKey(route.family, parseIp(route.dst).bytes, route.dstLen));
   }
 

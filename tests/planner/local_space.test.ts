@@ -214,3 +214,23 @@ Deno.test("the default local space is written as parseCidr reads its ranges", ()
   deepEqual(LOCAL_SPACE, LOCAL_SPACE.map((c) => parseCidr(`${c.address}/${c.prefixLen}`)));
   equal(LOCAL_SPACE.length, 6);
 });
+
+Deno.test("each allow list admits its own ranges, however many spaces were built before", () => {
+  const admits = (allow: string[], dst: string) =>
+    new LocalSpace({ allow: allow.map(parseCidr), addresses: [] }).admitsIpv4(ipv4Number(dst), 32);
+  for (let round = 0; round < 2; round++) {
+    equal(admits(["198.51.100.0/24"], "198.51.100.5"), true, `round ${round}`);
+    equal(admits([], "198.51.100.5"), false, `round ${round}`);
+    equal(admits(["203.0.113.0/24"], "198.51.100.5"), false, `round ${round}`);
+    equal(admits(["203.0.113.0/24"], "203.0.113.9"), true, `round ${round}`);
+    equal(admits([], "10.1.2.3"), true, `round ${round}`);
+  }
+  // One list object planned with again and again (the daemon's): the same answers.
+  const allow = [parseCidr("198.51.100.0/24")];
+  for (let i = 0; i < 3; i++) {
+    equal(
+      new LocalSpace({ allow, addresses: [] }).admitsIpv4(ipv4Number("198.51.100.1"), 32),
+      true,
+    );
+  }
+});

@@ -188,3 +188,17 @@ Deno.test("the default catch-all routes are written as parseCidr reads them", ()
   const texts = ["0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/1", "::/0", "::/1", "8000::/1", "2000::/3"];
   deepEqual(DEFAULT_CATCH_ALL, texts.map(parseCidr));
 });
+
+Deno.test("each catch-all list is its own, however many tables were indexed before", () => {
+  const winner = (catchAll: readonly Cidr[], dst: string) =>
+    new VpnRoutes([vpn("0.0.0.0/1")], catchAll).winner({ family: AF.INET, dst, dstLen: 32 });
+  const halves = ["0.0.0.0/1", "128.0.0.0/1"].map(parseCidr);
+  for (let round = 0; round < 2; round++) {
+    // 0.0.0.0/1 is a catch-all by default: a copy of 10.0.0.1/32 may be made.
+    equal(winner(DEFAULT_CATCH_ALL, "10.0.0.1"), undefined, `round ${round}`);
+    // With a list without it, the VPN's 0.0.0.0/1 wins.
+    equal(winner([], "10.0.0.1")?.dst, "0.0.0.0", `round ${round}`);
+    equal(winner(halves, "10.0.0.1"), undefined, `round ${round}`);
+    equal(winner([parseCidr("128.0.0.0/1")], "10.0.0.1")?.dst, "0.0.0.0", `round ${round}`);
+  }
+});
