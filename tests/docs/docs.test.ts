@@ -88,6 +88,7 @@ export const OTHER_TOOLS_OPTIONS: Record<string, string[]> = {
     "--json-out",
   ],
   "bench/cpuprofile.ts": ["--filter", "--top"],
+  "bench/alloc_probe.ts": ["--apply"],
   "scripts/stress.ts and scripts/fuzz.ts": ["--cycles", "--seed", "--replay", "--inputs"],
   "scripts/test.ts (deno task test)": ["--ci"],
   "scripts/deps.sh": ["--test"],
