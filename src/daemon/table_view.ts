@@ -372,12 +372,7 @@ export class TableView {
       for (const route of values as Route[]) {
         if (!this.#tracks(route)) continue;
         const lean = this.#compact(route);
-        // The first route of its destination (most are): it is the slot, with no group array.
-        const slots = this.#routes.get(lean.table)!;
-        if (!slots.has(lean.dst)) {
-          slots.set(lean.dst, lean);
-          continue;
-        }
+        if (this.#storeFirst(lean)) continue;
         const group = this.#group(lean);
         group.push(lean);
         this.#store(lean, group);
@@ -714,14 +709,20 @@ export class TableView {
     else slots.set(dst, groups);
   }
 
-  #addRoute(route: Route, headerFlags: number): boolean {
-    // A destination the table does not have yet (most adds of a burst): the route alone is its
-    // slot, whatever the flags say, with no group array to make and drop.
+  /**
+   * Stores `route` as its destination's slot when its table has none for that destination yet
+   * (most routes of a dump and most adds of a burst: whatever the flags say, the route is then
+   * alone there), with no group array to make and drop; returns whether it did.
+   */
+  #storeFirst(route: Route): boolean {
     const slots = this.#routes.get(route.table);
-    if (slots !== undefined && !slots.has(route.dst)) {
-      slots.set(route.dst, route);
-      return true;
-    }
+    if (slots === undefined || slots.has(route.dst)) return false;
+    slots.set(route.dst, route);
+    return true;
+  }
+
+  #addRoute(route: Route, headerFlags: number): boolean {
+    if (this.#storeFirst(route)) return true;
     const group = this.#group(route);
     const changed = this.#addTo(group, route, headerFlags);
     this.#store(route, group);
