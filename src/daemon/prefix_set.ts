@@ -58,11 +58,6 @@ export class PrefixSet {
     return Array.isArray(found) ? found.some((p) => same(p, prefix)) : same(found, prefix);
   }
 
-  /** The members in the order they were added. */
-  values(): IterableIterator<Prefix> {
-    return this.#members.values();
-  }
-
   /** The members in the order they were added, as the set's own list (read, never change). */
   get members(): readonly Prefix[] {
     return this.#members;
