@@ -267,22 +267,21 @@ const decodeDumpedRoute: MessageDecoder<Route> = (data, view, offset, length) =>
     : undefined;
 
 /**
- * Removes from `routes`, in place and in order, those of another table or protocol than given
- * (an indexed loop: it runs once per dump, on cold code).
+ * A decoder of a dump's routes of `table` and `protocol` (each when given) that skips the others
+ * as it decodes: older kernels ignore the dump's filters. One pass, no second walk of the list.
  */
-function keepMatching(
-  routes: Route[],
+function dumpedRouteDecoder(
   table: number | undefined,
   protocol: number | undefined,
-): void {
-  let kept = 0;
-  for (let i = 0; i < routes.length; i++) {
-    const route = routes[i];
-    if (table !== undefined && route.table !== table) continue;
-    if (protocol !== undefined && route.protocol !== protocol) continue;
-    routes[kept++] = route;
-  }
-  routes.length = kept;
+): MessageDecoder<Route> {
+  if (table === undefined && protocol === undefined) return decodeDumpedRoute;
+  return (data, view, offset, length) => {
+    const route = decodeDumpedRoute(data, view, offset, length);
+    if (route === undefined) return undefined;
+    if (table !== undefined && route.table !== table) return undefined;
+    if (protocol !== undefined && route.protocol !== protocol) return undefined;
+    return route;
+  };
 }
 
 /** The real {@linkcode RouteStore}: rtnetlink over a {@linkcode Conn}. */
@@ -356,6 +355,7 @@ export class RtnlClient implements RouteStore {
   routes(filter: RouteFilter): Route[] {
     const families = filter.family !== undefined ? [filter.family] : [AF.INET, AF.INET6];
     const { table, protocol } = filter;
+    const decode = dumpedRouteDecoder(table, protocol);
     let out: Route[] | undefined;
     let missing = 0;
     for (const family of families) {
@@ -364,7 +364,7 @@ export class RtnlClient implements RouteStore {
         routes = this.conn.dumpDecoded(
           RTM.GETROUTE,
           routeDumpPayload({ ...filter, family }),
-          decodeDumpedRoute,
+          decode,
         );
       } catch (e) {
         if (e instanceof NetlinkError && e.errno === ERRNO.ENOENT) {
@@ -373,8 +373,6 @@ export class RtnlClient implements RouteStore {
         }
         throw e;
       }
-      // Older kernels ignore the filters; apply them here too.
-      if (table !== undefined || protocol !== undefined) keepMatching(routes, table, protocol);
       if (out === undefined) out = routes;
       else for (let i = 0; i < routes.length; i++) out.push(routes[i]);
     }
