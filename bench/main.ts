@@ -12,8 +12,8 @@
  * - `--smoke`: tiny sizes, linkmirror only, scenarios 1, 2 and 4, a few seconds: proves the
  *   benchmark works.
  * - `--json`: one JSON document instead of the table; `--json-out FILE` writes it to FILE too.
- * - `--only`: run these scenarios (1 bulk, 2 latency, 3 scale, 4 storm, 5 footprint and floor,
- *   6 decode + plan, 7 memory at 100k, 8 churn latency).
+ * - `--only`: run these scenarios (1 bulk and the one-shot sweep, 2 latency, 3 scale, 4 storm,
+ *   5 footprint and floor, 6 decode + plan, 7 memory at 100k, 8 churn latency).
  * - `--bin`: run this linkmirror executable instead of `deno run -A main.ts`.
  * - `--bin-b`: also run this second linkmirror ("B") beside the first, for a before/after.
  * - `--src`: time the engine (scenario 6) of this `src/` directory instead of this checkout's.
@@ -39,7 +39,7 @@ import type { BenchContext, BenchMode } from "./context.ts";
 import { checkGoals, type GoalVerdict } from "./goals.ts";
 import { cleanupAll, onCleanup, removeLeftoverNamespaces, runCommand } from "./netns.ts";
 import { renderTable, ResultSet } from "./results.ts";
-import { bulk } from "./scenarios/bulk.ts";
+import { bulk, oneShotSweep } from "./scenarios/bulk.ts";
 import { eventLatency, scaleIndependence } from "./scenarios/latency.ts";
 import { decodePlan } from "./scenarios/decode_plan.ts";
 import { memory } from "./scenarios/memory.ts";
@@ -53,6 +53,8 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 interface Plan {
   reps: number;
   bulkSizes: number[];
+  /** Sizes at which scenario 1 also times the one-shots alone (`sync`, `ip -batch`). */
+  oneShotSizes: number[];
   latencySamples: number;
   scaleSamples: number;
   scaleRoutes: number;
@@ -69,6 +71,7 @@ const PLANS: Record<BenchMode, Plan> = {
   full: {
     reps: 5,
     bulkSizes: [1000, 10000],
+    oneShotSizes: [20_000, 30_000, 60_000],
     latencySamples: 200,
     scaleSamples: 150,
     scaleRoutes: 100_000,
@@ -83,6 +86,7 @@ const PLANS: Record<BenchMode, Plan> = {
   quick: {
     reps: 2,
     bulkSizes: [1000, 10000],
+    oneShotSizes: [30_000],
     latencySamples: 60,
     scaleSamples: 60,
     scaleRoutes: 100_000,
@@ -97,6 +101,7 @@ const PLANS: Record<BenchMode, Plan> = {
   smoke: {
     reps: 1,
     bulkSizes: [200],
+    oneShotSizes: [],
     latencySamples: 5,
     scaleSamples: 5,
     scaleRoutes: 1000,
@@ -237,6 +242,9 @@ async function main(): Promise<number> {
         idleSeconds: plan.idleSeconds,
       });
     }
+  }
+  if (only.has("1")) {
+    for (const size of plan.oneShotSizes) await oneShotSweep(ctx, size);
   }
   if (only.has("2")) await eventLatency(ctx, plan.latencySamples);
   if (only.has("3") && mode !== "smoke") {

@@ -7,6 +7,10 @@
  * after burst", the lag behind a burst such as a 10k-route `ip -batch`). Every run ends with the
  * oracle checking the table is exact.
  *
+ * The one-shot sweep ({@linkcode oneShotSweep}, "1 one-shots N") times only `sync` and `ip -batch`
+ * at larger sizes: where `sync` stops being slower than `ip -batch`, which splits its time into
+ * what it pays once (start, module loading, the first, unoptimised pass) and per route.
+ *
  * The last 10k run of each daemon also gives the footprint figures of scenario 5: RSS after
  * start and after the 10k routes, and wake-ups and CPU over two windows of idleness once the
  * daemon has finished with the burst.
@@ -40,8 +44,13 @@ export interface BulkOptions {
   idleSeconds: number;
 }
 
+/** `10k` for 10000, `200` for 200. */
+function sizeName(size: number): string {
+  return size >= 1000 ? `${size / 1000}k` : `${size}`;
+}
+
 function scenarioName(size: number): string {
-  return `1 bulk ${size >= 1000 ? `${size / 1000}k` : size}`;
+  return `1 bulk ${sizeName(size)}`;
 }
 
 async function timedProcess(topo: Topology, command: string[]): Promise<number> {
@@ -162,6 +171,28 @@ async function daemonRun(
       }
     })
   );
+}
+
+/**
+ * Times the one-shots alone (`sync`, the second linkmirror's `sync`, `ip -batch`) over `size`
+ * routes, as scenario "1 one-shots N": no daemons, no footprint.
+ */
+export async function oneShotSweep(ctx: BenchContext, size: number): Promise<void> {
+  const scenario = `1 one-shots ${sizeName(size)}`;
+  const routes = onLinkRoutes({ count: size, devs: DEVS });
+  const contenders: ("sync" | "sync-b" | "ip-batch")[] = [
+    "sync",
+    ...(ctx.candidate ? ["sync-b" as const] : []),
+    "ip-batch",
+  ];
+  for (let rep = 0; rep < ctx.reps; rep++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const contender = contenders[(i + rep) % contenders.length];
+      ctx.progress(`${scenario}: ${CONTENDER_LABELS[contender]} (run ${rep + 1}/${ctx.reps})`);
+      const series = { scenario, metric: "converge", unit: "ms", contender };
+      ctx.results.add(series, await oneShot(ctx, contender, routes));
+    }
+  }
 }
 
 /** Runs scenario 1 for `options.size` routes. */
