@@ -11,11 +11,24 @@
 import type { BenchNetns, BenchProcess } from "./netns.ts";
 import { onCleanup, runCommand } from "./netns.ts";
 import { routeLines, type RouteSpec } from "./routes.ts";
+import { ONE_SHOT_V8_FLAGS, RUN_ISOLATION, START_FLAGS } from "../scripts/compile.ts";
 
 /** linkmirror's `rtm_protocol`: also used for the copies made by `ip -batch` and the shell loop. */
 export const COPY_PROTOCOL = 77;
 /** The receive buffer a "raised" BIRD gets: the same as linkmirror's event socket (32 MiB). */
 export const BIRD_RX_BUFFER = 32 << 20;
+
+/**
+ * How the floors are run: with the flags linkmirror's launcher runs its bundle with (no project
+ * configuration or lock file, no code cache), so that the floor pays for no lookup that
+ * linkmirror is spared, and FFI.
+ */
+export const FLOOR_RUN: readonly string[] = [
+  "run",
+  ...RUN_ISOLATION,
+  ...START_FLAGS,
+  "--allow-ffi",
+];
 
 /** The daemon contenders. */
 export type DaemonKind = "watch" | "watch-b" | "bird" | "bird-rx" | "shell";
@@ -25,12 +38,27 @@ export const CONTENDER_LABELS: Record<string, string> = {
   sync: "linkmirror sync",
   "sync-b": "linkmirror sync (B)",
   "ip-batch": "ip -batch",
+  "sync-floor": "deno: bare IPv4 copy",
   watch: "linkmirror watch",
   "watch-b": "linkmirror watch (B)",
   bird: "BIRD 2",
   "bird-rx": "BIRD 2, rx buffer 32M",
   shell: "ip monitor | sh",
 };
+
+/**
+ * The command of the one-shot floor ({@linkcode ../sync_floor.ts}) copying `main` into `table`,
+ * run with linkmirror's one-shot V8 flags.
+ */
+export function syncFloorCommand(table: string): string[] {
+  return [
+    Deno.execPath(),
+    ...FLOOR_RUN,
+    ...ONE_SHOT_V8_FLAGS,
+    new URL("./sync_floor.ts", import.meta.url).pathname,
+    table,
+  ];
+}
 
 /** How the benchmark starts linkmirror. */
 export interface LinkmirrorCommand {

@@ -27,6 +27,8 @@ export interface BenchContext {
   candidateSrc?: string;
   /** linkmirror as the built artifact (a bundle run by deno), if one could be made. */
   artifact?: LinkmirrorCommand;
+  /** Whether scenario 1 also times the one-shot floor (`bench/sync_floor.ts`); not in smoke runs. */
+  withFloor: boolean;
   /** The daemon contenders available on this machine (BIRD may be missing). */
   daemons: DaemonKind[];
   /** Where measurements go. */

@@ -218,6 +218,7 @@ async function main(): Promise<number> {
     reps: plan.reps,
     linkmirror,
     daemons,
+    withFloor: mode !== "smoke",
     results,
     progress,
     candidate: values["bin-b"] ? { prefix: [values["bin-b"]] } : undefined,

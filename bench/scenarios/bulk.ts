@@ -18,7 +18,7 @@
  * @module
  */
 
-import { CONTENDER_LABELS, copyLines, type DaemonKind } from "../contenders.ts";
+import { CONTENDER_LABELS, copyLines, type DaemonKind, syncFloorCommand } from "../contenders.ts";
 import type { BenchContext } from "../context.ts";
 import {
   contextSwitches,
@@ -65,15 +65,30 @@ async function timedProcess(topo: Topology, command: string[]): Promise<number> 
   return ms;
 }
 
+/** The contenders timed as whole processes over routes already in `main`. */
+type OneShot = "sync" | "sync-b" | "sync-floor" | "ip-batch";
+
+/** The one-shots of a run: linkmirror's `sync` (and the second's), the floor, `ip -batch`. */
+function oneShots(ctx: BenchContext): OneShot[] {
+  return [
+    "sync",
+    ...(ctx.candidate ? ["sync-b" as const] : []),
+    ...(ctx.withFloor ? ["sync-floor" as const] : []),
+    "ip-batch",
+  ];
+}
+
 async function oneShot(
   ctx: BenchContext,
-  contender: "sync" | "sync-b" | "ip-batch",
+  contender: OneShot,
   routes: RouteSpec[],
 ): Promise<number> {
   return await withTopology(async (topo) => {
     await topo.ns.batch(routeLines(routes, { op: "add" }));
     let ms: number;
-    if (contender !== "ip-batch") {
+    if (contender === "sync-floor") {
+      ms = await timedProcess(topo, syncFloorCommand(topo.table));
+    } else if (contender !== "ip-batch") {
       const command = contender === "sync-b" && ctx.candidate ? ctx.candidate : ctx.linkmirror;
       ms = await timedProcess(topo, [
         ...command.prefix,
@@ -174,17 +189,14 @@ async function daemonRun(
 }
 
 /**
- * Times the one-shots alone (`sync`, the second linkmirror's `sync`, `ip -batch`) over `size`
+ * Times the one-shots alone (`sync`, the second linkmirror's `sync`, the floor, `ip -batch`) over
+ * `size`
  * routes, as scenario "1 one-shots N": no daemons, no footprint.
  */
 export async function oneShotSweep(ctx: BenchContext, size: number): Promise<void> {
   const scenario = `1 one-shots ${sizeName(size)}`;
   const routes = onLinkRoutes({ count: size, devs: DEVS });
-  const contenders: ("sync" | "sync-b" | "ip-batch")[] = [
-    "sync",
-    ...(ctx.candidate ? ["sync-b" as const] : []),
-    "ip-batch",
-  ];
+  const contenders = oneShots(ctx);
   for (let rep = 0; rep < ctx.reps; rep++) {
     for (let i = 0; i < contenders.length; i++) {
       const contender = contenders[(i + rep) % contenders.length];
@@ -199,20 +211,16 @@ export async function oneShotSweep(ctx: BenchContext, size: number): Promise<voi
 export async function bulk(ctx: BenchContext, options: BulkOptions): Promise<void> {
   const scenario = scenarioName(options.size);
   const routes = onLinkRoutes({ count: options.size, devs: DEVS });
-  const contenders = [
-    "sync",
-    ...(ctx.candidate ? ["sync-b"] : []),
-    "ip-batch",
-    ...ctx.daemons.filter((d) => d !== "shell"),
-  ];
+  const shots: string[] = oneShots(ctx);
+  const contenders = [...shots, ...ctx.daemons.filter((d) => d !== "shell")];
   for (let rep = 0; rep < ctx.reps; rep++) {
     // Rotate the order, so that no contender always runs first (or last) on a noisy machine.
     const order = contenders.map((_, i) => contenders[(i + rep) % contenders.length]);
     for (const contender of order) {
       ctx.progress(`${scenario}: ${CONTENDER_LABELS[contender]} (run ${rep + 1}/${ctx.reps})`);
       const series = { scenario, metric: "converge", unit: "ms", contender };
-      if (contender === "sync" || contender === "sync-b" || contender === "ip-batch") {
-        ctx.results.add(series, await oneShot(ctx, contender, routes));
+      if (shots.includes(contender)) {
+        ctx.results.add(series, await oneShot(ctx, contender as OneShot, routes));
       } else {
         const ms = await daemonRun(ctx, contender as DaemonKind, routes, {
           ...options,

@@ -19,15 +19,8 @@ import { DEVS } from "../topology.ts";
 import { withTopology } from "./common.ts";
 import { BenchNetns } from "../netns.ts";
 import { FOOTPRINT } from "./bulk.ts";
+import { FLOOR_RUN } from "../contenders.ts";
 import { contextSwitches, rssMegabytes, settle, switchesBetween } from "../proc.ts";
-import { RUN_ISOLATION, START_FLAGS } from "../../scripts/compile.ts";
-
-/**
- * How the floors are run: with the flags linkmirror's launcher runs its bundle with (no project
- * configuration or lock file, no code cache), so that the floor pays for no lookup that
- * linkmirror is spared, and FFI.
- */
-const FLOOR_RUN: readonly string[] = ["run", ...RUN_ISOLATION, ...START_FLAGS, "--allow-ffi"];
 
 async function startOnce(command: LinkmirrorCommand): Promise<number> {
   return await withTopology(async (topo) => {
