@@ -70,6 +70,8 @@ export const OTHER_TOOLS_OPTIONS: Record<string, string[]> = {
     "--trace-gc",
     "--no-turbofan",
     "--no-enable-lazy-source-positions",
+    "--no-lazy",
+    "--no-lazy-feedback-allocation",
   ],
   "ip": ["-j", "-n", "-g", "-batch", "-6"],
   "jq": ["-rR", "-r"],
