@@ -5,12 +5,15 @@
  * the first read and plan of a process (what a one-shot `sync` pays, code still cold), their sum,
  * and the sum once warm (median of the later repetitions); the warm read beside the kernel's
  * floor (the same dumps only received, {@linkcode ../dump_floor.ts}). With `--src-b`, a second
- * `src/` is measured beside the first, alternating.
+ * `src/` is measured beside the first, alternating. The probe runs with the V8 flags of
+ * linkmirror's one-shot commands (`ONE_SHOT_V8_FLAGS`), as `sync` does: "first" is what `sync`
+ * pays, "warm" what a process with those flags pays once warm (no TurboFan).
  *
  * @module
  */
 
 import { CONTENDER_LABELS } from "../contenders.ts";
+import { ONE_SHOT_V8_FLAGS } from "../../scripts/compile.ts";
 import type { BenchContext } from "../context.ts";
 import type { EngineTimes } from "../engine_probe.ts";
 import { copyLines } from "../contenders.ts";
@@ -61,6 +64,7 @@ export async function decodePlan(ctx: BenchContext, sizes: readonly number[]): P
             Deno.execPath(),
             "run",
             "-A",
+            ...ONE_SHOT_V8_FLAGS,
             PROBE,
             "--table",
             topo.table,
