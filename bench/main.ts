@@ -53,7 +53,7 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 interface Plan {
   reps: number;
   bulkSizes: number[];
-  /** Sizes at which scenario 1 also times the one-shots alone (`sync`, `ip -batch`). */
+  /** Sizes at which scenario 1 also times the one-shots alone (`sync`, the floor, `ip -batch`). */
   oneShotSizes: number[];
   latencySamples: number;
   scaleSamples: number;

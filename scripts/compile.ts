@@ -101,8 +101,9 @@ export const V8_FLAGS: readonly string[] = [
  * Compiled and instrumented from the first call (`--no-lazy`: each function of a loaded chunk is
  * compiled with its chunk instead of pre-parsed then parsed again at its first call, and the
  * bundle is split so that a command loads little it does not run; `--no-lazy-feedback-allocation`:
- * inline caches from a function's first call instead of its ninth, which the planner's and
- * decoder's one-pass loops over 10k routes never reach). Side by side, alternating, in one run
+ * inline caches and type feedback from a function's first call instead of after several calls or
+ * some bytecode run: a one-shot runs most of its functions only a few times). Side by side,
+ * alternating, in one run
  * (2026-12-02): `sync` of 10k 85.2 → 79.7 ms (30 runs; 81.4 with the second flag alone), of 30k
  * 168.3 → 164.6 ms (8 runs), of 1k 49.4 → 47.7 ms (20 runs); `--version` 17.5 → 17.9 ms (21
  * runs), its peak RSS +0.3 MiB at most.

@@ -7,9 +7,11 @@
  * after burst", the lag behind a burst such as a 10k-route `ip -batch`). Every run ends with the
  * oracle checking the table is exact.
  *
- * The one-shot sweep ({@linkcode oneShotSweep}, "1 one-shots N") times only `sync` and `ip -batch`
- * at larger sizes: where `sync` stops being slower than `ip -batch`, which splits its time into
- * what it pays once (start, module loading, the first, unoptimised pass) and per route.
+ * The one-shot sweep ({@linkcode oneShotSweep}, "1 one-shots N") times only the one-shots at
+ * larger sizes: where `sync` stops being slower than `ip -batch`, which splits its time into what
+ * it pays once (start, module loading, the first, unoptimised pass) and per route. Beside them,
+ * at every size but in smoke runs, the floor of a one-shot (`bench/sync_floor.ts`, "deno: bare
+ * IPv4 copy"): the same system calls from the smallest Deno program.
  *
  * The last 10k run of each daemon also gives the footprint figures of scenario 5: RSS after
  * start and after the 10k routes, and wake-ups and CPU over two windows of idleness once the
@@ -190,8 +192,7 @@ async function daemonRun(
 
 /**
  * Times the one-shots alone (`sync`, the second linkmirror's `sync`, the floor, `ip -batch`) over
- * `size`
- * routes, as scenario "1 one-shots N": no daemons, no footprint.
+ * `size` routes, as scenario "1 one-shots N": no daemons, no footprint.
  */
 export async function oneShotSweep(ctx: BenchContext, size: number): Promise<void> {
   const scenario = `1 one-shots ${sizeName(size)}`;
