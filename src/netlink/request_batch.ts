@@ -138,10 +138,6 @@ export class RequestBatch {
     this.add(type, flags, copyPayload, payload);
   }
 
-  /**
-   * A new full segment after one that holds requests; an empty one (a request larger than it)
-   * is replaced by one twice its size.
-   */
   /** Doubles the columns of per-request offsets. */
   #growRows(): void {
     const grown = (column: Int32Array) => {
@@ -154,6 +150,10 @@ export class RequestBatch {
     this.#ends = grown(this.#ends);
   }
 
+  /**
+   * A new full segment after one that holds requests; an empty one (a request larger than it)
+   * is replaced by one twice its size.
+   */
   #makeRoom(): void {
     const grow = this.#used === 0;
     this.#buffer = new Uint8Array(grow ? this.#buffer.length * 2 : SEGMENT_BYTES);
