@@ -32,6 +32,7 @@ import type { Address } from "../netlink/address.ts";
 import { AF, IFA_F, RT_SCOPE } from "../netlink/constants.ts";
 import { type Cidr, parseIp } from "../netlink/ip.ts";
 import type { Route } from "../netlink/route.ts";
+import { oncePerList } from "./per_list.ts";
 
 /**
  * The ranges mirrored by default: `10.0.0.0/8`, `172.16.0.0/12`, `192.168.0.0/16`,
@@ -126,19 +127,10 @@ function parseRanges(allow: readonly Cidr[]): ParsedRanges {
 }
 
 /**
- * The parsed ranges per `--allow-prefix` list (by identity: the daemon plans with one list for
- * its whole life), and those of no list: parsed once, not for every plan (the daemon plans at
- * every change, and these were ~10 address parses, IPv6 ones among them, each time).
+ * The parsed ranges of an `--allow-prefix` list, parsed once per list ({@linkcode oncePerList}):
+ * ~10 address parses, IPv6 ones among them.
  */
-const parsedRanges = new WeakMap<readonly Cidr[], ParsedRanges>();
-let defaultRanges: ParsedRanges | undefined;
-
-function rangesOf(allow: readonly Cidr[]): ParsedRanges {
-  if (allow.length === 0) return defaultRanges ??= parseRanges(allow);
-  let parsed = parsedRanges.get(allow);
-  if (parsed === undefined) parsedRanges.set(allow, parsed = parseRanges(allow));
-  return parsed;
-}
+const rangesOf = oncePerList(parseRanges);
 
 /** The local address space of one host: the test the planner applies to every source route. */
 export class LocalSpace {

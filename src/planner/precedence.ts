@@ -29,6 +29,7 @@
 import { AF } from "../netlink/constants.ts";
 import { type Cidr, ipv4Number, parseIp } from "../netlink/ip.ts";
 import type { Route } from "../netlink/route.ts";
+import { oncePerList } from "./per_list.ts";
 import { routeMetric } from "./route_identity.ts";
 
 /** Which side wins where a VPN route and a LAN copy both cover a destination. */
@@ -59,20 +60,10 @@ export const DEFAULT_CATCH_ALL: readonly Cidr[] = Object.freeze([
 /** A destination prefix. */
 type Prefix = Pick<Route, "family" | "dst" | "dstLen">;
 
-/**
- * The masked keys of each catch-all list (by identity: one per configuration), made once and not
- * for every plan: the daemon plans at every change, and these were seven address parses each time.
- */
-const catchAllKeySets = new WeakMap<readonly Cidr[], ReadonlySet<string>>();
-
-function catchAllKeys(prefixes: readonly Cidr[]): ReadonlySet<string> {
-  let keys = catchAllKeySets.get(prefixes);
-  if (keys === undefined) {
-    keys = new Set(prefixes.map((c) => maskedKey(c.family, parseIp(c.address).bytes, c.prefixLen)));
-    catchAllKeySets.set(prefixes, keys);
-  }
-  return keys;
-}
+/** The masked keys of a catch-all list, made once per list ({@linkcode oncePerList}). */
+const catchAllKeys = oncePerList((prefixes: readonly Cidr[]): ReadonlySet<string> =>
+  new Set(prefixes.map((c) => maskedKey(c.family, parseIp(c.address).bytes, c.prefixLen)))
+);
 
 /** Two hex digits per byte value, for keys. */
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
