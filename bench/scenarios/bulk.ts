@@ -67,6 +67,14 @@ async function timedProcess(topo: Topology, command: string[]): Promise<number> 
   return ms;
 }
 
+/**
+ * `list` rotated by `rep` places: each repetition starts with another contender, so that none
+ * always runs first (or last) on a noisy machine.
+ */
+function rotated<T>(list: readonly T[], rep: number): T[] {
+  return list.map((_, i) => list[(i + rep) % list.length]);
+}
+
 /** The contenders timed as whole processes over routes already in `main`. */
 type OneShot = "sync" | "sync-b" | "sync-floor" | "ip-batch";
 
@@ -199,8 +207,7 @@ export async function oneShotSweep(ctx: BenchContext, size: number): Promise<voi
   const routes = onLinkRoutes({ count: size, devs: DEVS });
   const contenders = oneShots(ctx);
   for (let rep = 0; rep < ctx.reps; rep++) {
-    for (let i = 0; i < contenders.length; i++) {
-      const contender = contenders[(i + rep) % contenders.length];
+    for (const contender of rotated(contenders, rep)) {
       ctx.progress(`${scenario}: ${CONTENDER_LABELS[contender]} (run ${rep + 1}/${ctx.reps})`);
       const series = { scenario, metric: "converge", unit: "ms", contender };
       ctx.results.add(series, await oneShot(ctx, contender, routes));
@@ -215,9 +222,7 @@ export async function bulk(ctx: BenchContext, options: BulkOptions): Promise<voi
   const shots: string[] = oneShots(ctx);
   const contenders = [...shots, ...ctx.daemons.filter((d) => d !== "shell")];
   for (let rep = 0; rep < ctx.reps; rep++) {
-    // Rotate the order, so that no contender always runs first (or last) on a noisy machine.
-    const order = contenders.map((_, i) => contenders[(i + rep) % contenders.length]);
-    for (const contender of order) {
+    for (const contender of rotated(contenders, rep)) {
       ctx.progress(`${scenario}: ${CONTENDER_LABELS[contender]} (run ${rep + 1}/${ctx.reps})`);
       const series = { scenario, metric: "converge", unit: "ms", contender };
       if (shots.includes(contender)) {
