@@ -109,6 +109,20 @@ export function planChanges(plan: Plan): RouteChange[] {
   return changes;
 }
 
+/**
+ * How long each step of a {@linkcode reconcile} took, in milliseconds: reading the tables
+ * (dumps received and decoded), planning (the planner and the order of the changes), applying
+ * (encoding, the kernel's work, the ACKs; 0 for a dry run).
+ */
+export interface ReconcileTimings {
+  /** Reading the source and target tables, the links and the addresses. */
+  readMs: number;
+  /** Planning, and putting the changes in the order they are applied. */
+  planMs: number;
+  /** Applying the changes (0 for a dry run). */
+  applyMs: number;
+}
+
 /** What {@linkcode reconcile} did. */
 export interface ReconcileResult {
   /** The plan it made. */
@@ -117,27 +131,42 @@ export interface ReconcileResult {
   results: ChangeResult[];
   /** The links the plan was made from (for device names: no second dump). */
   links: Link[];
+  /** How long each step took. */
+  timings: ReconcileTimings;
 }
 
 /**
- * Reads the tables, plans and (unless `dryRun`) applies the plan.
+ * Reads the tables, plans and (unless `dryRun`) applies the plan, and times each step with
+ * `now` (milliseconds; `performance.now` unless given).
  *
  * @example
  * ```ts ignore
  * import { reconcile } from "./reconcile.ts";
  * import { RtnlClient } from "../rtnl/client.ts";
- * const { plan, results } = reconcile(RtnlClient.open(), config);
+ * const { plan, results, timings } = reconcile(RtnlClient.open(), config);
+ * timings.applyMs; // e.g. 41.2: encoding, the kernel's inserts and their ACKs
  * ```
  */
 export function reconcile(
   store: RouteStore,
   config: MirrorConfig,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; now?: () => number } = {},
 ): ReconcileResult {
+  const now = options.now ?? (() => performance.now());
+  const started = now();
   const state = readTables(store, config);
+  const read = now();
   const plan = planSync(planInput(state, config));
-  const results = options.dryRun ? [] : store.apply(planChanges(plan));
-  return { plan, results, links: state.links };
+  const changes = options.dryRun ? [] : planChanges(plan);
+  const planned = now();
+  const results = options.dryRun ? [] : store.apply(changes);
+  const applied = options.dryRun ? planned : now();
+  return {
+    plan,
+    results,
+    links: state.links,
+    timings: { readMs: read - started, planMs: planned - read, applyMs: applied - planned },
+  };
 }
 
 /** Every route linkmirror owns in the target tables, as delete changes. */

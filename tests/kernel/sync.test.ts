@@ -58,6 +58,15 @@ kernelTest(
     const done = logLines(run.stderr).find((l) => l.message === "Sync done");
     equal(done?.severity, "INFO");
     equal(done?.added, 3);
+    // Where the time went: each step's milliseconds, and the steps within the command's own.
+    const steps = ["detectMs", "readMs", "planMs", "applyMs", "printMs"] as const;
+    for (const field of ["startupMs", "durationMs", ...steps]) {
+      const ms = done?.[field];
+      ok(typeof ms === "number" && ms >= 0, `${field} is a duration: ${ms}`);
+    }
+    const inside = steps.reduce((sum, field) => sum + (done?.[field] as number), 0);
+    ok(inside <= (done?.durationMs as number) + 0.05, `the steps fit in durationMs: ${inside}`);
+    ok((done?.applyMs as number) > 0, "the apply took time: it wrote three copies");
 
     const after = await tableRoutes(ns);
     deepEqual(

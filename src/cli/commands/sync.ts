@@ -1,6 +1,10 @@
 /**
  * `linkmirror sync`: reconcile the target tables once, print what changed, log conflicts and
- * failures; warn (and still mirror) when no traffic reaches a target table.
+ * failures; warn (and still mirror) when no traffic reaches a target table. Its closing log line
+ * (`Sync done`) says where the time went: `startupMs` (from the runtime's start to the command's:
+ * starting Deno and loading linkmirror), `detectMs` (the table and VPN detection), `readMs`,
+ * `planMs`, `applyMs` (see `ReconcileTimings`), `printMs` (the listing) and `durationMs` (the
+ * command's own time, all but `startupMs`).
  *
  * @module
  */
@@ -25,6 +29,7 @@ import { type CommandContext, needsNetAdmin, requireRouteChanges, withClient } f
 export function sync(ctx: CommandContext): Promise<number> {
   return withClient("sync", (client) => {
     requireRouteChanges("sync", client);
+    // Milliseconds since the runtime's time origin: Deno's start and loading this command.
     const started = performance.now();
     // The detection dumps the target tables too: the plan reads them (and the links) from it.
     const store = new CachedReads(client);
@@ -36,11 +41,14 @@ export function sync(ctx: CommandContext): Promise<number> {
         { table, why },
       );
     }
-    const { plan, results, links: read } = reconcile(store, config);
+    const detected = performance.now();
+    const { plan, results, links: read, timings } = reconcile(store, config);
     // The device names of the links the plan was made from: a second dump would only cost time.
     const links = new Map(read.map((l) => [l.index, l.name]));
     const counts = applyCounts(plan, results);
+    const printing = performance.now();
     ctx.print(resultsText(results, links, loadRouteNames()));
+    const printed = performance.now();
     for (const c of plan.conflicts) logConflict(log(), c);
     for (const e of plan.excluded) {
       if (e.reason === "outside-local-space") logOutsideLocalSpace(log(), e);
@@ -52,7 +60,13 @@ export function sync(ctx: CommandContext): Promise<number> {
     log().info("Sync done", {
       ...counts,
       tables: config.tables,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
+      durationMs: roundMs(performance.now() - started),
+      startupMs: roundMs(started),
+      detectMs: roundMs(detected - started),
+      readMs: roundMs(timings.readMs),
+      planMs: roundMs(timings.planMs),
+      applyMs: roundMs(timings.applyMs),
+      printMs: roundMs(printed - printing),
     });
     ctx.print(
       `sync: ${counts.added} added, ${counts.replaced} replaced, ${counts.deleted} deleted, ` +
@@ -62,4 +76,9 @@ export function sync(ctx: CommandContext): Promise<number> {
     if (failedResults.some((r) => r.error?.errno === ERRNO.EPERM)) throw needsNetAdmin("sync");
     return counts.failed === 0 ? EXIT.OK : EXIT.FAILURE;
   });
+}
+
+/** `ms` to hundredths of a millisecond, for the log. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 100) / 100;
 }
