@@ -32,6 +32,13 @@ Deno.test({
     for (const contender of ["linkmirror sync", "ip -batch", "linkmirror watch"]) {
       match(stdout, new RegExp(`^1 bulk 200\\s+converge \\(ms\\)\\s+${contender}\\s+1\\s`, "m"));
     }
+    // sync's steps, from its log: where its time went.
+    for (const step of ["startup", "detect", "read", "plan", "apply", "print"]) {
+      match(
+        stdout,
+        new RegExp(`^1 bulk 200\\s+sync step: ${step} \\(ms\\)\\s+linkmirror sync\\s+1\\s`, "m"),
+      );
+    }
     match(stdout, /^2 event latency\s+appear \(ms\)\s+linkmirror watch\s+5\s/m);
     match(stdout, /^4 storm: churn\s+exact \(count\)\s+linkmirror watch\s+1\s+1\s/m);
     match(stdout, /^Goals:$/m);

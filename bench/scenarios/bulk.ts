@@ -13,6 +13,10 @@
  * at every size but in smoke runs, the floor of a one-shot (`bench/sync_floor.ts`, "deno: bare
  * IPv4 copy"): the same system calls from the smallest Deno program.
  *
+ * Each `sync` also gives its steps ("sync step: …", from its `Sync done` log line): from the
+ * runtime's start to the command's (starting Deno, loading linkmirror), then detection, read,
+ * plan, apply and the listing, so that a run says where `sync`'s time goes beside `ip -batch`.
+ *
  * The last 10k run of each daemon also gives the footprint figures of scenario 5: RSS after
  * start and after the 10k routes, and wake-ups and CPU over two windows of idleness once the
  * daemon has finished with the burst.
@@ -55,7 +59,11 @@ function scenarioName(size: number): string {
   return `1 bulk ${sizeName(size)}`;
 }
 
-async function timedProcess(topo: Topology, command: string[]): Promise<number> {
+/** Runs `command` in the topology's namespace; its wall time and its standard error. */
+async function timedProcess(
+  topo: Topology,
+  command: string[],
+): Promise<{ ms: number; stderrLines: string[] }> {
   const process = topo.ns.spawn(command);
   const status = await process.status;
   const ms = performance.timeOrigin + performance.now() - process.spawnedAt;
@@ -64,7 +72,47 @@ async function timedProcess(topo: Topology, command: string[]): Promise<number> 
       `${command.join(" ")} failed (${status.code}): ${process.stderrLines.slice(-5).join("\n")}`,
     );
   }
-  return ms;
+  return { ms, stderrLines: process.stderrLines };
+}
+
+/**
+ * The steps of a `sync`'s time that its `Sync done` log line gives (milliseconds), with the
+ * metric each is reported as: from the runtime's start to the command's, then the command's
+ * own steps. A build older than these fields gives none.
+ */
+const SYNC_STEPS: readonly [field: string, metric: string][] = [
+  ["startupMs", "sync step: startup"],
+  ["detectMs", "sync step: detect"],
+  ["readMs", "sync step: read"],
+  ["planMs", "sync step: plan"],
+  ["applyMs", "sync step: apply"],
+  ["printMs", "sync step: print"],
+];
+
+/**
+ * The step times of the `Sync done` line among `stderrLines` (JSON log lines), by metric name;
+ * empty when there is no such line or it has none of {@linkcode SYNC_STEPS}.
+ *
+ * @example
+ * ```ts ignore
+ * syncSteps(['{"message":"Sync done","readMs":7.1,"planMs":8.4}']);
+ * // Map { "sync step: read" => 7.1, "sync step: plan" => 8.4 }
+ * ```
+ */
+function syncSteps(stderrLines: readonly string[]): Map<string, number> {
+  const steps = new Map<string, number>();
+  for (let i = stderrLines.length - 1; i >= 0; i--) {
+    const line = stderrLines[i];
+    if (!line.startsWith("{") || !line.includes('"Sync done"')) continue;
+    const record = JSON.parse(line) as Record<string, unknown>;
+    if (record.message !== "Sync done") continue;
+    for (const [field, metric] of SYNC_STEPS) {
+      const ms = record[field];
+      if (typeof ms === "number") steps.set(metric, ms);
+    }
+    break;
+  }
+  return steps;
 }
 
 /**
@@ -88,19 +136,39 @@ function oneShots(ctx: BenchContext): OneShot[] {
   ];
 }
 
+/**
+ * Times `contender` over `routes` in a fresh topology and checks the table is exact, then records
+ * the time as `scenario`'s "converge" and, for a linkmirror `sync`, its steps
+ * ({@linkcode syncSteps}).
+ */
 async function oneShot(
+  ctx: BenchContext,
+  scenario: string,
+  contender: OneShot,
+  routes: RouteSpec[],
+): Promise<void> {
+  const { ms, steps } = await timedOneShot(ctx, contender, routes);
+  ctx.results.add({ scenario, metric: "converge", unit: "ms", contender }, ms);
+  for (const [metric, stepMs] of steps) {
+    ctx.results.add({ scenario, metric, unit: "ms", contender }, stepMs);
+  }
+}
+
+/** {@linkcode oneShot}'s run: the wall time, and a `sync`'s steps (none for the others). */
+async function timedOneShot(
   ctx: BenchContext,
   contender: OneShot,
   routes: RouteSpec[],
-): Promise<number> {
+): Promise<{ ms: number; steps: Map<string, number> }> {
   return await withTopology(async (topo) => {
     await topo.ns.batch(routeLines(routes, { op: "add" }));
     let ms: number;
+    let steps = new Map<string, number>();
     if (contender === "sync-floor") {
-      ms = await timedProcess(topo, syncFloorCommand(topo.table));
+      ({ ms } = await timedProcess(topo, syncFloorCommand(topo.table)));
     } else if (contender !== "ip-batch") {
       const command = contender === "sync-b" && ctx.candidate ? ctx.candidate : ctx.linkmirror;
-      ms = await timedProcess(topo, [
+      const run = await timedProcess(topo, [
         ...command.prefix,
         "sync",
         "--table",
@@ -108,11 +176,13 @@ async function oneShot(
         "--log-format",
         "json",
       ]);
+      ms = run.ms;
+      steps = syncSteps(run.stderrLines);
     } else {
       const file = await Deno.makeTempFile({ prefix: "lmb-batch-" });
       try {
         await Deno.writeTextFile(file, copyLines(routes, topo.table).join("\n") + "\n");
-        ms = await timedProcess(topo, ["ip", "-batch", file]);
+        ({ ms } = await timedProcess(topo, ["ip", "-batch", file]));
       } finally {
         await Deno.remove(file);
       }
@@ -120,7 +190,7 @@ async function oneShot(
     if (!(await tableIsExact(topo, routes))) {
       throw new Error(`${contender}: the table is not exact`);
     }
-    return ms;
+    return { ms, steps };
   });
 }
 
@@ -209,8 +279,7 @@ export async function oneShotSweep(ctx: BenchContext, size: number): Promise<voi
   for (let rep = 0; rep < ctx.reps; rep++) {
     for (const contender of rotated(contenders, rep)) {
       ctx.progress(`${scenario}: ${CONTENDER_LABELS[contender]} (run ${rep + 1}/${ctx.reps})`);
-      const series = { scenario, metric: "converge", unit: "ms", contender };
-      ctx.results.add(series, await oneShot(ctx, contender, routes));
+      await oneShot(ctx, scenario, contender, routes);
     }
   }
 }
@@ -226,7 +295,7 @@ export async function bulk(ctx: BenchContext, options: BulkOptions): Promise<voi
       ctx.progress(`${scenario}: ${CONTENDER_LABELS[contender]} (run ${rep + 1}/${ctx.reps})`);
       const series = { scenario, metric: "converge", unit: "ms", contender };
       if (shots.includes(contender)) {
-        ctx.results.add(series, await oneShot(ctx, contender as OneShot, routes));
+        await oneShot(ctx, scenario, contender as OneShot, routes);
       } else {
         const ms = await daemonRun(ctx, contender as DaemonKind, routes, {
           ...options,
