@@ -251,6 +251,19 @@ export function writeAllTo(stream: { writeSync(p: Uint8Array): number }): (text:
   };
 }
 
+/**
+ * A duration for a log field: `ms` to hundredths of a millisecond.
+ *
+ * @example
+ * ```ts
+ * import { logMs } from "./log.ts";
+ * logMs(12.34567); // 12.35
+ * ```
+ */
+export function logMs(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
 /** Configures the process-wide logger. Call once, before the first log line. */
 export function setupLogging(options: LoggingOptions = {}): void {
   const format = options.format ?? (Deno.stderr.isTerminal() ? "pretty" : "json");

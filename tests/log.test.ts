@@ -1,6 +1,6 @@
 import { deepEqual, equal } from "node:assert/strict";
 import type { LogRecord } from "../src/log.ts";
-import { formatJsonLine, formatPrettyLine, log, setupLogging } from "../src/log.ts";
+import { formatJsonLine, formatPrettyLine, log, logMs, setupLogging } from "../src/log.ts";
 
 const record = (over: Partial<LogRecord> = {}): LogRecord => ({
   category: ["linkmirror"],
@@ -51,4 +51,10 @@ Deno.test("setupLogging filters below the level and writes JSON lines", () => {
   equal(parsed.severity, "WARN");
   equal(parsed.message, "Overrun, 3 events lost");
   equal(parsed.n, 3);
+});
+
+Deno.test("logMs keeps a duration to hundredths of a millisecond", () => {
+  equal(logMs(12.34567), 12.35);
+  equal(logMs(0.004), 0);
+  equal(logMs(41), 41);
 });

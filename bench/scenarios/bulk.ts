@@ -14,8 +14,9 @@
  * IPv4 copy"): the same system calls from the smallest Deno program.
  *
  * Each `sync` also gives its steps ("sync step: …", from its `Sync done` log line): from the
- * runtime's start to the command's (starting Deno, loading linkmirror), then detection, read,
- * plan, apply and the listing, so that a run says where `sync`'s time goes beside `ip -batch`.
+ * runtime's start to the command's work (loading linkmirror, opening the socket, the permission
+ * check), then detection, read, plan, apply and the listing, so that a run says where `sync`'s
+ * time goes beside `ip -batch`.
  *
  * The last 10k run of each daemon also gives the footprint figures of scenario 5: RSS after
  * start and after the 10k routes, and wake-ups and CPU over two windows of idleness once the

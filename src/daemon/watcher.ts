@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { Logger } from "../log.ts";
+import { type Logger, logMs } from "../log.ts";
 import type { MirrorConfig } from "../engine/config.ts";
 import {
   applyCounts,
@@ -304,7 +304,7 @@ export class Watcher {
     this.#scheduleResync();
     log.debug("Full dump loaded", {
       routes: routes.length,
-      durationMs: round(this.#now() - started),
+      durationMs: logMs(this.#now() - started),
     });
   }
 
@@ -618,7 +618,7 @@ export class Watcher {
       deleted,
       failed,
       conflicts: this.#conflicts.size,
-      durationMs: round(this.#now() - started),
+      durationMs: logMs(this.#now() - started),
       resync,
       at: Date.now(),
     };
@@ -912,10 +912,6 @@ const NO_ROUTES: readonly Route[] = Object.freeze([]);
 function earliest(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
   return b === undefined || a <= b ? a : b;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }
 
 function errorText(e: unknown): string {

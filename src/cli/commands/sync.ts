@@ -1,10 +1,10 @@
 /**
  * `linkmirror sync`: reconcile the target tables once, print what changed, log conflicts and
  * failures; warn (and still mirror) when no traffic reaches a target table. Its closing log line
- * (`Sync done`) says where the time went: `startupMs` (from the runtime's start to the command's:
- * starting Deno and loading linkmirror), `detectMs` (the table and VPN detection), `readMs`,
- * `planMs`, `applyMs` (see `ReconcileTimings`), `printMs` (the listing) and `durationMs` (the
- * command's own time, all but `startupMs`).
+ * (`Sync done`) says where the time went: `startupMs` (from the runtime's start to the command's
+ * work: loading linkmirror, opening the socket, the permission check), `detectMs` (the table and
+ * VPN detection), `readMs`, `planMs`, `applyMs` (see `ReconcileTimings`), `printMs` (the
+ * listing) and `durationMs` (the command's own time, all but `startupMs`).
  *
  * @module
  */
@@ -17,7 +17,7 @@ import {
   logOutsideLocalSpace,
   reconcile,
 } from "../../engine/reconcile.ts";
-import { log } from "../../log.ts";
+import { log, logMs } from "../../log.ts";
 import { ERRNO } from "../../netlink/errors.ts";
 import { CachedReads } from "../../rtnl/cached_reads.ts";
 import { loadRouteNames } from "../../rt_names.ts";
@@ -29,7 +29,8 @@ import { type CommandContext, needsNetAdmin, requireRouteChanges, withClient } f
 export function sync(ctx: CommandContext): Promise<number> {
   return withClient("sync", (client) => {
     requireRouteChanges("sync", client);
-    // Milliseconds since the runtime's time origin: Deno's start and loading this command.
+    // Milliseconds since the runtime's time origin: loading linkmirror, opening the socket and
+    // checking the permission.
     const started = performance.now();
     // The detection dumps the target tables too: the plan reads them (and the links) from it.
     const store = new CachedReads(client);
@@ -60,13 +61,13 @@ export function sync(ctx: CommandContext): Promise<number> {
     log().info("Sync done", {
       ...counts,
       tables: config.tables,
-      durationMs: roundMs(performance.now() - started),
-      startupMs: roundMs(started),
-      detectMs: roundMs(detected - started),
-      readMs: roundMs(timings.readMs),
-      planMs: roundMs(timings.planMs),
-      applyMs: roundMs(timings.applyMs),
-      printMs: roundMs(printed - printing),
+      durationMs: logMs(performance.now() - started),
+      startupMs: logMs(started),
+      detectMs: logMs(detected - started),
+      readMs: logMs(timings.readMs),
+      planMs: logMs(timings.planMs),
+      applyMs: logMs(timings.applyMs),
+      printMs: logMs(printed - printing),
     });
     ctx.print(
       `sync: ${counts.added} added, ${counts.replaced} replaced, ${counts.deleted} deleted, ` +
@@ -76,9 +77,4 @@ export function sync(ctx: CommandContext): Promise<number> {
     if (failedResults.some((r) => r.error?.errno === ERRNO.EPERM)) throw needsNetAdmin("sync");
     return counts.failed === 0 ? EXIT.OK : EXIT.FAILURE;
   });
-}
-
-/** `ms` to hundredths of a millisecond, for the log. */
-function roundMs(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }
